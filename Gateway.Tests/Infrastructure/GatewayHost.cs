@@ -1,0 +1,146 @@
+using System.Net.Http.Headers;
+using System.Net.Http.Json;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using Gateway.Hosting;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Mvc.Testing;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+
+namespace Gateway.Tests.Infrastructure;
+
+/// <summary>
+/// The real gateway on real Kestrel listeners (free loopback ports), reading a config file of the test's own
+/// whose clusters point at a recording upstream, on a store and key prefix the test chooses. Several hosts
+/// can share one store and prefix to act as several instances.
+/// </summary>
+public sealed class GatewayHost : WebApplicationFactory<Program>
+{
+    public const string AdminToken = "test-admin-token-0123456789";
+    private readonly Dictionary<string, string?> _settings;
+    private HttpClient? _proxy;
+    private HttpClient? _admin;
+
+    public GatewayHost(string configPath, string storeConfiguration, string keyPrefix, IDictionary<string, string?>? settings = null)
+    {
+        ConfigPath = configPath;
+        _settings = new Dictionary<string, string?>
+        {
+            ["GATEWAY_CONFIG"] = configPath,
+            ["Redis:Configuration"] = storeConfiguration,
+            ["Redis:KeyPrefix"] = keyPrefix,
+            ["Admin:Token"] = AdminToken,
+            ["Kestrel:Endpoints:Proxy:Url"] = "http://127.0.0.1:0",
+            ["Kestrel:Endpoints:Admin:Url"] = "http://127.0.0.1:0",
+        };
+        foreach (var (key, value) in settings ?? new Dictionary<string, string?>())
+        {
+            _settings[key] = value;
+        }
+
+        UseKestrel();
+    }
+
+    public string ConfigPath { get; }
+
+    public ListenerEndpoints Listeners => Services.GetRequiredService<ListenerEndpoints>();
+
+    public HttpClient Proxy => _proxy ??= NewClient(Listeners.ProxyUri!);
+
+    public HttpClient Admin => _admin ??= NewAdminClient();
+
+    /// <summary>Writes the standard config (contract routes) pointing both clusters at <paramref name="upstream"/>.</summary>
+    public static string WriteConfig(Uri upstream, Action<JsonObject>? edit = null)
+    {
+        var config = StandardConfig(upstream);
+        edit?.Invoke(config);
+        var path = Path.Combine(Path.GetTempPath(), "gateway-test-" + Guid.NewGuid().ToString("N") + ".json");
+        File.WriteAllText(path, config.ToJsonString(new JsonSerializerOptions { WriteIndented = true }));
+        return path;
+    }
+
+    public static JsonObject StandardConfig(Uri upstream) => new()
+    {
+        ["Logging"] = new JsonObject { ["LogLevel"] = new JsonObject { ["Default"] = "Warning" } },
+        ["ReverseProxy"] = new JsonObject
+        {
+            ["Routes"] = new JsonObject
+            {
+                ["serverless"] = new JsonObject
+                {
+                    ["ClusterId"] = "serverless",
+                    ["Match"] = new JsonObject { ["Path"] = "/v2/{endpointId}/{**operation}" },
+                    ["Metadata"] = new JsonObject { ["KeyScope"] = "Endpoint" },
+                },
+                ["graphql"] = new JsonObject
+                {
+                    ["ClusterId"] = "graphql",
+                    ["Match"] = new JsonObject { ["Path"] = "/graphql" },
+                    ["Metadata"] = new JsonObject { ["KeyScope"] = "GraphQL" },
+                },
+            },
+            ["Clusters"] = new JsonObject
+            {
+                ["serverless"] = Cluster(upstream),
+                ["graphql"] = Cluster(upstream),
+            },
+        },
+    };
+
+    private static JsonObject Cluster(Uri upstream) => new()
+    {
+        ["Destinations"] = new JsonObject { ["primary"] = new JsonObject { ["Address"] = upstream.ToString() } },
+    };
+
+    /// <summary>Starts the listeners; throws what the gateway's start threw.</summary>
+    public GatewayHost Start()
+    {
+        StartServer();
+        return this;
+    }
+
+    /// <summary>Creates a key through the admin API and returns its plaintext and id.</summary>
+    public async Task<(string Key, string Id)> CreateKeyAsync(object body)
+    {
+        var response = await Admin.PostAsJsonAsync("/admin/keys", body);
+        var text = await response.Content.ReadAsStringAsync();
+        if ((int)response.StatusCode != 201)
+        {
+            throw new InvalidOperationException($"Create failed: {(int)response.StatusCode} {text}");
+        }
+
+        var json = JsonNode.Parse(text)!;
+        return ((string)json["key"]!, (string)json["id"]!);
+    }
+
+    protected override void ConfigureWebHost(IWebHostBuilder builder)
+    {
+        foreach (var (key, value) in _settings)
+        {
+            builder.UseSetting(key, value);
+        }
+
+        builder.ConfigureLogging(logging => logging.SetMinimumLevel(LogLevel.Warning));
+    }
+
+    protected override void Dispose(bool disposing)
+    {
+        _proxy?.Dispose();
+        _admin?.Dispose();
+        base.Dispose(disposing);
+    }
+
+    private static HttpClient NewClient(Uri baseAddress) => new(new SocketsHttpHandler { AllowAutoRedirect = false, UseCookies = false })
+    {
+        BaseAddress = baseAddress,
+        Timeout = TimeSpan.FromSeconds(30),
+    };
+
+    private HttpClient NewAdminClient()
+    {
+        var client = NewClient(Listeners.AdminUri!);
+        client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", AdminToken);
+        return client;
+    }
+}

@@ -1,0 +1,229 @@
+using System.Text.Json;
+using Gateway.Enforcement;
+using Gateway.Keys;
+using Gateway.Store;
+using StackExchange.Redis;
+
+namespace Gateway.Admin;
+
+/// <summary>The admin API (contract §5). Every write goes to the store, which publishes the invalidation.</summary>
+internal static class AdminEndpoints
+{
+    public static RouteGroupBuilder MapAdminApi(this IEndpointRouteBuilder endpoints)
+    {
+        var admin = endpoints.MapGroup("/admin");
+        admin.AddEndpointFilter(RequireAdminToken);
+        admin.AddEndpointFilter(StoreFailuresAre503);
+
+        var keys = admin.MapGroup("/keys");
+        keys.MapPost("", CreateAsync);
+        keys.MapGet("", ListAsync);
+        keys.MapGet("/{id}", GetAsync);
+        keys.MapPatch("/{id}", PatchAsync);
+        keys.MapDelete("/{id}", DeleteAsync);
+        keys.MapPost("/legacy", ImportLegacyAsync);
+        return admin;
+    }
+
+    private static async ValueTask<object?> RequireAdminToken(EndpointFilterInvocationContext context, EndpointFilterDelegate next)
+    {
+        var http = context.HttpContext;
+        var token = http.RequestServices.GetRequiredService<AdminToken>();
+        var header = http.Request.Headers.Authorization;
+        var value = header.Count == 1 ? header[0].AsSpan().Trim() : default;
+        if (value.Length > 7 && value[..7].Equals("Bearer ", StringComparison.OrdinalIgnoreCase) && token.Matches(value[7..].Trim()))
+        {
+            return await next(context).ConfigureAwait(false);
+        }
+
+        return new RefusalResult(AdminRefusals.Unauthorized);
+    }
+
+    private static async ValueTask<object?> StoreFailuresAre503(EndpointFilterInvocationContext context, EndpointFilterDelegate next)
+    {
+        try
+        {
+            return await next(context).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is RedisException or TimeoutException)
+        {
+            // Fails closed: a write that may not have reached the store is reported as not done.
+            return new RefusalResult(Refusal.StoreUnavailable(1));
+        }
+    }
+
+    private static async Task<IResult> CreateAsync(HttpRequest request, KeyStore store, TimeProvider time)
+    {
+        var (document, error) = await KeyRequests.ReadObjectAsync(request).ConfigureAwait(false);
+        using var _ = document;
+        if (error is not null)
+        {
+            return new RefusalResult(error);
+        }
+
+        var now = time.GetUtcNow();
+        if (KeyRequests.ParseChanges(document!.RootElement, isCreate: true, now, out var changes) is { } invalid)
+        {
+            return new RefusalResult(invalid);
+        }
+
+        var plaintext = KeyFormat.Generate();
+        var key = new ApiKey(
+            KeyIds.NewId(),
+            changes.Name!,
+            KeyKind.Rpa,
+            KeyFormat.DisplayPrefix(plaintext),
+            changes.Enabled ?? true,
+            now,
+            null,
+            changes.ExpiresAt,
+            new KeyScopes(changes.GraphQL ?? AccessLevel.None, changes.Endpoints ?? new Dictionary<string, AccessLevel>()));
+        if (!await store.CreateAsync(key, KeyDigest.Compute(plaintext)).ConfigureAwait(false))
+        {
+            // 178 random bits do not collide; reaching this means the store is not what it seems.
+            throw new InvalidOperationException("A freshly generated key already exists in the store.");
+        }
+
+        return new JsonResult(201, json => KeyView.Write(json, key, plaintext), $"/admin/keys/{key.Id}");
+    }
+
+    private static async Task<IResult> ListAsync(KeyStore store)
+    {
+        var keys = await store.ListAsync().ConfigureAwait(false);
+        return new JsonResult(200, json =>
+        {
+            json.WriteStartObject();
+            json.WriteStartArray("keys");
+            foreach (var key in keys)
+            {
+                KeyView.Write(json, key);
+            }
+
+            json.WriteEndArray();
+            json.WriteEndObject();
+        });
+    }
+
+    private static async Task<IResult> GetAsync(string id, KeyStore store)
+    {
+        var key = await store.GetAsync(id).ConfigureAwait(false);
+        return key is null ? new RefusalResult(AdminRefusals.KeyNotFound) : new JsonResult(200, json => KeyView.Write(json, key));
+    }
+
+    private static async Task<IResult> PatchAsync(string id, HttpRequest request, KeyStore store, TimeProvider time)
+    {
+        var (document, error) = await KeyRequests.ReadObjectAsync(request).ConfigureAwait(false);
+        using var _ = document;
+        if (error is not null)
+        {
+            return new RefusalResult(error);
+        }
+
+        if (KeyRequests.ParseChanges(document!.RootElement, isCreate: false, time.GetUtcNow(), out var changes) is { } invalid)
+        {
+            return new RefusalResult(invalid);
+        }
+
+        var current = await store.GetAsync(id).ConfigureAwait(false);
+        if (current is null)
+        {
+            return new RefusalResult(AdminRefusals.KeyNotFound);
+        }
+
+        if (current.Kind == KeyKind.Legacy)
+        {
+            var field = changes.GraphQL is not null ? "graphql" : changes.Endpoints is not null ? "endpoints" : changes.ExpiresAtGiven ? "expiresAt" : null;
+            if (field is not null)
+            {
+                return new RefusalResult(AdminRefusals.LegacyImmutable(field));
+            }
+        }
+
+        var updated = await store.UpdateAsync(id, key => key with
+        {
+            Name = changes.Name ?? key.Name,
+            Enabled = changes.Enabled ?? key.Enabled,
+            ExpiresAt = changes.ExpiresAtGiven ? changes.ExpiresAt : key.ExpiresAt,
+            Scopes = changes.GraphQL is null && changes.Endpoints is null
+                ? key.Scopes
+                : new KeyScopes(changes.GraphQL ?? key.Scopes.GraphQL, changes.Endpoints ?? key.Scopes.Endpoints),
+        }).ConfigureAwait(false);
+        return updated is null ? new RefusalResult(AdminRefusals.KeyNotFound) : new JsonResult(200, json => KeyView.Write(json, updated));
+    }
+
+    private static async Task<IResult> DeleteAsync(string id, KeyStore store) =>
+        await store.DeleteAsync(id).ConfigureAwait(false) ? Results.NoContent() : new RefusalResult(AdminRefusals.KeyNotFound);
+
+    private static async Task<IResult> ImportLegacyAsync(HttpRequest request, KeyStore store, TimeProvider time)
+    {
+        var (document, error) = await KeyRequests.ReadObjectAsync(request).ConfigureAwait(false);
+        using var _ = document;
+        if (error is not null)
+        {
+            return new RefusalResult(error);
+        }
+
+        // All or nothing: every entry is validated before anything is written.
+        if (KeyRequests.ParseLegacyImport(document!.RootElement, out var entries) is { } invalid)
+        {
+            return new RefusalResult(invalid);
+        }
+
+        var imported = new List<ApiKey>();
+        var duplicates = 0;
+        var seen = new HashSet<KeyDigest>();
+        var now = time.GetUtcNow();
+        foreach (var entry in entries)
+        {
+            var digest = KeyDigest.Compute(entry.Key);
+            var key = new ApiKey(
+                KeyIds.NewId(), entry.Name, KeyKind.Legacy, KeyFormat.DisplayPrefix(entry.Key), true, now, null, null,
+                new KeyScopes(entry.GraphQL, new Dictionary<string, AccessLevel>(StringComparer.Ordinal) { ["*"] = AccessLevel.ReadWrite }));
+            if (!seen.Add(digest) || !await store.CreateAsync(key, digest).ConfigureAwait(false))
+            {
+                duplicates++;
+                continue;
+            }
+
+            imported.Add(key);
+        }
+
+        return new JsonResult(200, json =>
+        {
+            json.WriteStartObject();
+            json.WriteStartArray("imported");
+            foreach (var key in imported)
+            {
+                KeyView.Write(json, key);
+            }
+
+            json.WriteEndArray();
+            json.WriteNumber("duplicates", duplicates);
+            json.WriteEndObject();
+        });
+    }
+
+    private sealed class RefusalResult(Refusal refusal) : IResult
+    {
+        public Task ExecuteAsync(HttpContext httpContext) => ProblemWriter.WriteAsync(httpContext, refusal);
+    }
+
+    private sealed class JsonResult(int status, Action<Utf8JsonWriter> write, string? location = null) : IResult
+    {
+        public async Task ExecuteAsync(HttpContext httpContext)
+        {
+            var response = httpContext.Response;
+            response.StatusCode = status;
+            response.ContentType = "application/json; charset=utf-8";
+            response.Headers.CacheControl = "no-store";
+            if (location is not null)
+            {
+                response.Headers.Location = location;
+            }
+
+            await using var json = new Utf8JsonWriter(response.Body);
+            write(json);
+            await json.FlushAsync(httpContext.RequestAborted).ConfigureAwait(false);
+        }
+    }
+}

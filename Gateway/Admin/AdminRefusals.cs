@@ -1,0 +1,18 @@
+using Gateway.Enforcement;
+
+namespace Gateway.Admin;
+
+internal static class AdminRefusals
+{
+    public static readonly Refusal Unauthorized = new(401, "admin_unauthorized", "Admin token required",
+        "Send 'Authorization: Bearer <Admin:Token>'.");
+
+    public static readonly Refusal KeyNotFound = new(404, "key_not_found", "Key not found", "No key has this id.");
+
+    public static Refusal InvalidField(string field, string problem) =>
+        new(400, "invalid_request", "Invalid request", $"{field}: {problem}");
+
+    public static Refusal LegacyImmutable(string field) =>
+        new(409, "legacy_key_immutable", "Legacy key scopes are fixed",
+            $"{field} cannot change on a legacy key; only name and enabled can.");
+}

@@ -1,0 +1,190 @@
+using System.Collections.Concurrent;
+using Gateway.Configuration;
+using Gateway.Keys;
+using Gateway.Store;
+using Microsoft.Extensions.Caching.Memory;
+using Microsoft.Extensions.Options;
+using Polly;
+using Polly.CircuitBreaker;
+
+namespace Gateway.Caching;
+
+/// <summary>
+/// Two tiers in front of the key store: L1 in this process, L2 Redis. A found key is served from L1 for
+/// <c>L1Ttl</c> without touching Redis; an unknown key is remembered for <c>NegativeTtl</c> in a separate,
+/// size-capped space so a flood of invented keys neither reaches Redis each time nor evicts real keys.
+/// Concurrent misses of one key share one store read.
+/// </summary>
+public sealed partial class KeyCache : IDisposable
+{
+    private readonly KeyStore _store;
+    private readonly CacheOptions _options;
+    private readonly TimeProvider _time;
+    private readonly ILogger<KeyCache> _logger;
+    private readonly MemoryCache _found;
+    private readonly MemoryCache _unknown;
+    private readonly ConcurrentDictionary<KeyDigest, Task<KeyLookup>> _inflight = new();
+    private readonly ResiliencePipeline _pipeline;
+    private long _generation;
+
+    public KeyCache(KeyStore store, IOptions<CacheOptions> options, TimeProvider time, ILogger<KeyCache> logger)
+    {
+        _store = store;
+        _options = options.Value;
+        _time = time;
+        _logger = logger;
+        _found = new MemoryCache(new MemoryCacheOptions { SizeLimit = _options.L1MaxEntries });
+        _unknown = new MemoryCache(new MemoryCacheOptions { SizeLimit = _options.NegativeMaxEntries });
+        _pipeline = StoreReadPipeline.Create(_options, time);
+    }
+
+    public long FoundCount => _found.Count;
+
+    /// <summary>Resolves a key by its digest. Completes synchronously when the answer is in memory.</summary>
+    public ValueTask<KeyLookup> LookupAsync(KeyDigest digest)
+    {
+        var now = _time.GetUtcNow();
+        if (_found.TryGetValue(digest, out Entry? entry) && entry!.FreshUntil > now)
+        {
+            return new ValueTask<KeyLookup>(KeyLookup.Found(entry.Key));
+        }
+
+        if (_unknown.TryGetValue(digest, out DateTimeOffset unknownUntil) && unknownUntil > now)
+        {
+            return new ValueTask<KeyLookup>(KeyLookup.NotFound);
+        }
+
+        return new ValueTask<KeyLookup>(LoadOnceAsync(digest));
+    }
+
+    /// <summary>Drops everything known about one key; called for every admin write, on every instance.</summary>
+    public void Invalidate(KeyDigest digest)
+    {
+        Interlocked.Increment(ref _generation);
+        _found.Remove(digest);
+        _unknown.Remove(digest);
+    }
+
+    /// <summary>Drops everything; called when the Redis connection is restored, since missed messages are not replayed.</summary>
+    public void Clear()
+    {
+        Interlocked.Increment(ref _generation);
+        _found.Clear();
+        _unknown.Clear();
+    }
+
+    public void Dispose()
+    {
+        _found.Dispose();
+        _unknown.Dispose();
+    }
+
+    private Task<KeyLookup> LoadOnceAsync(KeyDigest digest)
+    {
+        // Single flight: one store read per key however many requests miss at once.
+        var created = new TaskCompletionSource<KeyLookup>(TaskCreationOptions.RunContinuationsAsynchronously);
+        var inflight = _inflight.GetOrAdd(digest, created.Task);
+        if (inflight != created.Task)
+        {
+            return inflight;
+        }
+
+        _ = CompleteAsync(digest, created);
+        return created.Task;
+    }
+
+    private async Task CompleteAsync(KeyDigest digest, TaskCompletionSource<KeyLookup> completion)
+    {
+        try
+        {
+            completion.SetResult(await LoadAsync(digest).ConfigureAwait(false));
+        }
+        catch (Exception ex)
+        {
+            // LoadAsync turns store failures into results; anything else is a bug, and still must not pass.
+            completion.SetResult(KeyLookup.Unavailable(1));
+            Log.UnexpectedLookupFailure(_logger, ex);
+        }
+        finally
+        {
+            _inflight.TryRemove(new KeyValuePair<KeyDigest, Task<KeyLookup>>(digest, completion.Task));
+        }
+    }
+
+    private async Task<KeyLookup> LoadAsync(KeyDigest digest)
+    {
+        var generation = Interlocked.Read(ref _generation);
+        ApiKey? key;
+        try
+        {
+            key = await _pipeline.ExecuteAsync(
+                static async (state, token) => await state.Store.FindAsync(state.Digest).WaitAsync(token).ConfigureAwait(false),
+                (Store: _store, Digest: digest)).ConfigureAwait(false);
+        }
+        catch (Exception ex)
+        {
+            return StaleOrUnavailable(digest, ex);
+        }
+
+        var now = _time.GetUtcNow();
+        // An invalidation that raced this read may describe a newer state than what was read: answer, but do not cache.
+        var cacheable = Interlocked.Read(ref _generation) == generation;
+        if (key is null)
+        {
+            _found.Remove(digest);
+            if (cacheable)
+            {
+                _unknown.Set(digest, now + _options.NegativeTtl, new MemoryCacheEntryOptions
+                {
+                    Size = 1,
+                    AbsoluteExpirationRelativeToNow = _options.NegativeTtl,
+                });
+            }
+
+            return KeyLookup.NotFound;
+        }
+
+        _unknown.Remove(digest);
+        if (cacheable)
+        {
+            var entry = new Entry(key, now + _options.L1Ttl, now + _options.L1Ttl + _options.StaleIfErrorTtl);
+            _found.Set(digest, entry, new MemoryCacheEntryOptions
+            {
+                Size = 1,
+                AbsoluteExpirationRelativeToNow = _options.L1Ttl + _options.StaleIfErrorTtl,
+            });
+        }
+
+        return KeyLookup.Found(key);
+    }
+
+    private KeyLookup StaleOrUnavailable(KeyDigest digest, Exception ex)
+    {
+        var retryAfter = ex is BrokenCircuitException ? (int)StoreReadPipeline.BreakDuration.TotalSeconds : 1;
+        if (_found.TryGetValue(digest, out Entry? stale) && stale!.StaleUntil > _time.GetUtcNow())
+        {
+            // Fails open for a key we verified recently, within a bounded window (StaleIfErrorTtl), because
+            // its last known state is the best evidence there is; the state itself (disabled, scopes) still applies.
+            Log.ServingStale(_logger, stale.Key.Id, ex.GetType().Name);
+            return KeyLookup.Found(stale.Key);
+        }
+
+        // Fails closed: a key we cannot verify never passes.
+        Log.StoreUnavailable(_logger, ex.GetType().Name, ex.Message);
+        return KeyLookup.Unavailable(retryAfter);
+    }
+
+    private sealed record Entry(ApiKey Key, DateTimeOffset FreshUntil, DateTimeOffset StaleUntil);
+
+    private static partial class Log
+    {
+        [LoggerMessage(EventId = 200, Level = LogLevel.Warning, Message = "Store unreachable ({Error}); serving key '{KeyId}' from its last known state.")]
+        public static partial void ServingStale(ILogger logger, string keyId, string error);
+
+        [LoggerMessage(EventId = 201, Level = LogLevel.Warning, Message = "Store unreachable ({Error}: {Message}); refusing a key not held in memory.")]
+        public static partial void StoreUnavailable(ILogger logger, string error, string message);
+
+        [LoggerMessage(EventId = 202, Level = LogLevel.Error, Message = "Unexpected failure while resolving a key; refused.")]
+        public static partial void UnexpectedLookupFailure(ILogger logger, Exception exception);
+    }
+}

@@ -1,0 +1,86 @@
+using System.ComponentModel.DataAnnotations;
+
+namespace Gateway.Configuration;
+
+/// <summary><c>Redis</c>: where key records and usage live.</summary>
+public sealed class RedisOptions
+{
+    public const string Section = "Redis";
+
+    /// <summary>A StackExchange.Redis configuration string; empty starts the embedded Garnet store.</summary>
+    public string? Configuration { get; set; }
+
+    /// <summary>Prefix of every Redis key the gateway writes.</summary>
+    public string KeyPrefix { get; set; } = "gw:";
+}
+
+/// <summary><c>Store</c>: the embedded store used when no Redis is configured.</summary>
+public sealed class StoreOptions
+{
+    public const string Section = "Store";
+
+    public string DataDirectory { get; set; } = "data";
+}
+
+/// <summary><c>Admin</c>: the admin API's credential.</summary>
+public sealed class AdminOptions
+{
+    public const string Section = "Admin";
+
+    /// <summary>Bearer token for <c>/admin/*</c>; empty means one is generated at start and printed once.</summary>
+    public string? Token { get; set; }
+}
+
+/// <summary><c>Cache</c>: lifetimes of the in-memory (L1) tier in front of the store.</summary>
+public sealed class CacheOptions
+{
+    public const string Section = "Cache";
+
+    /// <summary>How long a found key is trusted without asking the store; the bound on a lost invalidation.</summary>
+    public TimeSpan L1Ttl { get; set; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>How long a key the store does not know is remembered as unknown.</summary>
+    public TimeSpan NegativeTtl { get; set; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>How long past <see cref="L1Ttl"/> a found key keeps working while the store is unreachable.</summary>
+    public TimeSpan StaleIfErrorTtl { get; set; } = TimeSpan.FromMinutes(5);
+
+    /// <summary>Most found keys held in memory; the least recently fetched are evicted past it.</summary>
+    [Range(1, int.MaxValue)]
+    public int L1MaxEntries { get; set; } = 100_000;
+
+    /// <summary>Most unknown keys remembered; kept apart so a flood of invented keys cannot evict real ones.</summary>
+    [Range(1, int.MaxValue)]
+    public int NegativeMaxEntries { get; set; } = 100_000;
+
+    /// <summary>Longest a request waits on one store read before it is treated as a store failure.</summary>
+    public TimeSpan StoreTimeout { get; set; } = TimeSpan.FromMilliseconds(500);
+}
+
+/// <summary><c>Usage</c>: how counters reach Redis.</summary>
+public sealed class UsageOptions
+{
+    public const string Section = "Usage";
+
+    public TimeSpan FlushInterval { get; set; } = TimeSpan.FromSeconds(1);
+
+    [Range(1, 3650)]
+    public int RetentionDays { get; set; } = 90;
+}
+
+/// <summary><c>KeyScopes</c>: limits of the enforcement step.</summary>
+public sealed class KeyScopesOptions
+{
+    public const string Section = "KeyScopes";
+
+    [Range(1, 64 * 1024 * 1024)]
+    public int MaxGraphQLBodyBytes { get; set; } = 1024 * 1024;
+}
+
+/// <summary><c>Upstreams:&lt;clusterId&gt;</c>: per-cluster credentials the gateway sends in place of the client's key.</summary>
+public sealed class UpstreamOptions
+{
+    public const string Section = "Upstreams";
+
+    public string? Authorization { get; set; }
+}

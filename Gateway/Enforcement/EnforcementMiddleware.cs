@@ -1,0 +1,201 @@
+using Gateway.Caching;
+using Gateway.Configuration;
+using Gateway.GraphQL;
+using Gateway.Keys;
+using Gateway.Usage;
+using Microsoft.AspNetCore.Http.Features;
+using Microsoft.Extensions.Options;
+using Yarp.ReverseProxy.Model;
+
+namespace Gateway.Enforcement;
+
+/// <summary>
+/// The step in YARP's proxy pipeline that decides whether a request may reach its upstream. Checks run in the
+/// contract's order and the first failure answers: path, key presence and form, key existence, key state,
+/// the GraphQL body, the scope. A request with no valid key never costs a body read.
+/// </summary>
+internal sealed class EnforcementMiddleware(
+    RequestDelegate next,
+    KeyCache cache,
+    IUsageRecorder usage,
+    UpstreamCredentials upstreams,
+    IOptionsMonitor<KeyScopesOptions> limits,
+    TimeProvider time)
+{
+    private static readonly string[] MethodOverrideHeaders = ["X-HTTP-Method-Override", "X-HTTP-Method", "X-Method-Override"];
+
+    public Task Invoke(HttpContext context)
+    {
+        var proxy = context.GetReverseProxyFeature();
+        var scope = RouteKeyScopes.Parse(proxy.Route.Config.Metadata);
+        foreach (var header in MethodOverrideHeaders)
+        {
+            context.Request.Headers.Remove(header);
+        }
+
+        if (scope == RouteKeyScope.Public)
+        {
+            PrepareForUpstream(context, proxy);
+            return next(context);
+        }
+
+        if (scope == RouteKeyScope.Invalid)
+        {
+            // Unreachable while the route validator runs; deny by default all the same.
+            return ProblemWriter.WriteAsync(context, Refusal.NotFound);
+        }
+
+        // (1) The path, and the endpoint id it names.
+        if (!PathRules.IsSafe(context.Features.Get<IHttpRequestFeature>()?.RawTarget, context.Request.Path.Value))
+        {
+            return ProblemWriter.WriteAsync(context, Refusal.InvalidPath);
+        }
+
+        ScopeTarget target;
+        if (scope == RouteKeyScope.Endpoint)
+        {
+            if (context.Request.RouteValues[RouteKeyScopes.EndpointIdRouteValue] is not string endpointId
+                || !KeyFormat.IsValidEndpointId(endpointId))
+            {
+                return ProblemWriter.WriteAsync(context, Refusal.InvalidEndpointId);
+            }
+
+            target = ScopeTarget.Endpoint(endpointId);
+        }
+        else
+        {
+            target = ScopeTarget.GraphQLApi;
+        }
+
+        // (2) The key's presence and form: a malformed or mistyped key never reaches the store.
+        var credential = CredentialExtractor.Extract(context.Request);
+        if (credential.Status == CredentialStatus.Missing)
+        {
+            return ProblemWriter.WriteAsync(context, Refusal.MissingKey);
+        }
+
+        if (credential.Status == CredentialStatus.Ambiguous)
+        {
+            return ProblemWriter.WriteAsync(context, Refusal.AmbiguousKey);
+        }
+
+        if (KeyFormat.Classify(credential.Key) == KeyForm.Invalid)
+        {
+            return ProblemWriter.WriteAsync(context, Refusal.InvalidKey);
+        }
+
+        var digest = KeyDigest.Compute(credential.Key);
+        var lookup = cache.LookupAsync(digest);
+        return lookup.IsCompletedSuccessfully
+            ? Judge(context, proxy, scope, target, digest, lookup.Result)
+            : AwaitLookup(context, proxy, scope, target, digest, lookup);
+    }
+
+    private async Task AwaitLookup(HttpContext context, IReverseProxyFeature proxy, RouteKeyScope scope, ScopeTarget target, KeyDigest digest, ValueTask<KeyLookup> lookup) =>
+        await Judge(context, proxy, scope, target, digest, await lookup.ConfigureAwait(false)).ConfigureAwait(false);
+
+    private Task Judge(HttpContext context, IReverseProxyFeature proxy, RouteKeyScope scope, ScopeTarget target, KeyDigest digest, KeyLookup lookup)
+    {
+        // (2, continued) The key's existence.
+        if (lookup.Status == LookupStatus.StoreUnavailable)
+        {
+            return ProblemWriter.WriteAsync(context, Refusal.StoreUnavailable(lookup.RetryAfterSeconds));
+        }
+
+        if (lookup.Key is not { } key)
+        {
+            return ProblemWriter.WriteAsync(context, Refusal.InvalidKey);
+        }
+
+        // (3) The key's state.
+        switch (KeyState.Check(key, time.GetUtcNow()))
+        {
+            case Verdict.Disabled:
+                usage.Record(key, digest, target, allowed: false);
+                return ProblemWriter.WriteAsync(context, Refusal.KeyDisabled);
+            case Verdict.Expired:
+                usage.Record(key, digest, target, allowed: false);
+                return ProblemWriter.WriteAsync(context, Refusal.KeyExpired);
+        }
+
+        if (scope == RouteKeyScope.GraphQL)
+        {
+            return JudgeGraphQLAsync(context, proxy, key, digest);
+        }
+
+        // (5) The scope, for an endpoint: the method says how much is needed.
+        return Authorize(context, proxy, key, digest, target, ScopeDecision.NeededForMethod(context.Request.Method));
+    }
+
+    private async Task JudgeGraphQLAsync(HttpContext context, IReverseProxyFeature proxy, ApiKey key, KeyDigest digest)
+    {
+        // (4) The body: headers first, then the body within the limit, then the operations in it.
+        var request = context.Request;
+        var queryValues = request.Query["query"];
+        var verdict = GraphQLHttpRules.CheckHeaders(request.Method, request.ContentType, request.Headers.ContentEncoding.ToString() is { Length: > 0 } encoding ? encoding : null, queryValues.ToArray());
+        if (!verdict.IsRefused)
+        {
+            if (HttpMethods.IsGet(request.Method))
+            {
+                verdict = GraphQLClassifier.ClassifyGet(queryValues.ToString());
+            }
+            else
+            {
+                var body = await GraphQLBodyReader.ReadAsync(request, limits.CurrentValue.MaxGraphQLBodyBytes, context.RequestAborted).ConfigureAwait(false);
+                if (body is null)
+                {
+                    await ProblemWriter.WriteAsync(context, Refusal.PayloadTooLarge).ConfigureAwait(false);
+                    return;
+                }
+
+                GraphQLBodyReader.Replace(context, body);
+                verdict = GraphQLHttpRules.IsJson(request.ContentType!)
+                    ? GraphQLClassifier.ClassifyJsonBody(body)
+                    : GraphQLClassifier.ClassifyDocumentBody(body);
+            }
+        }
+
+        if (verdict.IsRefused)
+        {
+            await ProblemWriter.WriteAsync(context, verdict.Refusal switch
+            {
+                GraphQLRefusal.MethodNotAllowed => Refusal.MethodNotAllowed(verdict.Detail),
+                GraphQLRefusal.UnsupportedMediaType => Refusal.UnsupportedMediaType(verdict.Detail),
+                _ => Refusal.InvalidGraphQL(verdict.Detail),
+            }).ConfigureAwait(false);
+            return;
+        }
+
+        var needed = verdict.Need == GraphQLNeed.ReadWrite ? AccessLevel.ReadWrite : AccessLevel.Read;
+        await Authorize(context, proxy, key, digest, ScopeTarget.GraphQLApi, needed).ConfigureAwait(false);
+    }
+
+    private Task Authorize(HttpContext context, IReverseProxyFeature proxy, ApiKey key, KeyDigest digest, ScopeTarget target, AccessLevel needed)
+    {
+        // (5) The scope.
+        if (!ScopeDecision.Allows(key.Scopes, target, needed))
+        {
+            usage.Record(key, digest, target, allowed: false);
+            return ProblemWriter.WriteAsync(context, Refusal.ScopeDenied(
+                target.IsGraphQL ? "graphql" : $"endpoint '{target.EndpointId}'",
+                needed.ToWire(),
+                ScopeDecision.Granted(key.Scopes, target).ToWire()));
+        }
+
+        usage.Record(key, digest, target, allowed: true);
+        PrepareForUpstream(context, proxy);
+        return next(context);
+    }
+
+    /// <summary>The client's credentials never reach an upstream; the cluster's own, when configured, replace them.</summary>
+    private void PrepareForUpstream(HttpContext context, IReverseProxyFeature proxy)
+    {
+        var request = context.Request;
+        request.Headers.Remove("Authorization");
+        request.QueryString = CredentialExtractor.WithoutApiKey(request.QueryString);
+        if (proxy.Cluster?.Config.ClusterId is { } clusterId && upstreams.For(clusterId) is { } authorization)
+        {
+            request.Headers.Authorization = authorization;
+        }
+    }
+}

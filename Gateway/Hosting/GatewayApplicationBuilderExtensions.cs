@@ -1,0 +1,49 @@
+using Gateway.Admin;
+using Gateway.Enforcement;
+using Gateway.Store;
+using Microsoft.AspNetCore.Diagnostics.HealthChecks;
+
+namespace Gateway.Hosting;
+
+public static class GatewayApplicationBuilderExtensions
+{
+    /// <summary>The proxy pipeline with enforcement, the admin API and the health endpoints.</summary>
+    public static WebApplication MapGateway(this WebApplication app)
+    {
+        ArgumentNullException.ThrowIfNull(app);
+        if (app.Services.GetService<KeyStore>() is null)
+        {
+            throw new InvalidOperationException("Call builder.AddGateway() before app.MapGateway().");
+        }
+
+        // Resolve the store at start so the embedded-store line and any connection problem show up now.
+        _ = app.Services.GetRequiredService<StoreConnection>();
+        PrintGeneratedAdminToken(app.Services.GetRequiredService<AdminToken>());
+
+        app.MapReverseProxy(proxy =>
+        {
+            proxy.UseMiddleware<EnforcementMiddleware>();
+            proxy.UseSessionAffinity();
+            proxy.UseLoadBalancing();
+            proxy.UsePassiveHealthChecks();
+        });
+
+        app.MapAdminApi().WithMetadata(new AdminListenerOnlyAttribute());
+        app.MapHealthChecks("/healthz", new HealthCheckOptions { Predicate = _ => false })
+            .WithMetadata(new AdminListenerOnlyAttribute());
+        app.MapHealthChecks("/readyz", new HealthCheckOptions { Predicate = check => check.Tags.Contains("ready") })
+            .WithMetadata(new AdminListenerOnlyAttribute());
+        return app;
+    }
+
+    private static void PrintGeneratedAdminToken(AdminToken token)
+    {
+        if (token.Generated is { } generated)
+        {
+            // Printed once to the console on purpose, never through logging, so it does not land in log stores.
+            Console.Out.WriteLine($"Admin:Token was not set; generated for this run: {generated}");
+            Console.Out.Flush();
+            token.ForgetGenerated();
+        }
+    }
+}

@@ -1,0 +1,82 @@
+using Gateway.Admin;
+using Gateway.Caching;
+using Gateway.Configuration;
+using Gateway.Enforcement;
+using Gateway.Store;
+using Gateway.Usage;
+using Microsoft.Extensions.Options;
+using Yarp.ReverseProxy.Configuration.RouteValidators;
+
+namespace Gateway.Hosting;
+
+public static class GatewayServiceCollectionExtensions
+{
+    /// <summary>Everything the gateway needs: config file, listeners, store, cache, enforcement, admin API.</summary>
+    public static WebApplicationBuilder AddGateway(this WebApplicationBuilder builder)
+    {
+        ArgumentNullException.ThrowIfNull(builder);
+        builder.UseGatewayConfigFile();
+        var configuration = builder.Configuration;
+        var services = builder.Services;
+
+        var listeners = new ListenerEndpoints();
+        services.AddSingleton(listeners);
+        builder.WebHost.ConfigureKestrel((context, kestrel) =>
+        {
+            kestrel.AddServerHeader = false;
+            kestrel.Configure(context.Configuration.GetSection("Kestrel"), reloadOnChange: false)
+                .Endpoint(Listeners.ProxyName, endpoint =>
+                {
+                    listeners.Proxy = endpoint.ListenOptions;
+                    endpoint.ListenOptions.Use(next => connection =>
+                    {
+                        Listeners.Tag(connection.Items, Listener.Proxy);
+                        return next(connection);
+                    });
+                })
+                .Endpoint(Listeners.AdminName, endpoint =>
+                {
+                    listeners.Admin = endpoint.ListenOptions;
+                    endpoint.ListenOptions.Use(next => connection =>
+                    {
+                        Listeners.Tag(connection.Items, Listener.Admin);
+                        return next(connection);
+                    });
+                });
+        });
+
+        AddValidatedOptions<RedisOptions>(services, configuration, RedisOptions.Section)
+            .Validate(o => !string.IsNullOrEmpty(o.KeyPrefix), "Redis:KeyPrefix must not be empty.");
+        AddValidatedOptions<StoreOptions>(services, configuration, StoreOptions.Section)
+            .Validate(o => !string.IsNullOrWhiteSpace(o.DataDirectory), "Store:DataDirectory must not be empty.");
+        AddValidatedOptions<AdminOptions>(services, configuration, AdminOptions.Section);
+        AddValidatedOptions<CacheOptions>(services, configuration, CacheOptions.Section)
+            .Validate(o => o.L1Ttl > TimeSpan.Zero, "Cache:L1Ttl must be positive.")
+            .Validate(o => o.NegativeTtl > TimeSpan.Zero, "Cache:NegativeTtl must be positive.")
+            .Validate(o => o.StaleIfErrorTtl >= TimeSpan.Zero, "Cache:StaleIfErrorTtl must not be negative.")
+            .Validate(o => o.StoreTimeout > TimeSpan.Zero, "Cache:StoreTimeout must be positive.");
+        AddValidatedOptions<UsageOptions>(services, configuration, UsageOptions.Section)
+            .Validate(o => o.FlushInterval > TimeSpan.Zero, "Usage:FlushInterval must be positive.");
+        AddValidatedOptions<KeyScopesOptions>(services, configuration, KeyScopesOptions.Section);
+        services.Configure<Dictionary<string, UpstreamOptions>>(configuration.GetSection(UpstreamOptions.Section));
+
+        services.AddSingleton(TimeProvider.System);
+        services.AddSingleton<StoreConnection>();
+        services.AddSingleton<KeyStore>();
+        services.AddSingleton<KeyCache>();
+        services.AddHostedService<InvalidationSubscriber>();
+        services.AddSingleton<UpstreamCredentials>();
+        services.AddSingleton<IUsageRecorder, NoUsageRecorder>();
+        services.AddSingleton<AdminToken>();
+        services.AddSingleton<Microsoft.AspNetCore.Routing.MatcherPolicy, ListenerMatcherPolicy>();
+        services.AddHealthChecks().AddCheck<StoreHealthCheck>("store", tags: ["ready"]);
+
+        services.AddReverseProxy().LoadFromConfig(configuration.GetSection("ReverseProxy"));
+        services.AddSingleton<IRouteValidator, KeyScopeRouteValidator>();
+        return builder;
+    }
+
+    private static OptionsBuilder<T> AddValidatedOptions<T>(IServiceCollection services, IConfiguration configuration, string section)
+        where T : class =>
+        services.AddOptions<T>().Bind(configuration.GetSection(section)).ValidateDataAnnotations().ValidateOnStart();
+}

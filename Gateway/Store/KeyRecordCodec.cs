@@ -1,0 +1,142 @@
+using System.Globalization;
+using System.Text.Json;
+using Gateway.Keys;
+using StackExchange.Redis;
+
+namespace Gateway.Store;
+
+/// <summary>
+/// The Redis layout of one key record: a hash at <c>{prefix}key:{sha256 hex}</c>. Plaintext is never stored;
+/// the hash of the key is the record's address, so a lookup is one <c>HGETALL</c>.
+/// </summary>
+internal static class KeyRecordCodec
+{
+    public const string Id = "id";
+    public const string Name = "name";
+    public const string Kind = "kind";
+    public const string Prefix = "prefix";
+    public const string Enabled = "enabled";
+    public const string CreatedAt = "createdAt";
+    public const string ExpiresAt = "expiresAt";
+    public const string LastUsedAt = "lastUsedAt";
+    public const string GraphQL = "graphql";
+    public const string Endpoints = "endpoints";
+
+    public static HashEntry[] Encode(ApiKey key) =>
+    [
+        new(Id, key.Id),
+        new(Name, key.Name),
+        new(Kind, key.Kind.ToWire()),
+        new(Prefix, key.Prefix),
+        new(Enabled, key.Enabled ? 1 : 0),
+        new(CreatedAt, key.CreatedAt.ToUnixTimeMilliseconds()),
+        new(ExpiresAt, key.ExpiresAt?.ToUnixTimeMilliseconds() ?? 0),
+        new(GraphQL, key.Scopes.GraphQL.ToWire()),
+        new(Endpoints, EncodeEndpoints(key.Scopes.Endpoints)),
+    ];
+
+    public static HashEntry[] EncodeMutable(ApiKey key) =>
+    [
+        new(Name, key.Name),
+        new(Enabled, key.Enabled ? 1 : 0),
+        new(ExpiresAt, key.ExpiresAt?.ToUnixTimeMilliseconds() ?? 0),
+        new(GraphQL, key.Scopes.GraphQL.ToWire()),
+        new(Endpoints, EncodeEndpoints(key.Scopes.Endpoints)),
+    ];
+
+    /// <summary>Decodes a record; a record that does not decode is treated as absent (fail closed) by the caller.</summary>
+    public static ApiKey? Decode(HashEntry[] entries)
+    {
+        if (entries.Length == 0)
+        {
+            return null;
+        }
+
+        string? id = null, name = null, prefix = null, endpoints = null;
+        KeyKind? kind = null;
+        AccessLevel? graphql = null;
+        bool? enabled = null;
+        long createdAt = -1, expiresAt = 0, lastUsedAt = 0;
+        foreach (var entry in entries)
+        {
+            switch ((string?)entry.Name)
+            {
+                case Id: id = entry.Value; break;
+                case Name: name = entry.Value; break;
+                case Prefix: prefix = entry.Value; break;
+                case Endpoints: endpoints = entry.Value; break;
+                case Kind: kind = KeyKinds.TryParse(entry.Value, out var k) ? k : null; break;
+                case GraphQL: graphql = AccessLevels.TryParse(entry.Value, out var g) ? g : null; break;
+                case Enabled: enabled = entry.Value == 1; break;
+                case CreatedAt: createdAt = ParseLong(entry.Value); break;
+                case ExpiresAt: expiresAt = ParseLong(entry.Value); break;
+                case LastUsedAt: lastUsedAt = ParseLong(entry.Value); break;
+            }
+        }
+
+        if (id is null || name is null || prefix is null || kind is null || graphql is null || enabled is null || createdAt < 0
+            || DecodeEndpoints(endpoints) is not { } endpointLevels)
+        {
+            return null;
+        }
+
+        return new ApiKey(
+            id,
+            name,
+            kind.Value,
+            prefix,
+            enabled.Value,
+            DateTimeOffset.FromUnixTimeMilliseconds(createdAt),
+            lastUsedAt > 0 ? DateTimeOffset.FromUnixTimeMilliseconds(lastUsedAt) : null,
+            expiresAt > 0 ? DateTimeOffset.FromUnixTimeMilliseconds(expiresAt) : null,
+            new KeyScopes(graphql.Value, endpointLevels));
+    }
+
+    public static string EncodeEndpoints(IReadOnlyDictionary<string, AccessLevel> endpoints)
+    {
+        var wire = new SortedDictionary<string, string>(StringComparer.Ordinal);
+        foreach (var (endpoint, level) in endpoints)
+        {
+            wire[endpoint] = level.ToWire();
+        }
+
+        return JsonSerializer.Serialize(wire);
+    }
+
+    private static Dictionary<string, AccessLevel>? DecodeEndpoints(string? json)
+    {
+        if (json is null)
+        {
+            return null;
+        }
+
+        try
+        {
+            var wire = JsonSerializer.Deserialize<Dictionary<string, string>>(json);
+            if (wire is null)
+            {
+                return null;
+            }
+
+            var levels = new Dictionary<string, AccessLevel>(wire.Count, StringComparer.Ordinal);
+            foreach (var (endpoint, level) in wire)
+            {
+                if (!AccessLevels.TryParse(level, out var parsed))
+                {
+                    return null;
+                }
+
+                levels[endpoint] = parsed;
+            }
+
+            return levels;
+        }
+        catch (JsonException)
+        {
+            return null;
+        }
+    }
+
+    private static long ParseLong(RedisValue value) =>
+        long.TryParse((string?)value, NumberStyles.Integer, CultureInfo.InvariantCulture, out var parsed) ? parsed : -1;
+}

@@ -1,0 +1,9 @@
+using Gateway.Keys;
+
+namespace Gateway.Usage;
+
+/// <summary>Counts a judged request for a known key. Called on the request path: it must never wait on I/O.</summary>
+public interface IUsageRecorder
+{
+    void Record(ApiKey key, KeyDigest digest, ScopeTarget target, bool allowed);
+}
