@@ -1,0 +1,150 @@
+using System.Buffers;
+using System.Text;
+using System.Text.Unicode;
+using GraphQLParser;
+using GraphQLParser.AST;
+using GraphQLParser.Exceptions;
+
+namespace Gateway.GraphQL;
+
+/// <summary>
+/// Stage B of GraphQL over HTTP: reads the request and says which level it needs. Pure and
+/// thread-safe; never throws for any input.
+/// </summary>
+public static class GraphQLClassifier
+{
+    // The parser recurses per AST node; past this depth it throws instead of overflowing the
+    // stack. 128 is the library's own default, spelled out so an upgrade cannot raise it.
+    internal const int MaxDocumentDepth = 128;
+
+    // GraphQL-Parser 9.5.1 formats every syntax error with a caret line that it pads one space at
+    // a time: O(column²) time and memory (a 64 Ki column allocates 4 GB; a 1 MiB one-line body,
+    // about 1 TB). The column counts from the last \r or \n, so capping line length caps that cost
+    // (at 16 Ki: under 10 ms and ~270 MB of short-lived strings). Legitimately long lines are
+    // long inline string values, which belong in variables. Fails closed: such documents are
+    // refused even when they would parse.
+    internal const int MaxLineLength = 16 * 1024;
+
+    private static readonly SearchValues<char> s_lineBreaks = SearchValues.Create("\r\n");
+
+    // Comments and locations are never looked at; ignoring them keeps the AST small.
+    private static readonly ParserOptions s_parserOptions = new()
+    {
+        Ignore = IgnoreOptions.All,
+        MaxDepth = MaxDocumentDepth,
+    };
+
+    /// <summary>A POST <c>application/json</c> body: one request object or a non-empty array of them.</summary>
+    public static GraphQLVerdict ClassifyJsonBody(ReadOnlySpan<byte> utf8Body) =>
+        GraphQLJsonRequestReader.Classify(utf8Body);
+
+    /// <summary>A POST <c>application/graphql</c> body: the body is the document.</summary>
+    public static GraphQLVerdict ClassifyDocumentBody(ReadOnlySpan<byte> utf8Body)
+    {
+        // A leading BOM is skipped, as for JSON bodies (see GraphQLJsonRequestReader); the GraphQL
+        // grammar itself treats U+FEFF as ignorable.
+        utf8Body = GraphQLJsonRequestReader.SkipBom(utf8Body);
+        if (!Utf8.IsValid(utf8Body))
+        {
+            return GraphQLVerdict.Invalid("body is not valid UTF-8");
+        }
+
+        return ClassifyDocument(Encoding.UTF8.GetString(utf8Body));
+    }
+
+    /// <summary>The document of a GET <c>?query=</c>. A mutation is refused: GET must stay safe.</summary>
+    public static GraphQLVerdict ClassifyGet(string query)
+    {
+        GraphQLVerdict verdict = ClassifyDocument(query, out bool hasMutation);
+        return !verdict.IsRefused && hasMutation
+            ? GraphQLVerdict.MethodNotAllowed("mutations are not allowed over GET; use POST")
+            : verdict;
+    }
+
+    /// <summary>
+    /// Classifies every operation of a document: <c>query</c> and <c>subscription</c> need Read,
+    /// <c>mutation</c> needs ReadWrite. An operation name is never used to pick one operation:
+    /// the gateway cannot know which operation the upstream will run, so all of them count.
+    /// </summary>
+    public static GraphQLVerdict ClassifyDocument(string document) => ClassifyDocument(document, out _);
+
+    private static GraphQLVerdict ClassifyDocument(string document, out bool hasMutation)
+    {
+        hasMutation = false;
+        if (document is null)
+        {
+            return GraphQLVerdict.Invalid("the GraphQL document is missing");
+        }
+
+        if (HasLongLine(document))
+        {
+            return GraphQLVerdict.Invalid(
+                $"a line of the GraphQL document is longer than {MaxLineLength} characters; pass long values as variables");
+        }
+
+        GraphQLDocument parsed;
+        try
+        {
+            parsed = Parser.Parse(document, s_parserOptions);
+        }
+        catch (GraphQLMaxDepthExceededException)
+        {
+            return GraphQLVerdict.Invalid("the GraphQL document nests too deeply");
+        }
+        catch (GraphQLParserException ex)
+        {
+            // Description can quote the offending token, hence Echo; line and column are numbers.
+            return GraphQLVerdict.Invalid(
+                $"the GraphQL document does not parse at {ex.Location.Line}:{ex.Location.Column}: {GraphQLVerdict.Echo(ex.Description)}");
+        }
+        catch (Exception ex) when (ex is not OutOfMemoryException)
+        {
+            // Fails closed: whatever else the third-party parser throws, a document the gateway
+            // cannot read is refused, never forwarded unjudged, and the caller never sees a throw.
+            // Seen in 9.5.1: a syntax error after a bare \r line break throws
+            // IndexOutOfRangeException while the library formats its own error message.
+            return GraphQLVerdict.Invalid("the GraphQL document does not parse");
+        }
+
+        bool hasOperation = false;
+        foreach (ASTNode definition in parsed.Definitions)
+        {
+            switch (definition)
+            {
+                case GraphQLOperationDefinition operation:
+                    hasOperation = true;
+                    hasMutation |= operation.Operation == OperationType.Mutation;
+                    break;
+                case GraphQLFragmentDefinition:
+                    break;
+                default:
+                    // Type-system definitions and extensions are not executable (spec §6.1); an
+                    // upstream that accepted them would be doing something no scope describes.
+                    return GraphQLVerdict.Invalid($"only operations and fragments are allowed, found {definition.Kind}");
+            }
+        }
+
+        if (!hasOperation)
+        {
+            return GraphQLVerdict.Invalid("the GraphQL document has no operation");
+        }
+
+        return GraphQLVerdict.Allow(hasMutation ? GraphQLNeed.ReadWrite : GraphQLNeed.Read);
+    }
+
+    private static bool HasLongLine(ReadOnlySpan<char> document)
+    {
+        while (document.Length > MaxLineLength)
+        {
+            int lineBreak = document.IndexOfAny(s_lineBreaks);
+            if (lineBreak < 0 || lineBreak > MaxLineLength)
+            {
+                return true;
+            }
+
+            document = document[(lineBreak + 1)..];
+        }
+
+        return false;
+    }
+}
