@@ -1,11 +1,17 @@
 using Gateway.Hosting;
 
+if (args.Contains(HealthProbe.Flag))
+{
+    return await HealthProbe.RunAsync(Environment.GetEnvironmentVariable("Kestrel__Endpoints__Admin__Url"));
+}
+
 var builder = WebApplication.CreateBuilder(args);
 builder.AddGateway();
 
 var app = builder.Build();
 app.MapGateway();
-app.Run();
+await app.RunAsync();
+return 0;
 
 /// <summary>The entry point, visible to <c>WebApplicationFactory</c> in the tests.</summary>
 public partial class Program;
