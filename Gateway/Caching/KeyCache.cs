@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using Gateway.Configuration;
 using Gateway.Keys;
+using Gateway.Observability;
 using Gateway.Store;
 using Microsoft.Extensions.Caching.Memory;
 using Microsoft.Extensions.Options;
@@ -21,21 +22,23 @@ public sealed partial class KeyCache : IDisposable
     private readonly CacheOptions _options;
     private readonly TimeProvider _time;
     private readonly ILogger<KeyCache> _logger;
+    private readonly GatewayMetrics _metrics;
     private readonly MemoryCache _found;
     private readonly MemoryCache _unknown;
     private readonly ConcurrentDictionary<KeyDigest, Task<KeyLookup>> _inflight = new();
     private readonly ResiliencePipeline _pipeline;
     private long _generation;
 
-    public KeyCache(KeyStore store, IOptions<CacheOptions> options, TimeProvider time, ILogger<KeyCache> logger)
+    public KeyCache(KeyStore store, IOptions<CacheOptions> options, TimeProvider time, GatewayMetrics metrics, ILogger<KeyCache> logger)
     {
+        _metrics = metrics;
         _store = store;
         _options = options.Value;
         _time = time;
         _logger = logger;
         _found = new MemoryCache(new MemoryCacheOptions { SizeLimit = _options.L1MaxEntries });
         _unknown = new MemoryCache(new MemoryCacheOptions { SizeLimit = _options.NegativeMaxEntries });
-        _pipeline = StoreReadPipeline.Create(_options, time);
+        _pipeline = StoreReadPipeline.Create(_options, time, metrics);
     }
 
     public long FoundCount => _found.Count;
@@ -46,14 +49,17 @@ public sealed partial class KeyCache : IDisposable
         var now = _time.GetUtcNow();
         if (_found.TryGetValue(digest, out Entry? entry) && entry!.FreshUntil > now)
         {
+            _metrics.CacheLookup("l1", "hit");
             return new ValueTask<KeyLookup>(KeyLookup.Found(entry.Key));
         }
 
         if (_unknown.TryGetValue(digest, out DateTimeOffset unknownUntil) && unknownUntil > now)
         {
+            _metrics.CacheLookup("l1", "hit");
             return new ValueTask<KeyLookup>(KeyLookup.NotFound);
         }
 
+        _metrics.CacheLookup("l1", "miss");
         return new ValueTask<KeyLookup>(LoadOnceAsync(digest));
     }
 
@@ -115,6 +121,7 @@ public sealed partial class KeyCache : IDisposable
     {
         var generation = Interlocked.Read(ref _generation);
         ApiKey? key;
+        var started = _time.GetTimestamp();
         try
         {
             key = await _pipeline.ExecuteAsync(
@@ -123,8 +130,12 @@ public sealed partial class KeyCache : IDisposable
         }
         catch (Exception ex)
         {
+            _metrics.CacheLookup("l2", "error");
             return StaleOrUnavailable(digest, ex);
         }
+
+        _metrics.StoreRead(_time.GetElapsedTime(started));
+        _metrics.CacheLookup("l2", key is null ? "miss" : "hit");
 
         var now = _time.GetUtcNow();
         // An invalidation that raced this read may describe a newer state than what was read: answer, but do not cache.

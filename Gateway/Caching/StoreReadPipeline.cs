@@ -1,4 +1,5 @@
 using Gateway.Configuration;
+using Gateway.Observability;
 using Polly;
 using Polly.CircuitBreaker;
 using Polly.Timeout;
@@ -13,7 +14,7 @@ internal static class StoreReadPipeline
 {
     public static readonly TimeSpan BreakDuration = TimeSpan.FromSeconds(5);
 
-    public static ResiliencePipeline Create(CacheOptions options, TimeProvider timeProvider) =>
+    public static ResiliencePipeline Create(CacheOptions options, TimeProvider timeProvider, GatewayMetrics metrics) =>
         new ResiliencePipelineBuilder { TimeProvider = timeProvider }
             .AddCircuitBreaker(new CircuitBreakerStrategyOptions
             {
@@ -22,7 +23,16 @@ internal static class StoreReadPipeline
                 SamplingDuration = TimeSpan.FromSeconds(10),
                 BreakDuration = BreakDuration,
                 ShouldHandle = new PredicateBuilder().Handle<Exception>(ex => ex is not BrokenCircuitException),
+                OnOpened = _ => Report(metrics, 1),
+                OnHalfOpened = _ => Report(metrics, 2),
+                OnClosed = _ => Report(metrics, 0),
             })
             .AddTimeout(new TimeoutStrategyOptions { Timeout = options.StoreTimeout })
             .Build();
+
+    private static ValueTask Report(GatewayMetrics metrics, int state)
+    {
+        metrics.CircuitState(state);
+        return ValueTask.CompletedTask;
+    }
 }

@@ -66,6 +66,13 @@ public sealed class UsageOptions
 
     [Range(1, 3650)]
     public int RetentionDays { get; set; } = 90;
+
+    /// <summary>
+    /// Most distinct counters (key, UTC day, target) held in memory, flushed or not. Past it, new counters are
+    /// dropped (counted in <c>gateway_usage_dropped_total</c> and logged) while requests keep being served.
+    /// </summary>
+    [Range(1, int.MaxValue)]
+    public int MaxPendingCounters { get; set; } = 1_000_000;
 }
 
 /// <summary><c>KeyScopes</c>: limits of the enforcement step.</summary>

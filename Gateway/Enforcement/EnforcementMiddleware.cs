@@ -2,6 +2,7 @@ using Gateway.Caching;
 using Gateway.Configuration;
 using Gateway.GraphQL;
 using Gateway.Keys;
+using Gateway.Observability;
 using Gateway.Usage;
 using Microsoft.AspNetCore.Http.Features;
 using Microsoft.Extensions.Options;
@@ -20,6 +21,7 @@ internal sealed class EnforcementMiddleware(
     IUsageRecorder usage,
     UpstreamCredentials upstreams,
     IOptionsMonitor<KeyScopesOptions> limits,
+    GatewayMetrics metrics,
     TimeProvider time)
 {
     private static readonly string[] MethodOverrideHeaders = ["X-HTTP-Method-Override", "X-HTTP-Method", "X-Method-Override"];
@@ -42,13 +44,13 @@ internal sealed class EnforcementMiddleware(
         if (scope == RouteKeyScope.Invalid)
         {
             // Unreachable while the route validator runs; deny by default all the same.
-            return ProblemWriter.WriteAsync(context, Refusal.NotFound);
+            return Refuse(context, Refusal.NotFound);
         }
 
         // (1) The path, and the endpoint id it names.
         if (!PathRules.IsSafe(context.Features.Get<IHttpRequestFeature>()?.RawTarget, context.Request.Path.Value))
         {
-            return ProblemWriter.WriteAsync(context, Refusal.InvalidPath);
+            return Refuse(context, Refusal.InvalidPath);
         }
 
         ScopeTarget target;
@@ -57,7 +59,7 @@ internal sealed class EnforcementMiddleware(
             if (context.Request.RouteValues[RouteKeyScopes.EndpointIdRouteValue] is not string endpointId
                 || !KeyFormat.IsValidEndpointId(endpointId))
             {
-                return ProblemWriter.WriteAsync(context, Refusal.InvalidEndpointId);
+                return Refuse(context, Refusal.InvalidEndpointId);
             }
 
             target = ScopeTarget.Endpoint(endpointId);
@@ -71,17 +73,17 @@ internal sealed class EnforcementMiddleware(
         var credential = CredentialExtractor.Extract(context.Request);
         if (credential.Status == CredentialStatus.Missing)
         {
-            return ProblemWriter.WriteAsync(context, Refusal.MissingKey);
+            return Refuse(context, Refusal.MissingKey);
         }
 
         if (credential.Status == CredentialStatus.Ambiguous)
         {
-            return ProblemWriter.WriteAsync(context, Refusal.AmbiguousKey);
+            return Refuse(context, Refusal.AmbiguousKey);
         }
 
         if (KeyFormat.Classify(credential.Key) == KeyForm.Invalid)
         {
-            return ProblemWriter.WriteAsync(context, Refusal.InvalidKey);
+            return Refuse(context, Refusal.InvalidKey);
         }
 
         var digest = KeyDigest.Compute(credential.Key);
@@ -99,12 +101,12 @@ internal sealed class EnforcementMiddleware(
         // (2, continued) The key's existence.
         if (lookup.Status == LookupStatus.StoreUnavailable)
         {
-            return ProblemWriter.WriteAsync(context, Refusal.StoreUnavailable(lookup.RetryAfterSeconds));
+            return Refuse(context, Refusal.StoreUnavailable(lookup.RetryAfterSeconds));
         }
 
         if (lookup.Key is not { } key)
         {
-            return ProblemWriter.WriteAsync(context, Refusal.InvalidKey);
+            return Refuse(context, Refusal.InvalidKey);
         }
 
         // (3) The key's state.
@@ -112,10 +114,10 @@ internal sealed class EnforcementMiddleware(
         {
             case Verdict.Disabled:
                 usage.Record(key, digest, target, allowed: false);
-                return ProblemWriter.WriteAsync(context, Refusal.KeyDisabled);
+                return Refuse(context, Refusal.KeyDisabled);
             case Verdict.Expired:
                 usage.Record(key, digest, target, allowed: false);
-                return ProblemWriter.WriteAsync(context, Refusal.KeyExpired);
+                return Refuse(context, Refusal.KeyExpired);
         }
 
         if (scope == RouteKeyScope.GraphQL)
@@ -144,7 +146,7 @@ internal sealed class EnforcementMiddleware(
                 var body = await GraphQLBodyReader.ReadAsync(request, limits.CurrentValue.MaxGraphQLBodyBytes, context.RequestAborted).ConfigureAwait(false);
                 if (body is null)
                 {
-                    await ProblemWriter.WriteAsync(context, Refusal.PayloadTooLarge).ConfigureAwait(false);
+                    await Refuse(context, Refusal.PayloadTooLarge).ConfigureAwait(false);
                     return;
                 }
 
@@ -157,7 +159,7 @@ internal sealed class EnforcementMiddleware(
 
         if (verdict.IsRefused)
         {
-            await ProblemWriter.WriteAsync(context, verdict.Refusal switch
+            await Refuse(context, verdict.Refusal switch
             {
                 GraphQLRefusal.MethodNotAllowed => Refusal.MethodNotAllowed(verdict.Detail),
                 GraphQLRefusal.UnsupportedMediaType => Refusal.UnsupportedMediaType(verdict.Detail),
@@ -176,15 +178,22 @@ internal sealed class EnforcementMiddleware(
         if (!ScopeDecision.Allows(key.Scopes, target, needed))
         {
             usage.Record(key, digest, target, allowed: false);
-            return ProblemWriter.WriteAsync(context, Refusal.ScopeDenied(
+            return Refuse(context, Refusal.ScopeDenied(
                 target.IsGraphQL ? "graphql" : $"endpoint '{target.EndpointId}'",
                 needed.ToWire(),
                 ScopeDecision.Granted(key.Scopes, target).ToWire()));
         }
 
         usage.Record(key, digest, target, allowed: true);
+        metrics.Allowed();
         PrepareForUpstream(context, proxy);
         return next(context);
+    }
+
+    private Task Refuse(HttpContext context, Refusal refusal)
+    {
+        metrics.Refused(refusal.Code);
+        return ProblemWriter.WriteAsync(context, refusal);
     }
 
     /// <summary>The client's credentials never reach an upstream; the cluster's own, when configured, replace them.</summary>

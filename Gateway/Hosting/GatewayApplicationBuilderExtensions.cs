@@ -2,6 +2,7 @@ using Gateway.Admin;
 using Gateway.Enforcement;
 using Gateway.Store;
 using Microsoft.AspNetCore.Diagnostics.HealthChecks;
+using OpenTelemetry.Metrics;
 
 namespace Gateway.Hosting;
 
@@ -33,6 +34,7 @@ public static class GatewayApplicationBuilderExtensions
             .WithMetadata(new AdminListenerOnlyAttribute());
         app.MapHealthChecks("/readyz", new HealthCheckOptions { Predicate = check => check.Tags.Contains("ready") })
             .WithMetadata(new AdminListenerOnlyAttribute());
+        app.MapPrometheusScrapingEndpoint("/metrics").WithMetadata(new AdminListenerOnlyAttribute());
         return app;
     }
 

@@ -2,6 +2,8 @@ using Gateway.Admin;
 using Gateway.Caching;
 using Gateway.Configuration;
 using Gateway.Enforcement;
+using Gateway.Observability;
+using OpenTelemetry.Metrics;
 using Gateway.Store;
 using Gateway.Usage;
 using Microsoft.Extensions.Options;
@@ -66,7 +68,17 @@ public static class GatewayServiceCollectionExtensions
         services.AddSingleton<KeyCache>();
         services.AddHostedService<InvalidationSubscriber>();
         services.AddSingleton<UpstreamCredentials>();
-        services.AddSingleton<IUsageRecorder, NoUsageRecorder>();
+        services.AddSingleton<GatewayMetrics>();
+        // OpenTelemetry's SDK aggregates in process (no allocation per measurement on the request path) and its
+        // Prometheus exporter serves the text format; it is the exporter the .NET documentation recommends.
+        services.AddOpenTelemetry().WithMetrics(metrics => metrics
+            .AddMeter(GatewayMetrics.MeterName, "Microsoft.AspNetCore.Hosting", "Microsoft.AspNetCore.Server.Kestrel")
+            .AddPrometheusExporter());
+        services.AddSingleton<UsageCounters>();
+        services.AddSingleton<IUsageRecorder>(sp => sp.GetRequiredService<UsageCounters>());
+        services.AddSingleton<UsageStore>();
+        services.AddSingleton<UsageFlusher>();
+        services.AddHostedService(sp => sp.GetRequiredService<UsageFlusher>());
         services.AddSingleton<AdminToken>();
         services.AddSingleton<Microsoft.AspNetCore.Routing.MatcherPolicy, ListenerMatcherPolicy>();
         services.AddHealthChecks().AddCheck<StoreHealthCheck>("store", tags: ["ready"]);
