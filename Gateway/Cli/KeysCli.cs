@@ -1,0 +1,132 @@
+using System.Net.Http.Headers;
+using System.Text;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using Gateway.Configuration;
+using Gateway.Hosting;
+
+namespace Gateway.Cli;
+
+/// <summary>
+/// <c>Gateway keys &lt;verb&gt;</c>: a client of a running gateway's admin API, so every write takes the one path
+/// that validates, invalidates caches and is counted. Admin URL and token come from flags, the environment, or
+/// the same config file the gateway reads.
+/// </summary>
+public static class KeysCli
+{
+    public const string Command = "keys";
+
+    public const string Usage = """
+        usage: Gateway keys <verb> [arguments] [--url URL] [--token TOKEN] [--json]
+
+          create --name NAME [--preset all|readonly] [--graphql LEVEL] [--endpoints LEVEL]
+                 [--endpoint ID=LEVEL ...] [--expires ISO-8601] [--disabled]
+          update ID [--name NAME] [--graphql LEVEL] [--endpoints LEVEL] [--endpoint ID=LEVEL ...] [--expires ISO-8601|never]
+          list | show ID | enable ID | disable ID | delete ID
+          import-legacy FILE [--graphql read|readwrite] [--batch N]
+                 FILE: one key per line, or CSV lines "key,name[,graphql]"; '#' starts a comment
+          usage ID [--days N]
+
+          LEVEL is none, read or readwrite. --endpoints sets the level for every endpoint ("*");
+          --endpoint sets one endpoint and may be repeated.
+          URL:   --url, else GATEWAY_ADMIN_URL, else Kestrel:Endpoints:Admin:Url, else http://127.0.0.1:8081
+          TOKEN: --token, else GATEWAY_ADMIN_TOKEN, else Admin:Token (Admin__Token)
+        """;
+
+    public static async Task<int> RunAsync(IReadOnlyList<string> args, TextWriter stdout, TextWriter stderr, HttpMessageHandler? handler = null)
+    {
+        try
+        {
+            var cli = CliArguments.Parse(args);
+            if (cli.Verb == "help" || cli.Has("--help") || cli.Has("-h"))
+            {
+                await stdout.WriteLineAsync(Usage).ConfigureAwait(false);
+                // Asked for help: success. Gave no verb at all: a usage error.
+                return args.Count == 0 ? 2 : 0;
+            }
+
+            using var client = CreateClient(cli, handler);
+            var output = new CliOutput(stdout, stderr, cli.Has("--json"));
+            return await new KeysCommands(client, output, cli).RunAsync().ConfigureAwait(false);
+        }
+        catch (CliException ex)
+        {
+            await stderr.WriteLineAsync("error: " + ex.Message).ConfigureAwait(false);
+            return ex.ExitCode;
+        }
+        catch (HttpRequestException ex)
+        {
+            await stderr.WriteLineAsync($"error: cannot reach the admin API ({ex.Message}). Is the gateway running? Check --url.").ConfigureAwait(false);
+            return 1;
+        }
+    }
+
+    private static HttpClient CreateClient(CliArguments cli, HttpMessageHandler? handler)
+    {
+        var config = new ConfigurationBuilder();
+        var file = ConfigFileLocator.Locate(Environment.GetEnvironmentVariable(ConfigFileLocator.EnvironmentVariable), Directory.GetCurrentDirectory(), AppContext.BaseDirectory);
+        if (file is not null)
+        {
+            config.AddJsonFile(file, optional: true);
+        }
+
+        var settings = config.AddEnvironmentVariables().Build();
+        var url = cli.Value("--url")
+            ?? Environment.GetEnvironmentVariable("GATEWAY_ADMIN_URL")
+            ?? settings[$"Kestrel:Endpoints:{Listeners.AdminName}:Url"]
+            ?? Listeners.DefaultAdminUrl;
+        url = url.Replace("0.0.0.0", "127.0.0.1", StringComparison.Ordinal).Replace("://*", "://127.0.0.1", StringComparison.Ordinal).Replace("://+", "://127.0.0.1", StringComparison.Ordinal);
+        var token = cli.Value("--token") ?? Environment.GetEnvironmentVariable("GATEWAY_ADMIN_TOKEN") ?? settings["Admin:Token"];
+        if (string.IsNullOrWhiteSpace(token))
+        {
+            throw new CliException("no admin token: pass --token, or set GATEWAY_ADMIN_TOKEN or Admin__Token.", exitCode: 2);
+        }
+
+        if (!Uri.TryCreate(url, UriKind.Absolute, out var baseUri))
+        {
+            throw new CliException($"'{url}' is not an absolute URL.", exitCode: 2);
+        }
+
+        var client = handler is null ? new HttpClient() : new HttpClient(handler, disposeHandler: false);
+        client.BaseAddress = baseUri;
+        client.Timeout = TimeSpan.FromSeconds(30);
+        client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", token);
+        return client;
+    }
+}
+
+/// <summary>Readable tables by default, the API's own JSON with <c>--json</c>; errors on stderr.</summary>
+internal sealed class CliOutput(TextWriter stdout, TextWriter stderr, bool json)
+{
+    public bool Json => json;
+
+    public TextWriter Out => stdout;
+
+    public TextWriter Err => stderr;
+
+    public Task WriteJsonAsync(JsonNode node) =>
+        stdout.WriteLineAsync(node.ToJsonString(new JsonSerializerOptions { WriteIndented = true }));
+
+    public async Task WriteTableAsync(IReadOnlyList<string> headers, IEnumerable<IReadOnlyList<string>> rows)
+    {
+        var all = rows.ToList();
+        var widths = headers.Select((h, i) => Math.Max(h.Length, all.Count == 0 ? 0 : all.Max(r => r[i].Length))).ToArray();
+        var line = new StringBuilder();
+        void Append(IReadOnlyList<string> cells)
+        {
+            line.Clear();
+            for (var i = 0; i < cells.Count; i++)
+            {
+                line.Append(i == cells.Count - 1 ? cells[i] : cells[i].PadRight(widths[i] + 2));
+            }
+        }
+
+        Append(headers);
+        await stdout.WriteLineAsync(line.ToString().TrimEnd()).ConfigureAwait(false);
+        foreach (var row in all)
+        {
+            Append(row);
+            await stdout.WriteLineAsync(line.ToString().TrimEnd()).ConfigureAwait(false);
+        }
+    }
+}

@@ -1,0 +1,103 @@
+using System.Net;
+using System.Text.Json.Nodes;
+using Gateway.Keys;
+
+namespace Gateway.Cli;
+
+internal sealed partial class KeysCommands
+{
+    /// <summary>
+    /// Reads the whole file and checks every line before sending anything, then imports in batches with progress on
+    /// stderr. Each batch is all or nothing on the server; a run cut short can be repeated, since keys already
+    /// imported come back as duplicates.
+    /// </summary>
+    private async Task<int> ImportLegacyAsync()
+    {
+        if (cli.Positional.Count != 1)
+        {
+            throw new CliException("import-legacy needs exactly one FILE.", exitCode: 2);
+        }
+
+        var defaultLevel = cli.Value("--graphql");
+        if (defaultLevel is not null and not ("read" or "readwrite"))
+        {
+            throw new CliException("--graphql for legacy keys must be read or readwrite.", exitCode: 2);
+        }
+
+        var batchSize = int.TryParse(cli.Value("--batch") ?? "500", out var b) && b is > 0 and <= 10_000
+            ? b
+            : throw new CliException("--batch must be a whole number from 1 to 10000.", exitCode: 2);
+
+        var path = cli.Positional[0];
+        if (!File.Exists(path))
+        {
+            throw new CliException($"no file '{path}'.", exitCode: 2);
+        }
+
+        var entries = ReadLegacyFile(await File.ReadAllLinesAsync(path), defaultLevel);
+        var imported = new JsonArray();
+        var duplicates = 0;
+        for (var start = 0; start < entries.Count; start += batchSize)
+        {
+            var batch = new JsonArray(entries.Skip(start).Take(batchSize).Select(e => (JsonNode)new JsonObject
+            {
+                ["key"] = e.Key,
+                ["name"] = e.Name,
+                ["graphql"] = e.GraphQL,
+            }).ToArray());
+            var result = await SendAsync(HttpMethod.Post, "/admin/keys/legacy", new JsonObject { ["keys"] = batch }, HttpStatusCode.OK);
+            foreach (var view in result["imported"]!.AsArray())
+            {
+                imported.Add(view!.DeepClone());
+            }
+
+            duplicates += (int)result["duplicates"]!;
+            await output.Err.WriteLineAsync($"imported {Math.Min(start + batchSize, entries.Count)}/{entries.Count} ({imported.Count} new, {duplicates} duplicates)");
+        }
+
+        if (output.Json)
+        {
+            await output.WriteJsonAsync(new JsonObject { ["imported"] = imported, ["duplicates"] = duplicates });
+        }
+        else
+        {
+            await output.Out.WriteLineAsync($"{imported.Count} imported, {duplicates} duplicates skipped");
+        }
+
+        return 0;
+    }
+
+    private static List<(string Key, string Name, string GraphQL)> ReadLegacyFile(string[] lines, string? defaultLevel)
+    {
+        var entries = new List<(string, string, string)>();
+        for (var i = 0; i < lines.Length; i++)
+        {
+            var line = lines[i].Trim();
+            if (line.Length == 0 || line.StartsWith('#'))
+            {
+                continue;
+            }
+
+            var fields = line.Split(',', StringSplitOptions.TrimEntries);
+            var key = fields[0];
+            var where = $"line {i + 1}";
+            if (fields.Length > 3 || KeyFormat.Classify(key) != KeyForm.Legacy)
+            {
+                // The key itself is never printed.
+                throw new CliException($"{where}: expected a legacy key (16 to 256 printable characters, no spaces or commas, not rpa_), optionally followed by ,name[,graphql].", exitCode: 2);
+            }
+
+            var name = fields.Length > 1 && fields[1].Length > 0 ? fields[1] : $"legacy {KeyFormat.DisplayPrefix(key)}";
+            var level = fields.Length > 2 && fields[2].Length > 0 ? fields[2] : defaultLevel
+                ?? throw new CliException($"{where}: no GraphQL level; add ,name,read|readwrite or pass --graphql.", exitCode: 2);
+            if (level is not ("read" or "readwrite"))
+            {
+                throw new CliException($"{where}: GraphQL level must be read or readwrite.", exitCode: 2);
+            }
+
+            entries.Add((key, name, level));
+        }
+
+        return entries.Count > 0 ? entries : throw new CliException("the file holds no keys.", exitCode: 2);
+    }
+}
