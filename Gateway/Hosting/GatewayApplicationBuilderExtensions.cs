@@ -30,6 +30,11 @@ public static class GatewayApplicationBuilderExtensions
         });
 
         app.MapAdminApi().WithMetadata(new AdminListenerOnlyAttribute());
+        foreach (var page in app.MapSettingsPage())
+        {
+            page.WithMetadata(new AdminListenerOnlyAttribute());
+        }
+
         app.MapHealthChecks("/healthz", new HealthCheckOptions { Predicate = _ => false })
             .WithMetadata(new AdminListenerOnlyAttribute());
         app.MapHealthChecks("/readyz", new HealthCheckOptions { Predicate = check => check.Tags.Contains("ready") })

@@ -1,0 +1,360 @@
+// The Settings page: a client of the admin API only. The admin token lives in sessionStorage (this tab, this
+// origin), never in a cookie or a URL.
+"use strict";
+
+const TOKEN = "gateway.adminToken";
+const LEVELS = { none: "None", read: "Read", readwrite: "Read / Write" };
+const PERMISSIONS = { all: "All", readonly: "Read Only", restricted: "Restricted" };
+const $ = (id) => document.getElementById(id);
+let keys = [];
+let editing = null; // the key being edited, or null when creating
+
+function el(tag, props = {}, ...children) {
+  const node = document.createElement(tag);
+  for (const [name, value] of Object.entries(props)) {
+    if (name === "class") node.className = value;
+    else if (name.startsWith("on")) node.addEventListener(name.slice(2), value);
+    else if (value !== undefined && value !== null) node.setAttribute(name, value);
+  }
+  for (const child of children) node.append(child);
+  return node;
+}
+
+async function api(method, path, body) {
+  const response = await fetch(path, {
+    method,
+    headers: { "Authorization": "Bearer " + sessionStorage.getItem(TOKEN), ...(body ? { "Content-Type": "application/json" } : {}) },
+    body: body ? JSON.stringify(body) : undefined,
+    credentials: "omit",
+    cache: "no-store",
+  });
+  if (response.status === 401) { signOut("Your admin token was refused. Sign in again."); throw new Error("unauthorized"); }
+  const text = await response.text();
+  const data = text ? JSON.parse(text) : null;
+  if (!response.ok) throw new Error(data && data.detail ? data.detail : "HTTP " + response.status);
+  return data;
+}
+
+function when(iso, none = "Never") {
+  if (!iso) return none;
+  return new Date(iso).toLocaleString(undefined, { dateStyle: "medium", timeStyle: "short" });
+}
+
+function say(text, isError = false) {
+  const message = $("message");
+  message.textContent = text;
+  message.className = isError ? "error" : "hint";
+}
+
+// ---- sign-in ----------------------------------------------------------------------------------------------
+
+function signOut(reason) {
+  sessionStorage.removeItem(TOKEN);
+  $("keys").hidden = true;
+  $("sign-out").hidden = true;
+  $("sign-in").hidden = false;
+  $("sign-in-error").textContent = reason || "";
+  $("token").focus();
+}
+
+async function signIn(event) {
+  event.preventDefault();
+  sessionStorage.setItem(TOKEN, $("token").value.trim());
+  $("token").value = "";
+  try {
+    await load();
+    $("sign-in").hidden = true;
+    $("keys").hidden = false;
+    $("sign-out").hidden = false;
+    $("create").focus();
+  } catch (error) {
+    if (error.message !== "unauthorized") $("sign-in-error").textContent = error.message;
+  }
+}
+
+// ---- the key list ------------------------------------------------------------------------------------------
+
+async function load() {
+  keys = (await api("GET", "/admin/keys")).keys;
+  render();
+}
+
+function render() {
+  const body = $("key-table").querySelector("tbody");
+  body.replaceChildren(...keys.map(row));
+  $("empty").hidden = keys.length > 0;
+}
+
+function row(key) {
+  const toggle = el("button", {
+    class: "switch", role: "switch", "aria-checked": String(key.enabled),
+    "aria-label": (key.enabled ? "Disable " : "Enable ") + key.name, onclick: () => toggleEnabled(key, toggle),
+  });
+  return el("tr", { "data-key-id": key.id },
+    el("td", {}, key.name),
+    el("td", {}, el("code", {}, key.prefix + "…")),
+    el("td", {}, el("span", { class: "badge" }, key.kind === "legacy" ? "Legacy" : "rpa")),
+    el("td", {}, PERMISSIONS[key.permission] || key.permission),
+    el("td", {}, when(key.createdAt)),
+    el("td", { class: "last-used" }, when(key.lastUsedAt)),
+    el("td", {}, when(key.expiresAt)),
+    el("td", {}, toggle),
+    el("td", {},
+      el("button", { class: "icon", title: "Usage", "aria-label": "Usage of " + key.name, onclick: () => showUsage(key) }, "📊"),
+      " ",
+      el("button", { class: "icon", title: "Edit", "aria-label": "Edit " + key.name, onclick: () => openEditor(key) }, "✎"),
+      " ",
+      el("button", { class: "icon", title: "Delete", "aria-label": "Delete " + key.name, onclick: () => confirmDelete(key) }, "🗑")));
+}
+
+async function toggleEnabled(key, toggle) {
+  const wanted = !key.enabled;
+  key.enabled = wanted; // optimistic: the slider moves at once
+  toggle.setAttribute("aria-checked", String(wanted));
+  toggle.disabled = true;
+  try {
+    Object.assign(key, await api("PATCH", "/admin/keys/" + encodeURIComponent(key.id), { enabled: wanted }));
+    say(`${key.name} is ${wanted ? "enabled" : "disabled"}.`);
+  } catch (error) {
+    key.enabled = !wanted; // rolled back, with the reason
+    toggle.setAttribute("aria-checked", String(!wanted));
+    say(`Could not ${wanted ? "enable" : "disable"} ${key.name}: ${error.message}`, true);
+  } finally {
+    toggle.disabled = false;
+    toggle.setAttribute("aria-label", (key.enabled ? "Disable " : "Enable ") + key.name);
+  }
+}
+
+// ---- create and edit ---------------------------------------------------------------------------------------
+
+function levelSelect(value, label) {
+  const select = el("select", { "aria-label": label });
+  for (const [level, text] of Object.entries(LEVELS)) select.append(el("option", { value: level }, text));
+  select.value = value;
+  return select;
+}
+
+function addEndpointRow(id = "", level = "read") {
+  const input = el("input", { "aria-label": "Endpoint id", placeholder: "endpoint id", value: id, pattern: "[A-Za-z0-9_-]{1,64}" });
+  const row = el("div", { class: "row" }, input, levelSelect(level, "Access for this endpoint"));
+  row.append(el("button", { type: "button", class: "link", "aria-label": "Remove endpoint row", onclick: () => row.remove() }, "Remove"));
+  $("ed-rows").append(row);
+  return input;
+}
+
+function presetOf(key) {
+  return key ? key.permission : "restricted";
+}
+
+function syncPreset() {
+  const preset = document.querySelector('input[name="preset"]:checked').value;
+  $("ed-restricted").hidden = preset !== "restricted";
+}
+
+function openEditor(key) {
+  editing = key || null;
+  const legacy = !!key && key.kind === "legacy";
+  $("editor-title").textContent = key ? "Edit API key" : "Create API key";
+  $("ed-save").textContent = key ? "Save" : "Create";
+  $("ed-name").value = key ? key.name : "";
+  $("ed-error").textContent = "";
+  $("ed-legacy-note").hidden = !legacy;
+  $("ed-scopes").hidden = legacy;
+  $("ed-scopes").disabled = legacy;
+  $("ed-expires").disabled = legacy;
+  $("ed-rows").replaceChildren();
+  const endpoints = key ? { ...key.endpoints } : {};
+  $("ed-graphql").value = key ? key.graphql : "none";
+  $("ed-endpoints").value = endpoints["*"] || "none";
+  delete endpoints["*"];
+  for (const [id, level] of Object.entries(endpoints)) addEndpointRow(id, level);
+  document.querySelector(`input[name="preset"][value="${presetOf(key)}"]`).checked = true;
+  syncPreset();
+  $("ed-expires").value = key && key.expiresAt ? toLocalInput(key.expiresAt) : "";
+  $("editor").showModal();
+  $("ed-name").focus();
+}
+
+function toLocalInput(iso) {
+  const date = new Date(iso);
+  return new Date(date.getTime() - date.getTimezoneOffset() * 60000).toISOString().slice(0, 16);
+}
+
+function editorBody() {
+  const body = { name: $("ed-name").value.trim() };
+  if (editing && editing.kind === "legacy") return body;
+  const preset = document.querySelector('input[name="preset"]:checked').value;
+  if (preset === "all") { body.graphql = "readwrite"; body.endpoints = { "*": "readwrite" }; }
+  else if (preset === "readonly") { body.graphql = "read"; body.endpoints = { "*": "read" }; }
+  else {
+    body.graphql = $("ed-graphql").value;
+    body.endpoints = {};
+    if ($("ed-endpoints").value !== "none") body.endpoints["*"] = $("ed-endpoints").value;
+    for (const row of $("ed-rows").querySelectorAll(".row")) {
+      const [input, select] = row.querySelectorAll("input, select");
+      if (input.value.trim()) body.endpoints[input.value.trim()] = select.value;
+    }
+  }
+  const expires = $("ed-expires").value;
+  if (expires) body.expiresAt = new Date(expires).toISOString();
+  else if (editing && editing.expiresAt) body.expiresAt = null;
+  return body;
+}
+
+async function saveEditor(event) {
+  event.preventDefault();
+  $("ed-error").textContent = "";
+  try {
+    if (editing) {
+      const updated = await api("PATCH", "/admin/keys/" + encodeURIComponent(editing.id), editorBody());
+      Object.assign(editing, updated);
+      $("editor").close();
+      render();
+      say(`Saved ${updated.name}.`);
+    } else {
+      const created = await api("POST", "/admin/keys", editorBody());
+      $("editor").close();
+      const { key, ...view } = created;
+      keys.unshift(view);
+      render();
+      reveal(key);
+    }
+  } catch (error) {
+    if (error.message !== "unauthorized") $("ed-error").textContent = error.message;
+  }
+}
+
+function reveal(key) {
+  $("reveal-key").value = key;
+  $("reveal-copied").textContent = "";
+  $("reveal").showModal();
+  $("reveal-key").select();
+}
+
+async function copyKey() {
+  const input = $("reveal-key");
+  try { await navigator.clipboard.writeText(input.value); }
+  catch { input.select(); document.execCommand("copy"); }
+  $("reveal-copied").textContent = "Copied to the clipboard.";
+}
+
+function closeReveal() {
+  $("reveal-key").value = ""; // the plaintext leaves the page with the dialog
+  $("reveal").close();
+}
+
+// ---- delete ------------------------------------------------------------------------------------------------
+
+let deleting = null;
+function confirmDelete(key) {
+  deleting = key;
+  $("confirm-text").textContent = `${key.name} (${key.prefix}…) stops working at once, on every gateway. This cannot be undone.`;
+  $("confirm").showModal();
+  $("confirm-cancel").focus();
+}
+
+async function doDelete() {
+  const key = deleting;
+  $("confirm").close();
+  try {
+    await api("DELETE", "/admin/keys/" + encodeURIComponent(key.id));
+    keys = keys.filter((k) => k.id !== key.id);
+    render();
+    say(`Deleted ${key.name}.`);
+  } catch (error) {
+    if (error.message !== "unauthorized") say(`Could not delete ${key.name}: ${error.message}`, true);
+  }
+}
+
+// ---- usage -------------------------------------------------------------------------------------------------
+
+async function showUsage(key) {
+  $("usage-title").textContent = "Usage of " + key.name + " (last 30 days)";
+  $("usage-chart").replaceChildren();
+  $("usage-table").querySelector("tbody").replaceChildren();
+  $("usage").showModal();
+  try {
+    const usage = await api("GET", "/admin/keys/" + encodeURIComponent(key.id) + "/usage?days=30");
+    drawUsage(usage);
+  } catch (error) {
+    if (error.message !== "unauthorized") $("usage-summary").textContent = "Could not load usage: " + error.message;
+  }
+}
+
+function drawUsage(usage) {
+  const byDate = new Map(usage.days.map((d) => [d.date, d.targets]));
+  const days = [];
+  const today = new Date();
+  for (let i = 29; i >= 0; i--) {
+    const d = new Date(Date.UTC(today.getUTCFullYear(), today.getUTCMonth(), today.getUTCDate() - i));
+    const date = d.toISOString().slice(0, 10);
+    let allowed = 0, denied = 0;
+    for (const counts of Object.values(byDate.get(date) || {})) { allowed += counts.allowed; denied += counts.denied; }
+    days.push({ date, allowed, denied });
+  }
+  const totals = {};
+  for (const targets of byDate.values()) {
+    for (const [target, counts] of Object.entries(targets)) {
+      totals[target] = totals[target] || { allowed: 0, denied: 0 };
+      totals[target].allowed += counts.allowed;
+      totals[target].denied += counts.denied;
+    }
+  }
+  const sumAllowed = days.reduce((s, d) => s + d.allowed, 0), sumDenied = days.reduce((s, d) => s + d.denied, 0);
+  $("usage-summary").textContent = `${sumAllowed} allowed, ${sumDenied} denied. Last used: ${when(usage.lastUsedAt)}.`;
+  $("usage-chart").setAttribute("aria-label", `Requests per day over 30 days: ${sumAllowed} allowed and ${sumDenied} denied in all.`);
+
+  const width = 600, height = 180, pad = 24, bar = (width - pad) / days.length;
+  const max = Math.max(1, ...days.map((d) => d.allowed + d.denied));
+  const ns = "http://www.w3.org/2000/svg";
+  const svg = document.createElementNS(ns, "svg");
+  svg.setAttribute("viewBox", `0 0 ${width} ${height + 20}`);
+  const rect = (x, y, w, h, color, title) => {
+    const r = document.createElementNS(ns, "rect");
+    Object.entries({ x, y, width: w, height: h, fill: color }).forEach(([k, v]) => r.setAttribute(k, v));
+    const t = document.createElementNS(ns, "title"); t.textContent = title; r.append(t);
+    svg.append(r);
+  };
+  days.forEach((d, i) => {
+    const x = pad + i * bar + 1, hA = (d.allowed / max) * height, hD = (d.denied / max) * height;
+    rect(x, height - hA, bar - 2, hA, "#188038", `${d.date}: ${d.allowed} allowed`);
+    rect(x, height - hA - hD, bar - 2, hD, "#c5221f", `${d.date}: ${d.denied} denied`);
+  });
+  const label = (x, y, text, anchor = "start") => {
+    const t = document.createElementNS(ns, "text");
+    Object.entries({ x, y, "font-size": 11, fill: "#5f6368", "text-anchor": anchor }).forEach(([k, v]) => t.setAttribute(k, v));
+    t.textContent = text; svg.append(t);
+  };
+  label(0, 10, String(max));
+  label(pad, height + 15, days[0].date.slice(5));
+  label(width, height + 15, days[days.length - 1].date.slice(5), "end");
+  const legend = el("div", { class: "legend" }, el("span", { class: "allowed" }, "allowed"), el("span", { class: "denied" }, "denied"));
+  $("usage-chart").replaceChildren(svg, legend);
+
+  const rows = Object.entries(totals).sort((a, b) => a[0].localeCompare(b[0]))
+    .map(([target, c]) => el("tr", {}, el("td", {}, target), el("td", {}, String(c.allowed)), el("td", {}, String(c.denied))));
+  $("usage-table").querySelector("tbody").replaceChildren(...rows);
+}
+
+// ---- wiring ------------------------------------------------------------------------------------------------
+
+document.addEventListener("DOMContentLoaded", () => {
+  $("sign-in-form").addEventListener("submit", signIn);
+  $("sign-out").addEventListener("click", () => signOut());
+  $("create").addEventListener("click", () => openEditor(null));
+  $("editor-form").addEventListener("submit", saveEditor);
+  $("ed-cancel").addEventListener("click", () => $("editor").close());
+  $("ed-add-row").addEventListener("click", () => addEndpointRow().focus());
+  document.querySelectorAll('input[name="preset"]').forEach((r) => r.addEventListener("change", syncPreset));
+  $("reveal-copy").addEventListener("click", copyKey);
+  $("reveal-done").addEventListener("click", closeReveal);
+  $("reveal").addEventListener("cancel", () => { $("reveal-key").value = ""; });
+  $("confirm-cancel").addEventListener("click", () => $("confirm").close());
+  $("confirm-delete").addEventListener("click", doDelete);
+  $("usage-close").addEventListener("click", () => $("usage").close());
+  if (sessionStorage.getItem(TOKEN)) {
+    load().then(() => { $("sign-in").hidden = true; $("keys").hidden = false; $("sign-out").hidden = false; }).catch(() => {});
+  } else {
+    $("token").focus();
+  }
+});
