@@ -9,7 +9,8 @@ namespace Gateway.Tests.Enforcement;
 /// a request whose operations cannot be seen (persisted query only) needs readwrite; mutation over GET is 405;
 /// duplicate JSON members, unknown or mis-cased request members, POST with <c>query</c> in the URL, and GET with
 /// two <c>query</c> parameters are 400 invalid_graphql; no Content-Type, another media type, or a compressed body
-/// is 415; a body over 1 MiB is 413; and a request with no valid key is refused before its body is read.
+/// is 415; a body over 1 MiB is 413; and a request with no valid key is refused before its body is read. A GET
+/// carries its document in the URL only: a body on it would reach the upstream unjudged, so it is invalid_graphql.
 /// </summary>
 public sealed partial class BypassTests
 {
@@ -49,6 +50,14 @@ public sealed partial class BypassTests
             Get("/graphql?query=" + Uri.EscapeDataString("{ myself { id } }") + "&query=" + Uri.EscapeDataString("mutation { podStop { id } }"))),
         ["second query parameter percent-encoded on GET"] = new(400, "invalid_graphql",
             Get("/graphql?query=" + Uri.EscapeDataString("{ myself { id } }") + "&qu%65ry=" + Uri.EscapeDataString("mutation { podStop { id } }"))),
+        // A GET's body is no part of GraphQL over HTTP, so the gateway never judges it; it must not pass unjudged.
+        ["GET query with a mutation document in its body"] = new(400, "invalid_graphql", (f, m) => f.RawAsync(m, "GET",
+            "/graphql?query=" + Uri.EscapeDataString("{ myself { id } }"), ["Content-Type: application/json"],
+            """{"query":"mutation { podStop { id } }"}"""u8.ToArray())),
+        ["GET query with a 2 MiB body"] = new(400, "invalid_graphql", (f, m) => f.RawAsync(m, "GET",
+            "/graphql?query=" + Uri.EscapeDataString("{ myself { id } }"), ["Content-Type: application/json"], new byte[2 * Limit])),
+        ["Content-Encoding gzip listed after identity"] = new(415, "unsupported_media_type", (f, m) => f.RawAsync(m, "POST", "/graphql",
+            ["Content-Type: application/json", "Content-Encoding: identity, gzip"], """{"query":"{ myself { id } }"}"""u8.ToArray())),
         ["POST with query in the URL too"] = new(400, "invalid_graphql",
             PostJson("""{"query":"{ myself { id } }"}""", "/graphql?query=" + Uri.EscapeDataString("mutation { podStop { id } }"))),
         ["type-system definition next to a mutation"] = new(400, "invalid_graphql",
