@@ -61,8 +61,9 @@ public static class CredentialExtractor
     public static bool MayHoldApiKey(QueryString query)
     {
         var value = query.Value;
-        // '%' covers percent-encoded spellings of the name (api%5Fkey); those go through the real parser.
-        return value is not null && (value.Contains(QueryParameter, StringComparison.Ordinal) || value.Contains('%'));
+        // '%' covers percent-encoded spellings of the name (api%5Fkey); those go through the real parser. The parser
+        // (HttpRequest.Query) matches names case-insensitively, so API_KEY is looked for here too.
+        return value is not null && (value.Contains(QueryParameter, StringComparison.OrdinalIgnoreCase) || value.Contains('%'));
     }
 
     private static void Consider(string? value, bool stripScheme, ref string? source, ref int start, ref int length, ref bool ambiguous)
@@ -146,14 +147,15 @@ public static class CredentialExtractor
 
     private static bool IsApiKeyName(ReadOnlySpan<char> encodedName)
     {
-        if (encodedName.SequenceEqual(QueryParameter))
+        // Case-insensitive, as HttpRequest.Query reads names: whatever Extract took as the key must be removed here.
+        if (encodedName.Equals(QueryParameter, StringComparison.OrdinalIgnoreCase))
         {
             return true;
         }
 
         // Decode as the query parser does ('+' is a space, then percent-decoding) so no spelling slips through.
         var decoded = Uri.UnescapeDataString(encodedName.ToString().Replace('+', ' '));
-        return decoded == QueryParameter;
+        return string.Equals(decoded, QueryParameter, StringComparison.OrdinalIgnoreCase);
     }
 
 }

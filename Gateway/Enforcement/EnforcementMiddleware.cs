@@ -139,7 +139,11 @@ internal sealed class EnforcementMiddleware(
         {
             if (HttpMethods.IsGet(request.Method))
             {
-                verdict = GraphQLClassifier.ClassifyGet(queryValues.ToString());
+                // The document of a GET is its URL. A body would reach the upstream unjudged and unbounded, and some
+                // servers read one, so fails closed: a GET that carries a body is refused.
+                verdict = context.Features.Get<IHttpRequestBodyDetectionFeature>()?.CanHaveBody != false
+                    ? GraphQLVerdict.Invalid("a GET request must not carry a body")
+                    : GraphQLClassifier.ClassifyGet(queryValues.ToString());
             }
             else
             {
