@@ -1,4 +1,5 @@
 using System.Text.Json;
+using Gateway.Abuse;
 using Gateway.Enforcement;
 using Gateway.Keys;
 using Gateway.Store;
@@ -32,6 +33,14 @@ internal static class AdminEndpoints
     private static async ValueTask<object?> RequireAdminToken(EndpointFilterInvocationContext context, EndpointFilterDelegate next)
     {
         var http = context.HttpContext;
+        var limiter = http.RequestServices.GetRequiredService<AbuseLimiters>().Admin;
+        var address = http.Connection.RemoteIpAddress;
+        // A blocked address gets no answer about its token at all, right or wrong: that is what stops guessing.
+        if (limiter.IsBlocked(address))
+        {
+            return new RefusalResult(AdminRefusals.TooManyFailedAttempts(limiter.RetryAfterSeconds));
+        }
+
         var token = http.RequestServices.GetRequiredService<AdminToken>();
         var header = http.Request.Headers.Authorization;
         var value = header.Count == 1 ? header[0].AsSpan().Trim() : default;
@@ -40,7 +49,9 @@ internal static class AdminEndpoints
             return await next(context).ConfigureAwait(false);
         }
 
-        return new RefusalResult(AdminRefusals.Unauthorized);
+        return limiter.TryCountFailure(address, out var retryAfter)
+            ? new RefusalResult(AdminRefusals.Unauthorized)
+            : new RefusalResult(AdminRefusals.TooManyFailedAttempts(retryAfter));
     }
 
     private static async ValueTask<object?> StoreFailuresAre503(EndpointFilterInvocationContext context, EndpointFilterDelegate next)

@@ -9,6 +9,13 @@ internal static class AdminRefusals
 
     public static readonly Refusal KeyNotFound = new(404, "key_not_found", "Key not found", "No key has this id.");
 
+    public static Refusal TooManyFailedAttempts(int retryAfterSeconds) =>
+        new(429, "too_many_failed_attempts", "Too many failed attempts",
+            "Too many requests from this address carried a wrong admin token; retry later.")
+        {
+            RetryAfterSeconds = Math.Max(1, retryAfterSeconds),
+        };
+
     public static Refusal InvalidField(string field, string problem) =>
         new(400, "invalid_request", "Invalid request", $"{field}: {problem}");
 

@@ -1,3 +1,4 @@
+using Gateway.Abuse;
 using Gateway.Caching;
 using Gateway.Configuration;
 using Gateway.GraphQL;
@@ -22,6 +23,7 @@ internal sealed class EnforcementMiddleware(
     UpstreamCredentials upstreams,
     IOptionsMonitor<KeyScopesOptions> limits,
     GatewayMetrics metrics,
+    AbuseLimiters abuse,
     TimeProvider time)
 {
     private static readonly string[] MethodOverrideHeaders = ["X-HTTP-Method-Override", "X-HTTP-Method", "X-Method-Override"];
@@ -78,12 +80,12 @@ internal sealed class EnforcementMiddleware(
 
         if (credential.Status == CredentialStatus.Ambiguous)
         {
-            return Refuse(context, Refusal.AmbiguousKey);
+            return RefuseFailedKey(context, Refusal.AmbiguousKey);
         }
 
         if (KeyFormat.Classify(credential.Key) == KeyForm.Invalid)
         {
-            return Refuse(context, Refusal.InvalidKey);
+            return RefuseFailedKey(context, Refusal.InvalidKey);
         }
 
         var digest = KeyDigest.Compute(credential.Key);
@@ -106,7 +108,7 @@ internal sealed class EnforcementMiddleware(
 
         if (lookup.Key is not { } key)
         {
-            return Refuse(context, Refusal.InvalidKey);
+            return RefuseFailedKey(context, Refusal.InvalidKey);
         }
 
         // (3) The key's state.
@@ -193,6 +195,12 @@ internal sealed class EnforcementMiddleware(
         PrepareForUpstream(context, proxy);
         return next(context);
     }
+
+    /// <summary>A failed key attempt counts against the client address; past the limit the answer is 429.</summary>
+    private Task RefuseFailedKey(HttpContext context, Refusal refusal) =>
+        abuse.Keys.TryCountFailure(context.Connection.RemoteIpAddress, out var retryAfter)
+            ? Refuse(context, refusal)
+            : Refuse(context, Refusal.TooManyFailedAttempts(retryAfter));
 
     private Task Refuse(HttpContext context, Refusal refusal)
     {

@@ -36,6 +36,13 @@ public sealed record Refusal(int Status, string Code, string Title, string Detai
             RetryAfterSeconds = Math.Max(1, retryAfterSeconds),
         };
 
+    public static Refusal TooManyFailedAttempts(int retryAfterSeconds) =>
+        new(429, "too_many_failed_attempts", "Too many failed attempts",
+            "Too many requests from this address carried an invalid API key; retry later.")
+        {
+            RetryAfterSeconds = Math.Max(1, retryAfterSeconds),
+        };
+
     public static Refusal ScopeDenied(string scope, string needed, string granted) =>
         new(403, "scope_denied", "Scope denied", $"This request needs '{needed}' on {scope}; the key has '{granted}'.");
 

@@ -1,3 +1,4 @@
+using Gateway.Abuse;
 using Gateway.Admin;
 using Gateway.Caching;
 using Gateway.Configuration;
@@ -60,6 +61,15 @@ public static class GatewayServiceCollectionExtensions
         AddValidatedOptions<UsageOptions>(services, configuration, UsageOptions.Section)
             .Validate(o => o.FlushInterval > TimeSpan.Zero, "Usage:FlushInterval must be positive.");
         AddValidatedOptions<KeyScopesOptions>(services, configuration, KeyScopesOptions.Section);
+        AddValidatedOptions<AbuseOptions>(services, configuration, AbuseOptions.Section)
+            .Validate(o => o.Window > TimeSpan.Zero, "Abuse:Window must be positive.");
+        services.AddSingleton(sp =>
+        {
+            var abuse = sp.GetRequiredService<IOptions<AbuseOptions>>().Value;
+            return new AbuseLimiters(
+                new FailedAttemptLimiter(abuse.FailedKeyAttempts, abuse.Window),
+                new FailedAttemptLimiter(abuse.FailedAdminAttempts, abuse.Window));
+        });
         services.Configure<Dictionary<string, UpstreamOptions>>(configuration.GetSection(UpstreamOptions.Section));
 
         services.AddSingleton(TimeProvider.System);
