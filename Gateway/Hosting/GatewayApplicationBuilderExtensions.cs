@@ -17,6 +17,10 @@ public static class GatewayApplicationBuilderExtensions
             throw new InvalidOperationException("Call builder.AddGateway() before app.MapGateway().");
         }
 
+        // Every bad setting at once, before anything connects. Left to the host's own start-up check, options that
+        // MapReverseProxy resolves while building the pipeline (Cache, via the enforcement step) would fail alone first.
+        app.Services.GetService<Microsoft.Extensions.Options.IStartupValidator>()?.Validate();
+
         // Resolve the store at start so the embedded-store line and any connection problem show up now.
         _ = app.Services.GetRequiredService<StoreConnection>();
         PrintGeneratedAdminToken(app.Services.GetRequiredService<AdminToken>());

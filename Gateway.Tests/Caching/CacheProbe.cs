@@ -1,0 +1,56 @@
+using System.Net;
+using System.Net.Http.Headers;
+using System.Text.Json.Nodes;
+using Gateway.Store;
+using Gateway.Tests.Infrastructure;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace Gateway.Tests.Caching;
+
+/// <summary>What the proxy answered: the status, the problem code of a refusal, and its <c>Retry-After</c>.</summary>
+internal sealed record ProxyAnswer(HttpStatusCode Status, string? Code, string? RetryAfter);
+
+/// <summary>Requests through a host's proxy listener, and the host's count of hot-path store reads.</summary>
+internal static class CacheProbe
+{
+    public const string EndpointPath = "/v2/ep1/status";
+
+    public static object EveryEndpoint(string name) =>
+        new { name, endpoints = new Dictionary<string, string> { ["*"] = "readwrite" } };
+
+    /// <summary><see cref="KeyStore.DigestLookups"/>: store reads made for presented keys.</summary>
+    public static long StoreReads(GatewayHost host) => host.Services.GetRequiredService<KeyStore>().DigestLookups;
+
+    public static async Task<ProxyAnswer> SendAsync(GatewayHost host, string key, HttpMethod? method = null, string path = EndpointPath)
+    {
+        using var request = new HttpRequestMessage(method ?? HttpMethod.Get, path);
+        request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", key);
+        using var response = await host.Proxy.SendAsync(request);
+        string? code = null;
+        if (response.Content.Headers.ContentType?.MediaType == "application/problem+json")
+        {
+            code = (string?)JsonNode.Parse(await response.Content.ReadAsStringAsync())?["code"];
+        }
+
+        var retryAfter = response.Headers.TryGetValues("Retry-After", out var values) ? string.Join(",", values) : null;
+        return new ProxyAnswer(response.StatusCode, code, retryAfter);
+    }
+
+    public static async Task<bool> PassesAsync(GatewayHost host, string key, HttpMethod? method = null) =>
+        (await SendAsync(host, key, method)).Status == HttpStatusCode.OK;
+
+    public static async Task<bool> RefusedAsync(GatewayHost host, string key, string code, HttpMethod? method = null) =>
+        (await SendAsync(host, key, method)).Code == code;
+
+    public static Task<HttpResponseMessage> PatchAsync(GatewayHost host, string id, object body) =>
+        host.Admin.PatchAsync($"/admin/keys/{id}", JsonContent(body));
+
+    public static Task<HttpResponseMessage> ImportLegacyAsync(GatewayHost host, string legacyKey, string graphql = "read") =>
+        host.Admin.PostAsync("/admin/keys/legacy", JsonContent(new { keys = new[] { new { key = legacyKey, name = "legacy", graphql } } }));
+
+    /// <summary>A token of the legacy form (16 to 256 printable characters, not <c>rpa_</c>) that no store holds yet.</summary>
+    public static string NewLegacyToken() => "legacy-" + Guid.NewGuid().ToString("N");
+
+    private static StringContent JsonContent(object body) =>
+        new(System.Text.Json.JsonSerializer.Serialize(body), System.Text.Encoding.UTF8, "application/json");
+}

@@ -1,0 +1,52 @@
+using Gateway.Tests.Infrastructure;
+
+namespace Gateway.Tests.Caching;
+
+/// <summary>
+/// Two gateway instances, A and B, on one store and one key prefix, as two replicas behind a load balancer.
+/// <c>Cache:NegativeTtl</c> is a minute, so a negative entry that clears within a second was cleared by an
+/// invalidation, never by expiry; <c>Cache:L1Ttl</c> keeps its 30 s default for the same reason.
+/// </summary>
+public sealed class TwoHostsFixture : IAsyncLifetime
+{
+    public static readonly IReadOnlyDictionary<string, string?> Settings = new Dictionary<string, string?>
+    {
+        ["Cache:NegativeTtl"] = "00:01:00",
+    };
+
+    public RecordingUpstream Upstream { get; private set; } = null!;
+
+    public string Prefix { get; } = TestStore.UniquePrefix();
+
+    public string ConfigPath { get; private set; } = null!;
+
+    public GatewayHost A { get; private set; } = null!;
+
+    public GatewayHost B { get; private set; } = null!;
+
+    /// <summary>One more instance on the same store and prefix; the caller disposes it.</summary>
+    public GatewayHost StartInstance() =>
+        new GatewayHost(ConfigPath, TestStore.Configuration, Prefix, new Dictionary<string, string?>(Settings)).Start();
+
+    public async Task InitializeAsync()
+    {
+        Upstream = await RecordingUpstream.StartAsync();
+        ConfigPath = GatewayHost.WriteConfig(Upstream.Address);
+        A = StartInstance();
+        B = StartInstance();
+    }
+
+    public async Task DisposeAsync()
+    {
+        await A.DisposeAsync();
+        await B.DisposeAsync();
+        await Upstream.DisposeAsync();
+    }
+}
+
+/// <summary>Tests that share <see cref="TwoHostsFixture"/> run one at a time, so store-read counts are theirs alone.</summary>
+[CollectionDefinition(Name)]
+public sealed class TwoHostsCollection : ICollectionFixture<TwoHostsFixture>
+{
+    public const string Name = "Caching.TwoHosts";
+}
