@@ -33,6 +33,9 @@ public sealed class GatewayHost : WebApplicationFactory<Program>
             ["Admin:Token"] = AdminToken,
             ["Kestrel:Endpoints:Proxy:Url"] = "http://127.0.0.1:0",
             ["Kestrel:Endpoints:Admin:Url"] = "http://127.0.0.1:0",
+            // Tests send many bad keys from one address on purpose; the abuse tests set their own limits.
+            ["Abuse:FailedKeyAttempts"] = "1000000",
+            ["Abuse:FailedAdminAttempts"] = "1000000",
         };
         foreach (var (key, value) in settings ?? new Dictionary<string, string?>())
         {
