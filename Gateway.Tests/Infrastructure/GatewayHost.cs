@@ -22,8 +22,11 @@ public sealed class GatewayHost : WebApplicationFactory<Program>
     private HttpClient? _proxy;
     private HttpClient? _admin;
 
-    public GatewayHost(string configPath, string storeConfiguration, string keyPrefix, IDictionary<string, string?>? settings = null)
+    private readonly Action<IServiceCollection>? _configureServices;
+
+    public GatewayHost(string configPath, string storeConfiguration, string keyPrefix, IDictionary<string, string?>? settings = null, Action<IServiceCollection>? configureServices = null)
     {
+        _configureServices = configureServices;
         ConfigPath = configPath;
         _settings = new Dictionary<string, string?>
         {
@@ -125,6 +128,10 @@ public sealed class GatewayHost : WebApplicationFactory<Program>
         }
 
         builder.ConfigureLogging(logging => logging.SetMinimumLevel(LogLevel.Warning));
+        if (_configureServices is not null)
+        {
+            builder.ConfigureServices(_configureServices);
+        }
     }
 
     protected override void Dispose(bool disposing)

@@ -27,6 +27,7 @@ internal static class AdminEndpoints
         keys.MapDelete("/{id}", DeleteAsync);
         keys.MapPost("/legacy", ImportLegacyAsync);
         keys.MapGet("/{id}/usage", UsageAsync);
+        admin.MapGet("/audit", AdminAudit.ReadAsync);
         return admin;
     }
 
@@ -99,6 +100,7 @@ internal static class AdminEndpoints
             throw new InvalidOperationException("A freshly generated key already exists in the store.");
         }
 
+        await AdminAudit.RecordAsync(request.HttpContext, "create", null, key).ConfigureAwait(false);
         return new JsonResult(201, json => KeyView.Write(json, key, plaintext), $"/admin/keys/{key.Id}");
     }
 
@@ -163,11 +165,28 @@ internal static class AdminEndpoints
                 ? key.Scopes
                 : new KeyScopes(changes.GraphQL ?? key.Scopes.GraphQL, changes.Endpoints ?? key.Scopes.Endpoints),
         }).ConfigureAwait(false);
-        return updated is null ? new RefusalResult(AdminRefusals.KeyNotFound) : new JsonResult(200, json => KeyView.Write(json, updated));
+        if (updated is null)
+        {
+            return new RefusalResult(AdminRefusals.KeyNotFound);
+        }
+
+        var onlyEnabled = changes is { Name: null, GraphQL: null, Endpoints: null, ExpiresAtGiven: false, Enabled: not null };
+        var action = onlyEnabled ? (changes.Enabled!.Value ? "enable" : "disable") : "update";
+        await AdminAudit.RecordAsync(request.HttpContext, action, current, updated).ConfigureAwait(false);
+        return new JsonResult(200, json => KeyView.Write(json, updated));
     }
 
-    private static async Task<IResult> DeleteAsync(string id, KeyStore store) =>
-        await store.DeleteAsync(id).ConfigureAwait(false) ? Results.NoContent() : new RefusalResult(AdminRefusals.KeyNotFound);
+    private static async Task<IResult> DeleteAsync(string id, HttpContext http, KeyStore store)
+    {
+        var before = await store.GetAsync(id).ConfigureAwait(false);
+        if (before is null || !await store.DeleteAsync(id).ConfigureAwait(false))
+        {
+            return new RefusalResult(AdminRefusals.KeyNotFound);
+        }
+
+        await AdminAudit.RecordAsync(http, "delete", before, null).ConfigureAwait(false);
+        return Results.NoContent();
+    }
 
     private static async Task<IResult> ImportLegacyAsync(HttpRequest request, KeyStore store, TimeProvider time)
     {
@@ -201,6 +220,7 @@ internal static class AdminEndpoints
             }
 
             imported.Add(key);
+            await AdminAudit.RecordAsync(request.HttpContext, "import-legacy", null, key).ConfigureAwait(false);
         }
 
         return new JsonResult(200, json =>
@@ -271,7 +291,7 @@ internal static class AdminEndpoints
         });
     }
 
-    private sealed class RefusalResult(Refusal refusal) : IResult
+    internal sealed class RefusalResult(Refusal refusal) : IResult
     {
         public Task ExecuteAsync(HttpContext httpContext) => ProblemWriter.WriteAsync(httpContext, refusal);
     }

@@ -29,7 +29,7 @@ public sealed partial class KeyCache : IDisposable
     private readonly ResiliencePipeline _pipeline;
     private long _generation;
 
-    public KeyCache(KeyStore store, IOptions<CacheOptions> options, TimeProvider time, GatewayMetrics metrics, ILogger<KeyCache> logger)
+    public KeyCache(KeyStore store, IOptions<CacheOptions> options, TimeProvider time, GatewayMetrics metrics, IEnumerable<IStoreReadChaos> chaos, ILogger<KeyCache> logger)
     {
         _metrics = metrics;
         _store = store;
@@ -38,7 +38,7 @@ public sealed partial class KeyCache : IDisposable
         _logger = logger;
         _found = new MemoryCache(new MemoryCacheOptions { SizeLimit = _options.L1MaxEntries });
         _unknown = new MemoryCache(new MemoryCacheOptions { SizeLimit = _options.NegativeMaxEntries });
-        _pipeline = StoreReadPipeline.Create(_options, time, metrics);
+        _pipeline = StoreReadPipeline.Create(_options, time, metrics, chaos);
     }
 
     public long FoundCount => _found.Count;

@@ -14,8 +14,9 @@ internal static class StoreReadPipeline
 {
     public static readonly TimeSpan BreakDuration = TimeSpan.FromSeconds(5);
 
-    public static ResiliencePipeline Create(CacheOptions options, TimeProvider timeProvider, GatewayMetrics metrics) =>
-        new ResiliencePipelineBuilder { TimeProvider = timeProvider }
+    public static ResiliencePipeline Create(CacheOptions options, TimeProvider timeProvider, GatewayMetrics metrics, IEnumerable<IStoreReadChaos> chaos)
+    {
+        var builder = new ResiliencePipelineBuilder { TimeProvider = timeProvider }
             .AddCircuitBreaker(new CircuitBreakerStrategyOptions
             {
                 FailureRatio = 0.5,
@@ -27,8 +28,14 @@ internal static class StoreReadPipeline
                 OnHalfOpened = _ => Report(metrics, 2),
                 OnClosed = _ => Report(metrics, 0),
             })
-            .AddTimeout(new TimeoutStrategyOptions { Timeout = options.StoreTimeout })
-            .Build();
+            .AddTimeout(new TimeoutStrategyOptions { Timeout = options.StoreTimeout });
+        foreach (var strategy in chaos)
+        {
+            strategy.Configure(builder);
+        }
+
+        return builder.Build();
+    }
 
     private static ValueTask Report(GatewayMetrics metrics, int state)
     {

@@ -91,6 +91,8 @@ public static class KeysCli
         client.BaseAddress = baseUri;
         client.Timeout = TimeSpan.FromSeconds(30);
         client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", token);
+        // Names this client in the audit log.
+        client.DefaultRequestHeaders.Add("X-Gateway-Client", "cli");
         return client;
     }
 }

@@ -1,5 +1,6 @@
 using Gateway.Abuse;
 using Gateway.Admin;
+using Gateway.Audit;
 using Gateway.Caching;
 using Gateway.Configuration;
 using Gateway.Enforcement;
@@ -90,6 +91,8 @@ public static class GatewayServiceCollectionExtensions
         services.AddSingleton<UsageFlusher>();
         services.AddHostedService(sp => sp.GetRequiredService<UsageFlusher>());
         services.AddSingleton<AdminToken>();
+        AddValidatedOptions<AuditOptions>(services, configuration, AuditOptions.Section);
+        services.AddSingleton<AuditLog>();
         services.AddSingleton<Microsoft.AspNetCore.Routing.MatcherPolicy, ListenerMatcherPolicy>();
         services.AddHealthChecks().AddCheck<StoreHealthCheck>("store", tags: ["ready"]);
 

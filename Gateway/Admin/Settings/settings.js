@@ -23,7 +23,7 @@ function el(tag, props = {}, ...children) {
 async function api(method, path, body) {
   const response = await fetch(path, {
     method,
-    headers: { "Authorization": "Bearer " + sessionStorage.getItem(TOKEN), ...(body ? { "Content-Type": "application/json" } : {}) },
+    headers: { "Authorization": "Bearer " + sessionStorage.getItem(TOKEN), "X-Gateway-Client": "settings", ...(body ? { "Content-Type": "application/json" } : {}) },
     body: body ? JSON.stringify(body) : undefined,
     credentials: "omit",
     cache: "no-store",

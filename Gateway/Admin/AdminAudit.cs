@@ -1,0 +1,63 @@
+using System.Buffers;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using Gateway.Audit;
+using Gateway.Keys;
+
+namespace Gateway.Admin;
+
+/// <summary>Turns an admin call into an audit entry, and serves <c>GET /admin/audit</c>.</summary>
+internal static class AdminAudit
+{
+    public const string ClientHeader = "X-Gateway-Client";
+    public const int MaxLimit = 1000;
+
+    public static Task RecordAsync(HttpContext http, string action, ApiKey? before, ApiKey? after)
+    {
+        var audit = http.RequestServices.GetRequiredService<AuditLog>();
+        var time = http.RequestServices.GetRequiredService<TimeProvider>();
+        return audit.AppendAsync(new AuditEntry(
+            time.GetUtcNow(),
+            // One admin token exists; the entry names it by role, never by value or hash.
+            "admin-token",
+            ClientOf(http),
+            http.Connection.RemoteIpAddress?.ToString(),
+            action,
+            after?.Id ?? before?.Id,
+            before is null ? null : ViewOf(before),
+            after is null ? null : ViewOf(after)));
+    }
+
+    public static async Task<IResult> ReadAsync(HttpRequest request, AuditLog audit)
+    {
+        var limit = 100;
+        var given = request.Query["limit"];
+        if (given.Count > 1 || (given.Count == 1 && (!int.TryParse(given[0], System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out limit) || limit < 1 || limit > MaxLimit)))
+        {
+            return Results.Extensions.Refusal(AdminRefusals.InvalidField("limit", $"must be a whole number from 1 to {MaxLimit}"));
+        }
+
+        var entries = await audit.ReadAsync(limit).ConfigureAwait(false);
+        return Results.Json(new JsonObject { ["entries"] = new JsonArray(entries.Select(e => (JsonNode?)e.DeepClone()).ToArray()) });
+    }
+
+    /// <summary>What the caller says it is (<c>cli</c>, <c>settings</c>), reduced to a short safe token; else <c>api</c>.</summary>
+    private static string ClientOf(HttpContext http)
+    {
+        var value = http.Request.Headers[ClientHeader].ToString();
+        return value.Length is > 0 and <= 32 && value.All(c => char.IsAsciiLetterOrDigit(c) || c is '.' or '/' or '-' or '_')
+            ? value
+            : "api";
+    }
+
+    private static JsonNode ViewOf(ApiKey key)
+    {
+        var buffer = new ArrayBufferWriter<byte>(512);
+        using (var json = new Utf8JsonWriter(buffer))
+        {
+            KeyView.Write(json, key);
+        }
+
+        return JsonNode.Parse(buffer.WrittenSpan)!;
+    }
+}
