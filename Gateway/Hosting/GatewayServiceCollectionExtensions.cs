@@ -28,6 +28,8 @@ public static class GatewayServiceCollectionExtensions
         builder.WebHost.ConfigureKestrel((context, kestrel) =>
         {
             kestrel.AddServerHeader = false;
+            // Limits come from THE config file (Kestrel:Limits), bound here so they apply whatever hosts the app.
+            context.Configuration.GetSection("Kestrel:Limits").Bind(kestrel.Limits);
             kestrel.Configure(context.Configuration.GetSection("Kestrel"), reloadOnChange: false)
                 .Endpoint(Listeners.ProxyName, endpoint =>
                 {
