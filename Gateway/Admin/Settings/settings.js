@@ -135,7 +135,8 @@ function levelSelect(value, label) {
 }
 
 function addEndpointRow(id = "", level = "read") {
-  const input = el("input", { "aria-label": "Endpoint id", placeholder: "endpoint id", value: id, pattern: "[A-Za-z0-9_-]{1,64}" });
+  // Browsers compile `pattern` with the v flag, where a bare "-" in a class is an error that drops the check.
+  const input = el("input", { "aria-label": "Endpoint id", placeholder: "endpoint id", value: id, pattern: "[A-Za-z0-9_\\-]{1,64}" });
   const row = el("div", { class: "row" }, input, levelSelect(level, "Access for this endpoint"));
   row.append(el("button", { type: "button", class: "link", "aria-label": "Remove endpoint row", onclick: () => row.remove() }, "Remove"));
   $("ed-rows").append(row);
