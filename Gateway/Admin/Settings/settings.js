@@ -271,7 +271,9 @@ async function doDelete() {
 
 async function showUsage(key) {
   $("usage-title").textContent = "Usage of " + key.name + " (last 30 days)";
+  $("usage-summary").textContent = "Loading usage…"; // not the previous key's totals
   $("usage-chart").replaceChildren();
+  $("usage-chart").removeAttribute("aria-label");
   $("usage-table").querySelector("tbody").replaceChildren();
   $("usage").showModal();
   try {
