@@ -100,11 +100,12 @@ function row(key) {
     el("td", {}, when(key.expiresAt)),
     el("td", {}, toggle),
     el("td", {},
-      el("button", { class: "icon", title: "Usage", "aria-label": "Usage of " + key.name, onclick: () => showUsage(key) }, "📊"),
+      // Words, not emoji: a machine without an emoji font draws those as empty boxes.
+      el("button", { class: "icon", "aria-label": "Usage of " + key.name, onclick: () => showUsage(key) }, "Usage"),
       " ",
-      el("button", { class: "icon", title: "Edit", "aria-label": "Edit " + key.name, onclick: () => openEditor(key) }, "✎"),
+      el("button", { class: "icon", "aria-label": "Edit " + key.name, onclick: () => openEditor(key) }, "Edit"),
       " ",
-      el("button", { class: "icon", title: "Delete", "aria-label": "Delete " + key.name, onclick: () => confirmDelete(key) }, "🗑")));
+      el("button", { class: "icon", "aria-label": "Delete " + key.name, onclick: () => confirmDelete(key) }, "Delete")));
 }
 
 async function toggleEnabled(key, toggle) {
