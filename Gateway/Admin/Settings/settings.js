@@ -81,8 +81,15 @@ async function load() {
 
 function render() {
   const body = $("key-table").querySelector("tbody");
+  // The rows are rebuilt; keyboard focus stays on the same button of the same key, or moves to Create if it went.
+  const focused = body.contains(document.activeElement) ? document.activeElement : null;
+  const keyId = focused && focused.closest("tr").dataset.keyId;
+  const index = focused ? [...focused.closest("tr").querySelectorAll("button")].indexOf(focused) : -1;
   body.replaceChildren(...keys.map(row));
   $("empty").hidden = keys.length > 0;
+  if (!focused) return;
+  const again = [...body.querySelectorAll("tr")].find((tr) => tr.dataset.keyId === keyId);
+  (again ? again.querySelectorAll("button")[index] : $("create")).focus();
 }
 
 function row(key) {
