@@ -116,10 +116,11 @@ function row(key) {
 }
 
 async function toggleEnabled(key, toggle) {
+  if (toggle.getAttribute("aria-disabled") === "true") return; // a change is already on its way
   const wanted = !key.enabled;
   key.enabled = wanted; // optimistic: the slider moves at once
   toggle.setAttribute("aria-checked", String(wanted));
-  toggle.disabled = true;
+  toggle.setAttribute("aria-disabled", "true"); // not `disabled`, which would throw the keyboard focus away
   try {
     Object.assign(key, await api("PATCH", "/admin/keys/" + encodeURIComponent(key.id), { enabled: wanted }));
     say(`${key.name} is ${wanted ? "enabled" : "disabled"}.`);
@@ -128,7 +129,7 @@ async function toggleEnabled(key, toggle) {
     toggle.setAttribute("aria-checked", String(!wanted));
     say(`Could not ${wanted ? "enable" : "disable"} ${key.name}: ${error.message}`, true);
   } finally {
-    toggle.disabled = false;
+    toggle.removeAttribute("aria-disabled");
     toggle.setAttribute("aria-label", (key.enabled ? "Disable " : "Enable ") + key.name);
   }
 }
