@@ -82,9 +82,10 @@ public static class KeysCli
             throw new CliException("no admin token: pass --token, or set GATEWAY_ADMIN_TOKEN or Admin__Token.", exitCode: 2);
         }
 
-        if (!Uri.TryCreate(url, UriKind.Absolute, out var baseUri))
+        // "localhost:8081" parses as an absolute URL with the scheme "localhost"; only http(s) can reach the API.
+        if (!Uri.TryCreate(url, UriKind.Absolute, out var baseUri) || baseUri.Scheme is not ("http" or "https"))
         {
-            throw new CliException($"'{url}' is not an absolute URL.", exitCode: 2);
+            throw new CliException($"'{url}' is not an http:// or https:// URL.", exitCode: 2);
         }
 
         var client = handler is null ? new HttpClient() : new HttpClient(handler, disposeHandler: false);
