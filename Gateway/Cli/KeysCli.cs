@@ -33,6 +33,8 @@ public static class KeysCli
           TOKEN: --token, else GATEWAY_ADMIN_TOKEN, else Admin:Token (Admin__Token)
         """;
 
+    private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(30);
+
     public static async Task<int> RunAsync(IReadOnlyList<string> args, TextWriter stdout, TextWriter stderr, HttpMessageHandler? handler = null)
     {
         try
@@ -57,6 +59,16 @@ public static class KeysCli
         catch (HttpRequestException ex)
         {
             await stderr.WriteLineAsync($"error: cannot reach the admin API ({ex.Message}). Is the gateway running? Check --url.").ConfigureAwait(false);
+            return 1;
+        }
+        catch (TaskCanceledException ex) when (ex.InnerException is TimeoutException)
+        {
+            await stderr.WriteLineAsync($"error: the admin API did not answer within {Timeout.TotalSeconds:0} s. Is the gateway running? Check --url.").ConfigureAwait(false);
+            return 1;
+        }
+        catch (JsonException)
+        {
+            await stderr.WriteLineAsync("error: the answer was not the admin API's JSON. Does --url name the gateway's admin listener?").ConfigureAwait(false);
             return 1;
         }
     }
@@ -90,7 +102,7 @@ public static class KeysCli
 
         var client = handler is null ? new HttpClient() : new HttpClient(handler, disposeHandler: false);
         client.BaseAddress = baseUri;
-        client.Timeout = TimeSpan.FromSeconds(30);
+        client.Timeout = Timeout;
         client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", token);
         return client;
     }
