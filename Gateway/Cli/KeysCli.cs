@@ -33,6 +33,8 @@ public static class KeysCli
           TOKEN: --token, else GATEWAY_ADMIN_TOKEN, else Admin:Token (Admin__Token)
         """;
 
+    private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(30);
+
     public static async Task<int> RunAsync(IReadOnlyList<string> args, TextWriter stdout, TextWriter stderr, HttpMessageHandler? handler = null)
     {
         try
@@ -59,6 +61,16 @@ public static class KeysCli
             await stderr.WriteLineAsync($"error: cannot reach the admin API ({ex.Message}). Is the gateway running? Check --url.").ConfigureAwait(false);
             return 1;
         }
+        catch (TaskCanceledException ex) when (ex.InnerException is TimeoutException)
+        {
+            await stderr.WriteLineAsync($"error: the admin API did not answer within {Timeout.TotalSeconds:0} s. Is the gateway running? Check --url.").ConfigureAwait(false);
+            return 1;
+        }
+        catch (JsonException)
+        {
+            await stderr.WriteLineAsync("error: the answer was not the admin API's JSON. Does --url name the gateway's admin listener?").ConfigureAwait(false);
+            return 1;
+        }
     }
 
     private static HttpClient CreateClient(CliArguments cli, HttpMessageHandler? handler)
@@ -82,14 +94,15 @@ public static class KeysCli
             throw new CliException("no admin token: pass --token, or set GATEWAY_ADMIN_TOKEN or Admin__Token.", exitCode: 2);
         }
 
-        if (!Uri.TryCreate(url, UriKind.Absolute, out var baseUri))
+        // "localhost:8081" parses as an absolute URL with the scheme "localhost"; only http(s) can reach the API.
+        if (!Uri.TryCreate(url, UriKind.Absolute, out var baseUri) || baseUri.Scheme is not ("http" or "https"))
         {
-            throw new CliException($"'{url}' is not an absolute URL.", exitCode: 2);
+            throw new CliException($"'{url}' is not an http:// or https:// URL.", exitCode: 2);
         }
 
         var client = handler is null ? new HttpClient() : new HttpClient(handler, disposeHandler: false);
         client.BaseAddress = baseUri;
-        client.Timeout = TimeSpan.FromSeconds(30);
+        client.Timeout = Timeout;
         client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", token);
         // Names this client in the audit log.
         client.DefaultRequestHeaders.Add("X-Gateway-Client", "cli");

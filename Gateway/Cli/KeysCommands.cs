@@ -9,8 +9,28 @@ namespace Gateway.Cli;
 internal sealed partial class KeysCommands(HttpClient client, CliOutput output, CliArguments cli)
 {
     private static readonly string[] Levels = ["none", "read", "readwrite"];
+    private static readonly string[] CommonFlags = ["--url", "--token", "--json"];
+    private static readonly Dictionary<string, string[]> VerbFlags = new(StringComparer.Ordinal)
+    {
+        ["create"] = ["--name", "--preset", "--graphql", "--endpoints", "--endpoint", "--expires", "--disabled"],
+        ["update"] = ["--name", "--preset", "--graphql", "--endpoints", "--endpoint", "--expires"],
+        ["list"] = [], ["show"] = [], ["enable"] = [], ["disable"] = [], ["delete"] = ["--yes"],
+        ["import-legacy"] = ["--graphql", "--batch"],
+        ["usage"] = ["--days"],
+    };
 
-    public Task<int> RunAsync() => cli.Verb switch
+    public Task<int> RunAsync()
+    {
+        // A misspelt flag must not be ignored: "--expire" would make a key that never expires, "--graphq" one without access.
+        if (VerbFlags.TryGetValue(cli.Verb, out var own) && cli.Flags.FirstOrDefault(f => !own.Contains(f) && !CommonFlags.Contains(f)) is { } unknown)
+        {
+            throw new CliException($"{cli.Verb} does not take {unknown}.\n{KeysCli.Usage}", exitCode: 2);
+        }
+
+        return RunVerbAsync();
+    }
+
+    private Task<int> RunVerbAsync() => cli.Verb switch
     {
         "create" => CreateAsync(),
         "update" => UpdateAsync(),

@@ -81,8 +81,15 @@ async function load() {
 
 function render() {
   const body = $("key-table").querySelector("tbody");
+  // The rows are rebuilt; keyboard focus stays on the same button of the same key, or moves to Create if it went.
+  const focused = body.contains(document.activeElement) ? document.activeElement : null;
+  const keyId = focused && focused.closest("tr").dataset.keyId;
+  const index = focused ? [...focused.closest("tr").querySelectorAll("button")].indexOf(focused) : -1;
   body.replaceChildren(...keys.map(row));
   $("empty").hidden = keys.length > 0;
+  if (!focused) return;
+  const again = [...body.querySelectorAll("tr")].find((tr) => tr.dataset.keyId === keyId);
+  (again ? again.querySelectorAll("button")[index] : $("create")).focus();
 }
 
 function row(key) {
@@ -100,18 +107,20 @@ function row(key) {
     el("td", {}, when(key.expiresAt)),
     el("td", {}, toggle),
     el("td", {},
-      el("button", { class: "icon", title: "Usage", "aria-label": "Usage of " + key.name, onclick: () => showUsage(key) }, "📊"),
+      // Words, not emoji: a machine without an emoji font draws those as empty boxes.
+      el("button", { class: "icon", "aria-label": "Usage of " + key.name, onclick: () => showUsage(key) }, "Usage"),
       " ",
-      el("button", { class: "icon", title: "Edit", "aria-label": "Edit " + key.name, onclick: () => openEditor(key) }, "✎"),
+      el("button", { class: "icon", "aria-label": "Edit " + key.name, onclick: () => openEditor(key) }, "Edit"),
       " ",
-      el("button", { class: "icon", title: "Delete", "aria-label": "Delete " + key.name, onclick: () => confirmDelete(key) }, "🗑")));
+      el("button", { class: "icon", "aria-label": "Delete " + key.name, onclick: () => confirmDelete(key) }, "Delete")));
 }
 
 async function toggleEnabled(key, toggle) {
+  if (toggle.getAttribute("aria-disabled") === "true") return; // a change is already on its way
   const wanted = !key.enabled;
   key.enabled = wanted; // optimistic: the slider moves at once
   toggle.setAttribute("aria-checked", String(wanted));
-  toggle.disabled = true;
+  toggle.setAttribute("aria-disabled", "true"); // not `disabled`, which would throw the keyboard focus away
   try {
     Object.assign(key, await api("PATCH", "/admin/keys/" + encodeURIComponent(key.id), { enabled: wanted }));
     say(`${key.name} is ${wanted ? "enabled" : "disabled"}.`);
@@ -120,7 +129,7 @@ async function toggleEnabled(key, toggle) {
     toggle.setAttribute("aria-checked", String(!wanted));
     say(`Could not ${wanted ? "enable" : "disable"} ${key.name}: ${error.message}`, true);
   } finally {
-    toggle.disabled = false;
+    toggle.removeAttribute("aria-disabled");
     toggle.setAttribute("aria-label", (key.enabled ? "Disable " : "Enable ") + key.name);
   }
 }
@@ -135,7 +144,8 @@ function levelSelect(value, label) {
 }
 
 function addEndpointRow(id = "", level = "read") {
-  const input = el("input", { "aria-label": "Endpoint id", placeholder: "endpoint id", value: id, pattern: "[A-Za-z0-9_-]{1,64}" });
+  // Browsers compile `pattern` with the v flag, where a bare "-" in a class is an error that drops the check.
+  const input = el("input", { "aria-label": "Endpoint id", placeholder: "endpoint id", value: id, pattern: "[A-Za-z0-9_\\-]{1,64}" });
   const row = el("div", { class: "row" }, input, levelSelect(level, "Access for this endpoint"));
   row.append(el("button", { type: "button", class: "link", "aria-label": "Remove endpoint row", onclick: () => row.remove() }, "Remove"));
   $("ed-rows").append(row);
@@ -270,7 +280,9 @@ async function doDelete() {
 
 async function showUsage(key) {
   $("usage-title").textContent = "Usage of " + key.name + " (last 30 days)";
+  $("usage-summary").textContent = "Loading usage…"; // not the previous key's totals
   $("usage-chart").replaceChildren();
+  $("usage-chart").removeAttribute("aria-label");
   $("usage-table").querySelector("tbody").replaceChildren();
   $("usage").showModal();
   try {
