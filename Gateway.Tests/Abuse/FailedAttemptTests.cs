@@ -6,32 +6,19 @@ using Gateway.Tests.Infrastructure;
 
 namespace Gateway.Tests.Abuse;
 
-public sealed class FailedAttemptTests : IAsyncLifetime
+public sealed class FailedAttemptTests : GatewayTest
 {
-    private RecordingUpstream _upstream = null!;
-    private GatewayHost _host = null!;
-
-    public async Task InitializeAsync()
+    protected override IDictionary<string, string?> Settings => new Dictionary<string, string?>
     {
-        _upstream = await RecordingUpstream.StartAsync();
-        _host = new GatewayHost(GatewayHost.WriteConfig(_upstream.Address), TestStore.Configuration, TestStore.UniquePrefix(), new Dictionary<string, string?>
-        {
-            ["Abuse:FailedKeyAttempts"] = "3",
-            ["Abuse:FailedAdminAttempts"] = "2",
-            ["Abuse:Window"] = "00:10:00",
-        }).Start();
-    }
-
-    public async Task DisposeAsync()
-    {
-        await _host.DisposeAsync();
-        await _upstream.DisposeAsync();
-    }
+        ["Abuse:FailedKeyAttempts"] = "3",
+        ["Abuse:FailedAdminAttempts"] = "2",
+        ["Abuse:Window"] = "00:10:00",
+    };
 
     [Fact]
     public async Task FailedKeys_PastTheLimit_Are429_WhileAValidKeyFromTheSameAddressStillPasses()
     {
-        var (valid, _) = await _host.CreateKeyAsync(new { name = "valid", endpoints = new Dictionary<string, string> { ["*"] = "read" } });
+        var (valid, _) = await Host.CreateKeyAsync(new { name = "valid", endpoints = new Dictionary<string, string> { ["*"] = "read" } });
 
         for (var i = 0; i < 3; i++)
         {
@@ -43,17 +30,17 @@ public sealed class FailedAttemptTests : IAsyncLifetime
         Assert.Equal((HttpStatusCode)429, limited.StatusCode);
         Assert.Equal("too_many_failed_attempts", await CodeOf(limited));
         Assert.True(limited.Headers.RetryAfter?.Delta > TimeSpan.Zero, "429 carries Retry-After in seconds");
-        Assert.Equal(0, _upstream.Count);
+        Assert.Equal(0, Upstream.Count);
 
         using var allowed = await GetAsync(valid);
         Assert.Equal(HttpStatusCode.OK, allowed.StatusCode);
-        Assert.Single(_upstream.Received);
+        Assert.Single(Upstream.Received);
     }
 
     [Fact]
     public async Task WrongAdminTokens_PastTheLimit_Are429_AndThenEvenTheRightTokenGetsNoAnswer()
     {
-        using var client = new HttpClient { BaseAddress = _host.Listeners.AdminUri };
+        using var client = new HttpClient { BaseAddress = Host.Listeners.AdminUri };
         for (var i = 0; i < 2; i++)
         {
             using var wrong = await SendAdminAsync(client, "wrong-token-" + i);
@@ -73,7 +60,7 @@ public sealed class FailedAttemptTests : IAsyncLifetime
     {
         using var request = new HttpRequestMessage(HttpMethod.Get, "/v2/ep1/status");
         request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", key);
-        return await _host.Proxy.SendAsync(request);
+        return await Host.Proxy.SendAsync(request);
     }
 
     private static async Task<HttpResponseMessage> SendAdminAsync(HttpClient client, string token)

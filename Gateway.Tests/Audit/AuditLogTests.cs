@@ -5,37 +5,22 @@ using Gateway.Tests.Infrastructure;
 
 namespace Gateway.Tests.Audit;
 
-public sealed class AuditLogTests : IAsyncLifetime
+public sealed class AuditLogTests : GatewayTest
 {
-    private RecordingUpstream _upstream = null!;
-    private GatewayHost _host = null!;
-
-    public async Task InitializeAsync()
-    {
-        _upstream = await RecordingUpstream.StartAsync();
-        _host = new GatewayHost(GatewayHost.WriteConfig(_upstream.Address), TestStore.Configuration, TestStore.UniquePrefix()).Start();
-    }
-
-    public async Task DisposeAsync()
-    {
-        await _host.DisposeAsync();
-        await _upstream.DisposeAsync();
-    }
-
     [Fact]
     public async Task EveryAdminChange_IsRecordedNewestFirst_WithBeforeAndAfterAndNoSecret()
     {
-        var (key, id) = await _host.CreateKeyAsync(new { name = "audited", graphql = "read", endpoints = new Dictionary<string, string> { ["*"] = "read" } });
-        Assert.Equal(HttpStatusCode.OK, (await _host.Admin.PatchAsJsonAsync($"/admin/keys/{id}", new { enabled = false })).StatusCode);
+        var (key, id) = await Host.CreateKeyAsync(new { name = "audited", graphql = "read", endpoints = new Dictionary<string, string> { ["*"] = "read" } });
+        Assert.Equal(HttpStatusCode.OK, (await Host.Admin.PatchAsJsonAsync($"/admin/keys/{id}", new { enabled = false })).StatusCode);
         using (var viaCli = new HttpRequestMessage(HttpMethod.Patch, $"/admin/keys/{id}") { Content = JsonContent.Create(new { graphql = "readwrite" }) })
         {
             viaCli.Headers.Add("X-Gateway-Client", "cli");
-            Assert.Equal(HttpStatusCode.OK, (await _host.Admin.SendAsync(viaCli)).StatusCode);
+            Assert.Equal(HttpStatusCode.OK, (await Host.Admin.SendAsync(viaCli)).StatusCode);
         }
 
-        Assert.Equal(HttpStatusCode.NoContent, (await _host.Admin.DeleteAsync($"/admin/keys/{id}")).StatusCode);
+        Assert.Equal(HttpStatusCode.NoContent, (await Host.Admin.DeleteAsync($"/admin/keys/{id}")).StatusCode);
 
-        var text = await _host.Admin.GetStringAsync("/admin/audit?limit=10");
+        var text = await Host.Admin.GetStringAsync("/admin/audit?limit=10");
         var entries = JsonNode.Parse(text)!["entries"]!.AsArray();
 
         Assert.Equal(["delete", "update", "disable", "create"], entries.Select(e => (string)e!["action"]!).ToArray());
@@ -59,16 +44,16 @@ public sealed class AuditLogTests : IAsyncLifetime
     {
         for (var i = 0; i < 3; i++)
         {
-            await _host.CreateKeyAsync(new { name = "n" + i });
+            await Host.CreateKeyAsync(new { name = "n" + i });
         }
 
-        var two = JsonNode.Parse(await _host.Admin.GetStringAsync("/admin/audit?limit=2"))!["entries"]!.AsArray();
+        var two = JsonNode.Parse(await Host.Admin.GetStringAsync("/admin/audit?limit=2"))!["entries"]!.AsArray();
         Assert.Equal(2, two.Count);
         Assert.Equal("n2", (string)two[0]!["after"]!["name"]!);
 
         foreach (var bad in new[] { "0", "1001", "x", "1&limit=2" })
         {
-            using var response = await _host.Admin.GetAsync("/admin/audit?limit=" + bad);
+            using var response = await Host.Admin.GetAsync("/admin/audit?limit=" + bad);
             Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
             Assert.Contains("limit", await response.Content.ReadAsStringAsync());
         }
@@ -77,7 +62,7 @@ public sealed class AuditLogTests : IAsyncLifetime
     [Fact]
     public async Task Audit_NeedsTheAdminToken()
     {
-        using var anonymous = new HttpClient { BaseAddress = _host.Listeners.AdminUri };
+        using var anonymous = new HttpClient { BaseAddress = Host.Listeners.AdminUri };
         using var response = await anonymous.GetAsync("/admin/audit");
         Assert.Equal(HttpStatusCode.Unauthorized, response.StatusCode);
     }

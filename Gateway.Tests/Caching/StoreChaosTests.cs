@@ -16,33 +16,21 @@ namespace Gateway.Tests.Caching;
 /// The gateway must stay within its contract: stale-if-error for keys it verified, 503 for keys it cannot verify,
 /// never a pass for an unverified key.
 /// </summary>
-public sealed class StoreChaosTests : IAsyncLifetime
+public sealed class StoreChaosTests : GatewayTest
 {
     private readonly StoreChaos _chaos = new();
-    private RecordingUpstream _upstream = null!;
-    private GatewayHost _host = null!;
 
-    public async Task InitializeAsync()
+    protected override IDictionary<string, string?> Settings => new Dictionary<string, string?>
     {
-        _upstream = await RecordingUpstream.StartAsync();
-        _host = new GatewayHost(
-            GatewayHost.WriteConfig(_upstream.Address),
-            TestStore.Configuration,
-            TestStore.UniquePrefix(),
-            new Dictionary<string, string?> { ["Cache:StoreTimeout"] = "00:00:00.200", ["Cache:L1Ttl"] = "00:00:00.300" },
-            services => services.AddSingleton<IStoreReadChaos>(_chaos)).Start();
-    }
+        ["Cache:StoreTimeout"] = "00:00:00.200",
+        ["Cache:L1Ttl"] = "00:00:00.300",
+    };
 
-    public async Task DisposeAsync()
-    {
-        await _host.DisposeAsync();
-        await _upstream.DisposeAsync();
-    }
-
+    protected override void ConfigureServices(IServiceCollection services) => services.AddSingleton<IStoreReadChaos>(_chaos);
     [Fact]
     public async Task InjectedLatency_PastTheStoreTimeout_UnverifiedKeyIs503AndNeverForwarded()
     {
-        var (key, _) = await _host.CreateKeyAsync(new { name = "slow", endpoints = new Dictionary<string, string> { ["*"] = "read" } });
+        var (key, _) = await Host.CreateKeyAsync(new { name = "slow", endpoints = new Dictionary<string, string> { ["*"] = "read" } });
         _chaos.Latency = TimeSpan.FromSeconds(10);
 
         using var response = await GetAsync(key);
@@ -50,13 +38,13 @@ public sealed class StoreChaosTests : IAsyncLifetime
         Assert.Equal(HttpStatusCode.ServiceUnavailable, response.StatusCode);
         Assert.Contains("store_unavailable", await response.Content.ReadAsStringAsync());
         Assert.True(response.Headers.RetryAfter?.Delta >= TimeSpan.FromSeconds(1));
-        Assert.Equal(0, _upstream.Count);
+        Assert.Equal(0, Upstream.Count);
     }
 
     [Fact]
     public async Task InjectedExceptions_KeyVerifiedBefore_KeepsWorkingPastItsFreshness()
     {
-        var (key, _) = await _host.CreateKeyAsync(new { name = "known", endpoints = new Dictionary<string, string> { ["*"] = "read" } });
+        var (key, _) = await Host.CreateKeyAsync(new { name = "known", endpoints = new Dictionary<string, string> { ["*"] = "read" } });
         using (var warm = await GetAsync(key))
         {
             Assert.Equal(HttpStatusCode.OK, warm.StatusCode);
@@ -69,12 +57,12 @@ public sealed class StoreChaosTests : IAsyncLifetime
 
         using var stale = await GetAsync(key);
         Assert.Equal(HttpStatusCode.OK, stale.StatusCode);
-        Assert.Equal(2, _upstream.Count);
+        Assert.Equal(2, Upstream.Count);
 
-        var (unseen, _) = await _host.CreateKeyAsync(new { name = "unseen", endpoints = new Dictionary<string, string> { ["*"] = "read" } });
+        var (unseen, _) = await Host.CreateKeyAsync(new { name = "unseen", endpoints = new Dictionary<string, string> { ["*"] = "read" } });
         using var refused = await GetAsync(unseen);
         Assert.Equal(HttpStatusCode.ServiceUnavailable, refused.StatusCode);
-        Assert.Equal(2, _upstream.Count);
+        Assert.Equal(2, Upstream.Count);
     }
 
     [Fact]
@@ -84,7 +72,7 @@ public sealed class StoreChaosTests : IAsyncLifetime
         for (var i = 0; i < 24; i++)
         {
             var enabled = i % 2 == 0;
-            var (key, _) = await _host.CreateKeyAsync(new { name = "k" + i, enabled, endpoints = new Dictionary<string, string> { ["*"] = "read" } });
+            var (key, _) = await Host.CreateKeyAsync(new { name = "k" + i, enabled, endpoints = new Dictionary<string, string> { ["*"] = "read" } });
             keys.Add((key, enabled));
         }
 
@@ -99,8 +87,8 @@ public sealed class StoreChaosTests : IAsyncLifetime
         Assert.All(outcomes, o => Assert.Contains(o.Status, o.Enabled
             ? new[] { HttpStatusCode.OK, HttpStatusCode.ServiceUnavailable }
             : new[] { HttpStatusCode.Forbidden, HttpStatusCode.ServiceUnavailable }));
-        Assert.All(_upstream.Received, r => Assert.Equal("enabled", r.Header("X-Marker")));
-        Assert.Equal(outcomes.Count(o => o.Status == HttpStatusCode.OK), _upstream.Count);
+        Assert.All(Upstream.Received, r => Assert.Equal("enabled", r.Header("X-Marker")));
+        Assert.Equal(outcomes.Count(o => o.Status == HttpStatusCode.OK), Upstream.Count);
         Assert.Contains(outcomes, o => o.Status == HttpStatusCode.ServiceUnavailable);
     }
 
@@ -109,7 +97,7 @@ public sealed class StoreChaosTests : IAsyncLifetime
         using var request = new HttpRequestMessage(HttpMethod.Get, "/v2/ep1/status");
         request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", key);
         request.Headers.Add("X-Marker", marker);
-        return await _host.Proxy.SendAsync(request);
+        return await Host.Proxy.SendAsync(request);
     }
 
     /// <summary>Polly's chaos strategies, switched by the test: latency and faults at the store read.</summary>

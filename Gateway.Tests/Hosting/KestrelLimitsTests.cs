@@ -6,24 +6,14 @@ using Gateway.Tests.Infrastructure;
 namespace Gateway.Tests.Hosting;
 
 /// <summary>The shipped config's Kestrel limits hold on the proxy listener, before any gateway code runs.</summary>
-public sealed class KestrelLimitsTests : IAsyncLifetime
+public sealed class KestrelLimitsTests : GatewayTest
 {
-    private RecordingUpstream _upstream = null!;
-    private GatewayHost _host = null!;
-
-    public async Task InitializeAsync()
+    // The shipped config's limits, exactly as operators get them.
+    protected override string WriteConfig(Uri upstream)
     {
-        _upstream = await RecordingUpstream.StartAsync();
         var shipped = System.Text.Json.Nodes.JsonNode.Parse(File.ReadAllText(RepoFile("appsettings.json")))!;
         var limits = shipped["Kestrel"]!["Limits"]!.DeepClone();
-        var config = GatewayHost.WriteConfig(_upstream.Address, c => c["Kestrel"] = new System.Text.Json.Nodes.JsonObject { ["Limits"] = limits });
-        _host = new GatewayHost(config, TestStore.Configuration, TestStore.UniquePrefix()).Start();
-    }
-
-    public async Task DisposeAsync()
-    {
-        await _host.DisposeAsync();
-        await _upstream.DisposeAsync();
+        return GatewayHost.WriteConfig(upstream, c => c["Kestrel"] = new System.Text.Json.Nodes.JsonObject { ["Limits"] = limits });
     }
 
     [Fact]
@@ -32,7 +22,7 @@ public sealed class KestrelLimitsTests : IAsyncLifetime
         var headers = string.Concat(Enumerable.Range(0, 70).Select(i => $"X-H{i}: v\r\n"));
         var status = await SendRawAsync($"GET /v2/ep1/status HTTP/1.1\r\nHost: x\r\n{headers}\r\n");
         Assert.Equal(431, status);
-        Assert.Equal(0, _upstream.Count);
+        Assert.Equal(0, Upstream.Count);
     }
 
     [Fact]
@@ -40,13 +30,13 @@ public sealed class KestrelLimitsTests : IAsyncLifetime
     {
         var status = await SendRawAsync($"GET /v2/ep1/{new string('a', 9000)} HTTP/1.1\r\nHost: x\r\n\r\n");
         Assert.Equal(414, status);
-        Assert.Equal(0, _upstream.Count);
+        Assert.Equal(0, Upstream.Count);
     }
 
     private async Task<int> SendRawAsync(string request)
     {
         using var client = new TcpClient();
-        await client.ConnectAsync(IPAddress.Loopback, _host.Listeners.ProxyUri!.Port);
+        await client.ConnectAsync(IPAddress.Loopback, Host.Listeners.ProxyUri!.Port);
         var stream = client.GetStream();
         await stream.WriteAsync(Encoding.ASCII.GetBytes(request));
         var buffer = new byte[512];

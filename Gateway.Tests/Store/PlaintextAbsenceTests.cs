@@ -6,36 +6,20 @@ using StackExchange.Redis;
 namespace Gateway.Tests.Store;
 
 /// <summary>Whoever reads the store (a backup, a compromised Redis) finds no usable key: only hashes and display prefixes.</summary>
-public sealed class PlaintextAbsenceTests : IAsyncLifetime
+public sealed class PlaintextAbsenceTests : GatewayTest
 {
-    private readonly string _prefix = TestStore.UniquePrefix();
-    private RecordingUpstream _upstream = null!;
-    private GatewayHost _host = null!;
-
-    public async Task InitializeAsync()
-    {
-        _upstream = await RecordingUpstream.StartAsync();
-        _host = new GatewayHost(GatewayHost.WriteConfig(_upstream.Address), TestStore.Configuration, _prefix).Start();
-    }
-
-    public async Task DisposeAsync()
-    {
-        await _host.DisposeAsync();
-        await _upstream.DisposeAsync();
-    }
-
     [Fact]
     public async Task NoKeyPlaintext_IsAnywhereInTheStore_AfterCreateImportUseAndAudit()
     {
-        var (rpa, id) = await _host.CreateKeyAsync(new { name = "secret-holder", endpoints = new Dictionary<string, string> { ["*"] = "readwrite" } });
+        var (rpa, id) = await Host.CreateKeyAsync(new { name = "secret-holder", endpoints = new Dictionary<string, string> { ["*"] = "readwrite" } });
         const string legacy = "legacy-plaintext-0123456789abcdef";
-        var import = await _host.Admin.PostAsJsonAsync("/admin/keys/legacy", new { keys = new[] { new { key = legacy, name = "old", graphql = "read" } } });
+        var import = await Host.Admin.PostAsJsonAsync("/admin/keys/legacy", new { keys = new[] { new { key = legacy, name = "old", graphql = "read" } } });
         import.EnsureSuccessStatusCode();
-        await _host.Admin.PatchAsJsonAsync($"/admin/keys/{id}", new { name = "renamed" });
+        await Host.Admin.PatchAsJsonAsync($"/admin/keys/{id}", new { name = "renamed" });
         using (var request = new HttpRequestMessage(HttpMethod.Get, "/v2/ep1/status"))
         {
             request.Headers.TryAddWithoutValidation("Authorization", "Bearer " + rpa);
-            (await _host.Proxy.SendAsync(request)).EnsureSuccessStatusCode();
+            (await Host.Proxy.SendAsync(request)).EnsureSuccessStatusCode();
         }
 
         await using var redis = await ConnectionMultiplexer.ConnectAsync(TestStore.Configuration);
@@ -48,7 +32,7 @@ public sealed class PlaintextAbsenceTests : IAsyncLifetime
                 continue;
             }
 
-            await foreach (var key in server.KeysAsync(pattern: _prefix + "*"))
+            await foreach (var key in server.KeysAsync(pattern: Prefix + "*"))
             {
                 everything.Add(key!);
                 everything.Add(await DumpAsync(redis.GetDatabase(), key));
