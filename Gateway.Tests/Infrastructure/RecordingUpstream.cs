@@ -42,6 +42,9 @@ public sealed class RecordingUpstream : IAsyncDisposable
     public static async Task<RecordingUpstream> StartAsync()
     {
         var builder = WebApplication.CreateSlimBuilder();
+        // The test folder holds the gateway's appsettings.json, whose Kestrel endpoints (8080, 8081) Kestrel would
+        // bind as well: an upstream takes no configuration, only the free port below.
+        builder.Configuration.Sources.Clear();
         builder.Logging.ClearProviders();
         builder.WebHost.ConfigureKestrel(kestrel => kestrel.Listen(System.Net.IPAddress.Loopback, 0));
         var app = builder.Build();
