@@ -1,0 +1,135 @@
+using Gateway.Keys;
+using Gateway.Tests.Infrastructure;
+using Gateway.Usage;
+using StackExchange.Redis;
+
+namespace Gateway.Tests.Usage;
+
+/// <summary>A batch whose reply was lost is retried under the same id and must not be counted twice.</summary>
+public sealed class UsageIdempotencyTests : IAsyncLifetime
+{
+    private readonly string _prefix = TestStore.UniquePrefix();
+    private readonly int _today = UsageDays.Of(DateTimeOffset.UtcNow);
+    private UsageParts _parts = null!;
+    private UsageRedis _redis = null!;
+
+    public async Task InitializeAsync()
+    {
+        _parts = new UsageParts(TestStore.Configuration, _prefix, TimeProvider.System);
+        _redis = await UsageRedis.ConnectAsync(TestStore.Configuration, _prefix);
+    }
+
+    public Task DisposeAsync()
+    {
+        _parts.Dispose();
+        _redis.Dispose();
+        return Task.CompletedTask;
+    }
+
+    [Fact]
+    public async Task Apply_SameBatchIdTwice_CountsOnce_AndANewIdAddsAgain()
+    {
+        var deltas = new[] { Delta("ka", _today, "ep1", 5, 2), Delta("ka", _today, null, 0, 3) };
+        var batch = new UsageBatch("batch-1", deltas);
+
+        await _parts.Store.ApplyAsync(batch);
+        await _parts.Store.ApplyAsync(batch);
+        await Task.WhenAll(_parts.Store.ApplyAsync(batch), _parts.Store.ApplyAsync(batch));
+        Assert.Equal("{endpoint:ep1:allowed=5, endpoint:ep1:denied=2, graphql:denied=3}", await ShowAsync("ka", _today));
+
+        await _parts.Store.ApplyAsync(new UsageBatch("batch-2", deltas));
+        Assert.Equal("{endpoint:ep1:allowed=10, endpoint:ep1:denied=4, graphql:denied=6}", await ShowAsync("ka", _today));
+        Assert.Equal(new[] { "ka" }, await _redis.KeyIdsAsync([UsageDays.Format(_today)]));
+    }
+
+    [Fact]
+    public async Task Apply_RetryAfterAPartlyAppliedBatch_AppliesEachKeyAndDayOnce()
+    {
+        var yesterday = UsageDays.Of(UsageDays.Start(_today).AddDays(-1));
+        var a = Delta("ka", _today, "ep1", 1, 0);
+        var b = Delta("kb", _today, "ep1", 2, 0);
+        var c = Delta("ka", yesterday, null, 4, 1);
+
+        // The first attempt reached Redis for one key and day only, then the connection dropped.
+        await _parts.Store.ApplyAsync(new UsageBatch("batch-p", [a]));
+        await _parts.Store.ApplyAsync(new UsageBatch("batch-p", [a, b, c]));
+
+        Assert.Equal("{endpoint:ep1:allowed=1}", await ShowAsync("ka", _today));
+        Assert.Equal("{endpoint:ep1:allowed=2}", await ShowAsync("kb", _today));
+        Assert.Equal("{graphql:allowed=4, graphql:denied=1}", await ShowAsync("ka", yesterday));
+    }
+
+    [Fact]
+    public async Task Apply_LastUsedAt_OnlyMovesForwardAndNeverCreatesARecord()
+    {
+        var digest = KeyDigest.Compute("idempotency-test-key-" + _prefix);
+        RedisKey record = $"{_prefix}key:{digest.ToHex()}";
+        var missing = KeyDigest.Compute("never-created-" + _prefix);
+        await _redis.Db.HashSetAsync(record, [new HashEntry("id", "kr")]);
+
+        await _parts.Store.ApplyAsync(new UsageBatch("l1", [Delta("kr", _today, "ep1", 1, 0, digest, lastUsed: 2_000)]));
+        await _parts.Store.ApplyAsync(new UsageBatch("l2", [Delta("kr", _today, "ep1", 1, 0, digest, lastUsed: 1_000)]));
+        await _parts.Store.ApplyAsync(new UsageBatch("l3", [Delta("km", _today, "ep1", 1, 0, missing, lastUsed: 3_000)]));
+
+        Assert.Equal(2_000, (long)await _redis.Db.HashGetAsync(record, "lastUsedAt"));
+        Assert.False(await _redis.Db.KeyExistsAsync($"{_prefix}key:{missing.ToHex()}"));
+    }
+
+    [Fact]
+    public async Task Flusher_ReplyLost_RetriesTheSameBatchWithoutCountingTwice()
+    {
+        var target = ConfigurationOptions.Parse(TestStore.Configuration).EndPoints[0];
+        var (host, port) = target switch
+        {
+            System.Net.IPEndPoint ip => (ip.Address.ToString(), ip.Port),
+            System.Net.DnsEndPoint dns => (dns.Host, dns.Port),
+            _ => throw new InvalidOperationException($"Unexpected endpoint {target}"),
+        };
+        await using var relay = new ReplyDroppingRelay(host, port);
+        using var parts = new UsageParts($"127.0.0.1:{relay.Port},asyncTimeout=5000,connectTimeout=2000", _prefix, TimeProvider.System);
+        using var failures = new CounterProbe(parts.MeterFactory, "gateway.usage.flush_failures");
+        await parts.Connection.Database.PingAsync();
+
+        var day = UsageDays.Of(DateTimeOffset.UtcNow);
+        var key = UsageParts.Key("kf");
+        var digest = KeyDigest.Compute("flusher-test-key");
+        Record(parts.Counters, key, digest, ScopeTarget.Endpoint("ep1"), allowed: true, times: 7);
+        Record(parts.Counters, key, digest, ScopeTarget.GraphQLApi, allowed: false, times: 3);
+        const string Expected = "{endpoint:ep1:allowed=7, graphql:denied=3}";
+
+        relay.DropReplies();
+        using var deadline = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+        var flush = parts.Flusher.FlushRemainingAsync(deadline.Token);
+        // Redis has applied the batch, but the flusher never heard so.
+        await Eventually.TrueAsync(async () => await ShowAsync("kf", day) == Expected, "the batch to be applied behind the relay");
+        Assert.False(flush.IsCompleted);
+        Assert.True(parts.Flusher.PendingInBatch > 0);
+
+        relay.CutAndRecover();
+        await flush;
+
+        Assert.Equal(0, parts.Flusher.PendingInBatch);
+        Assert.False(deadline.IsCancellationRequested);
+        Assert.True(failures.Value >= 1, "the lost reply should have failed at least one attempt");
+        Assert.Equal(Expected, await ShowAsync("kf", day));
+
+        // The next batch has a new id and adds.
+        Record(parts.Counters, key, digest, ScopeTarget.Endpoint("ep1"), allowed: true, times: 2);
+        await parts.Flusher.FlushRemainingAsync(deadline.Token);
+        Assert.Equal("{endpoint:ep1:allowed=9, graphql:denied=3}", await ShowAsync("kf", day));
+    }
+
+    private static void Record(UsageCounters counters, ApiKey key, KeyDigest digest, ScopeTarget target, bool allowed, int times)
+    {
+        for (var i = 0; i < times; i++)
+        {
+            counters.Record(key, digest, target, allowed);
+        }
+    }
+
+    private static UsageDelta Delta(string keyId, int day, string? endpoint, long allowed, long denied, KeyDigest digest = default, long lastUsed = 1) =>
+        new(new UsageSlot(keyId, day, endpoint), digest, allowed, denied, lastUsed);
+
+    private async Task<string> ShowAsync(string keyId, int day) =>
+        UsageRedis.Show(await _redis.CountsAsync(keyId, [UsageDays.Format(day)]));
+}
