@@ -3,9 +3,6 @@ using Gateway.Abuse;
 using Gateway.Enforcement;
 using Gateway.Keys;
 using Gateway.Store;
-using Gateway.Usage;
-using Gateway.Configuration;
-using Microsoft.Extensions.Options;
 using StackExchange.Redis;
 
 namespace Gateway.Admin;
@@ -26,7 +23,7 @@ internal static class AdminEndpoints
         keys.MapPatch("/{id}", PatchAsync);
         keys.MapDelete("/{id}", DeleteAsync);
         keys.MapPost("/legacy", ImportLegacyAsync);
-        keys.MapGet("/{id}/usage", UsageAsync);
+        keys.MapGet("/{id}/usage", AdminUsage.ReadAsync);
         admin.MapGet("/audit", AdminAudit.ReadAsync);
         return admin;
     }
@@ -238,65 +235,12 @@ internal static class AdminEndpoints
         });
     }
 
-    private static async Task<IResult> UsageAsync(string id, HttpRequest request, KeyStore store, UsageStore usage, IOptions<UsageOptions> options, TimeProvider time)
-    {
-        var days = 30;
-        var given = request.Query["days"];
-        if (given.Count > 1 || (given.Count == 1 && (!int.TryParse(given[0], System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out days)
-            || days < 1 || days > options.Value.RetentionDays)))
-        {
-            return new RefusalResult(AdminRefusals.InvalidField("days", $"must be a whole number from 1 to {options.Value.RetentionDays}"));
-        }
-
-        var key = await store.GetAsync(id).ConfigureAwait(false);
-        if (key is null)
-        {
-            return new RefusalResult(AdminRefusals.KeyNotFound);
-        }
-
-        var counts = await usage.ReadAsync(id, UsageDays.Of(time.GetUtcNow()), days).ConfigureAwait(false);
-        return new JsonResult(200, json =>
-        {
-            json.WriteStartObject();
-            json.WriteString("keyId", key.Id);
-            if (key.LastUsedAt is { } lastUsed)
-            {
-                json.WriteString("lastUsedAt", KeyView.Time(lastUsed));
-            }
-            else
-            {
-                json.WriteNull("lastUsedAt");
-            }
-
-            json.WriteStartArray("days");
-            foreach (var (day, targets) in counts)
-            {
-                json.WriteStartObject();
-                json.WriteString("date", UsageDays.Start(day).ToString("yyyy-MM-dd", System.Globalization.CultureInfo.InvariantCulture));
-                json.WriteStartObject("targets");
-                foreach (var (target, (allowed, denied)) in targets)
-                {
-                    json.WriteStartObject(target);
-                    json.WriteNumber("allowed", allowed);
-                    json.WriteNumber("denied", denied);
-                    json.WriteEndObject();
-                }
-
-                json.WriteEndObject();
-                json.WriteEndObject();
-            }
-
-            json.WriteEndArray();
-            json.WriteEndObject();
-        });
-    }
-
     internal sealed class RefusalResult(Refusal refusal) : IResult
     {
         public Task ExecuteAsync(HttpContext httpContext) => ProblemWriter.WriteAsync(httpContext, refusal);
     }
 
-    private sealed class JsonResult(int status, Action<Utf8JsonWriter> write, string? location = null) : IResult
+    internal sealed class JsonResult(int status, Action<Utf8JsonWriter> write, string? location = null) : IResult
     {
         public async Task ExecuteAsync(HttpContext httpContext)
         {
