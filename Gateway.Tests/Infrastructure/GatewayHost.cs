@@ -19,12 +19,16 @@ public sealed class GatewayHost : WebApplicationFactory<Program>
 {
     public const string AdminToken = "test-admin-token-0123456789";
     private readonly Dictionary<string, string?> _settings;
+    private readonly Action<ILoggingBuilder>? _configureLogging;
     private HttpClient? _proxy;
     private HttpClient? _admin;
 
-    public GatewayHost(string configPath, string storeConfiguration, string keyPrefix, IDictionary<string, string?>? settings = null)
+    /// <param name="configureLogging">Runs after the host's own logging set-up (minimum level Warning), e.g. to add a capturing provider.</param>
+    public GatewayHost(
+        string configPath, string storeConfiguration, string keyPrefix, IDictionary<string, string?>? settings = null, Action<ILoggingBuilder>? configureLogging = null)
     {
         ConfigPath = configPath;
+        _configureLogging = configureLogging;
         _settings = new Dictionary<string, string?>
         {
             ["GATEWAY_CONFIG"] = configPath,
@@ -124,7 +128,11 @@ public sealed class GatewayHost : WebApplicationFactory<Program>
             builder.UseSetting(key, value);
         }
 
-        builder.ConfigureLogging(logging => logging.SetMinimumLevel(LogLevel.Warning));
+        builder.ConfigureLogging(logging =>
+        {
+            logging.SetMinimumLevel(LogLevel.Warning);
+            _configureLogging?.Invoke(logging);
+        });
     }
 
     protected override void Dispose(bool disposing)
