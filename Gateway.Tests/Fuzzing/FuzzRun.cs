@@ -11,23 +11,28 @@ namespace Gateway.Tests.Fuzzing;
 /// case's CsCheck seed and, for pure properties, lets CsCheck shrink it to a simpler failing case.
 /// <para>
 /// <c>GATEWAY_FUZZ_ITERATIONS=N</c> multiplies every property's case count by N (a long local run);
-/// <c>GATEWAY_FUZZ_SEED=hex</c> explores other cases; <c>CsCheck_Seed</c> replays one printed case.
+/// <c>GATEWAY_FUZZ_SEED=hex</c> explores other cases; <c>GATEWAY_FUZZ_REPLAY=caseSeed</c> runs only the printed case
+/// (filter the run to the failing test).
 /// </para>
 /// </summary>
 public static class FuzzRun
 {
     public const string IterationsVariable = "GATEWAY_FUZZ_ITERATIONS";
     public const string SeedVariable = "GATEWAY_FUZZ_SEED";
+    public const string ReplayVariable = "GATEWAY_FUZZ_REPLAY";
     private const ulong DefaultSeed = 0x2026_1127_F022_5EEDUL;
     private const int MaxPrinted = 3_000;
 
     public static ulong Seed { get; } = ulong.TryParse(
         Environment.GetEnvironmentVariable(SeedVariable), NumberStyles.HexNumber, CultureInfo.InvariantCulture, out var seed) ? seed : DefaultSeed;
 
+    /// <summary>The one case seed to run instead of the generated cases, when replaying a failure.</summary>
+    public static string? ReplaySeed { get; } = Environment.GetEnvironmentVariable(ReplayVariable) is { Length: > 0 } replay ? replay : null;
+
     public static int Multiplier { get; } = int.TryParse(Environment.GetEnvironmentVariable(IterationsVariable), out var n) && n > 0 ? n : 1;
 
     /// <summary>The number of cases a property runs: its CI count times <see cref="Multiplier"/>.</summary>
-    public static int Cases(int ciCases) => checked(ciCases * Multiplier);
+    public static int Cases(int ciCases) => ReplaySeed is null ? checked(ciCases * Multiplier) : 1;
 
     /// <summary>Checks a pure property on <see cref="Cases"/> cases; on a failure, shrinks with CsCheck and throws both.</summary>
     public static void Check<T>(ITestOutputHelper output, string property, int ciCases, Gen<T> gen, Action<T> assert, Func<T, string> print) =>
@@ -96,6 +101,12 @@ public static class FuzzRun
 
     private static (PCG Pcg, ulong State) CaseRandom(string property, int index)
     {
+        if (ReplaySeed is { } replay)
+        {
+            var replayed = PCG.Parse(replay);
+            return (replayed, replayed.State);
+        }
+
         // Each property has its own stream family, so adding a property never changes another's cases.
         var pcg = new PCG((uint)index, Seed ^ StableHash(property));
         return (pcg, pcg.State);
@@ -114,7 +125,7 @@ public static class FuzzRun
 
     private static string Describe(string property, int index, int cases, string seed, string printed) =>
         $"{property} failed on generated case {index + 1} of {cases} (run seed {Seed:X16}; case seed \"{seed}\", "
-        + $"replay with CsCheck_Seed={seed} or FuzzRun.Replay).\nCase: {Cut(printed)}\n";
+        + $"replay it alone with {ReplayVariable}={seed}).\nCase: {Cut(printed)}\n";
 
     private static string Shrink<T>(Gen<T> gen, Action<T> assert, Func<T, string> print, string seed)
     {

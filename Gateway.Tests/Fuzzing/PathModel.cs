@@ -57,9 +57,9 @@ public static class PathModel
     public static string? DecodedEndpoint(string target) => EndpointOf(target.Split('?', 2)[0].Split('/').Skip(1).Select(segment => Decode(segment, lenient: false)));
 
     /// <summary>
-    /// The endpoint as laxer upstreams could read the same target: decoding the whole path before splitting it
-    /// (so %2F and %5C are separators, and a backslash is a slash), once and twice. A target the gateway lets
-    /// through must name the same endpoint under every reading.
+    /// The endpoint as laxer upstreams could read a target: per segment as above, and decoding the whole path
+    /// before splitting it (so %2F and %5C are separators, and a backslash is a slash), once and twice. What the
+    /// gateway forwards must name the same endpoint under every reading.
     /// </summary>
     public static IEnumerable<(string Reading, string? Endpoint)> Readings(string target)
     {
