@@ -11,7 +11,7 @@ namespace Gateway.GraphQL;
 public readonly record struct GraphQLLimits(int MaxDepth, int MaxTokens, int MaxAliases)
 {
     // The standard introspection query nests 13 fields deep (graphql-js 16; 15 with a 9-level TypeRef) and holds
-    // about 300 tokens and no alias; real application queries stay well inside all three.
+    // about 170 tokens and no alias; real application queries stay well inside all three.
     public const int DefaultMaxDepth = 20;
     public const int DefaultMaxTokens = 10_000;
     public const int DefaultMaxAliases = 1_000;
