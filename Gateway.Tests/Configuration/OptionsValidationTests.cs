@@ -14,6 +14,10 @@ public sealed class OptionsValidationTests
     [InlineData("Usage:FlushInterval", "00:00:00", "FlushInterval")]
     [InlineData("Usage:RetentionDays", "0", "RetentionDays")]
     [InlineData("KeyScopes:MaxGraphQLBodyBytes", "0", "MaxGraphQLBodyBytes")]
+    [InlineData("KeyScopes:MaxGraphQLDepth", "0", "MaxGraphQLDepth")]
+    [InlineData("KeyScopes:MaxGraphQLDepth", "61", "MaxGraphQLDepth")]
+    [InlineData("KeyScopes:MaxGraphQLTokens", "0", "MaxGraphQLTokens")]
+    [InlineData("KeyScopes:MaxGraphQLAliases", "-1", "MaxGraphQLAliases")]
     public void BadSetting_StopsTheStart_NamingIt(string setting, string value, string named)
     {
         var messages = StartupFailure.Of(settings: new Dictionary<string, string?> { [setting] = value });

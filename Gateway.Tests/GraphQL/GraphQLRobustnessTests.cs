@@ -41,18 +41,21 @@ public class GraphQLRobustnessTests
     [Fact]
     public void DeepDocument_DetailSaysDepth()
     {
-        // On several lines, so the line-length cap does not answer first.
+        // On several lines, so the line-length cap does not answer first; with the size limits lifted, so the
+        // parser's own depth limit is what answers (under the defaults the token limit answers first).
         string document = Repeat("{a\n", Depth) + new string('}', Depth);
-        Assert.Contains("too deeply", GraphQLClassifier.ClassifyDocument(document).Detail);
+        Assert.Contains("too deeply", GraphQLClassifier.ClassifyDocument(document, GraphQLLimitsTests.ParserOnly).Detail);
+        Assert.True(GraphQLClassifier.ClassifyDocument(document).IsRefused);
     }
 
     [Fact]
     public void ModeratelyNestedDocument_Classified()
     {
-        // Real queries nest a dozen levels; 30 stays well inside the parser's limit.
+        // Real queries nest a dozen levels; 30 stays well inside the parser's limit (the field-depth limit, 20
+        // by default, is lifted here: GraphQLLimitsTests covers it).
         string document = "mutation " + Repeat("{a", 30) + new string('}', 30);
-        Assert.Equal(GraphQLNeed.ReadWrite, GraphQLClassifier.ClassifyDocument(document).Need);
-        Assert.False(GraphQLClassifier.ClassifyDocument(document).IsRefused);
+        Assert.Equal(GraphQLNeed.ReadWrite, GraphQLClassifier.ClassifyDocument(document, GraphQLLimitsTests.ParserOnly).Need);
+        Assert.False(GraphQLClassifier.ClassifyDocument(document, GraphQLLimitsTests.ParserOnly).IsRefused);
     }
 
     [Fact]
@@ -124,9 +127,10 @@ public class GraphQLRobustnessTests
             document.Append("query Q").Append(i).Append(" { a }\n");
         }
 
-        Assert.Equal(GraphQLNeed.Read, GraphQLClassifier.ClassifyDocument(document.ToString()).Need);
+        // 30,000 tokens: the token limit (10,000 by default, GraphQLLimitsTests) is lifted here.
+        Assert.Equal(GraphQLNeed.Read, GraphQLClassifier.ClassifyDocument(document.ToString(), GraphQLLimitsTests.ParserOnly).Need);
         document.Append("mutation M { b }");
-        Assert.Equal(GraphQLNeed.ReadWrite, GraphQLClassifier.ClassifyDocument(document.ToString()).Need);
+        Assert.Equal(GraphQLNeed.ReadWrite, GraphQLClassifier.ClassifyDocument(document.ToString(), GraphQLLimitsTests.ParserOnly).Need);
     }
 
     [Fact]

@@ -19,15 +19,25 @@ public sealed class GatewayHost : WebApplicationFactory<Program>
 {
     public const string AdminToken = "test-admin-token-0123456789";
     private readonly Dictionary<string, string?> _settings;
+    private readonly Action<ILoggingBuilder>? _configureLogging;
     private HttpClient? _proxy;
     private HttpClient? _admin;
 
     private readonly Action<IServiceCollection>? _configureServices;
 
-    public GatewayHost(string configPath, string storeConfiguration, string keyPrefix, IDictionary<string, string?>? settings = null, Action<IServiceCollection>? configureServices = null)
+    /// <param name="configureLogging">Runs after the host's own logging set-up (minimum level Warning), e.g. to add a capturing provider.</param>
+    /// <param name="configureServices">Runs after the gateway's own registrations, e.g. to add a chaos strategy.</param>
+    public GatewayHost(
+        string configPath,
+        string storeConfiguration,
+        string keyPrefix,
+        IDictionary<string, string?>? settings = null,
+        Action<ILoggingBuilder>? configureLogging = null,
+        Action<IServiceCollection>? configureServices = null)
     {
         _configureServices = configureServices;
         ConfigPath = configPath;
+        _configureLogging = configureLogging;
         _settings = new Dictionary<string, string?>
         {
             ["GATEWAY_CONFIG"] = configPath,
@@ -127,7 +137,11 @@ public sealed class GatewayHost : WebApplicationFactory<Program>
             builder.UseSetting(key, value);
         }
 
-        builder.ConfigureLogging(logging => logging.SetMinimumLevel(LogLevel.Warning));
+        builder.ConfigureLogging(logging =>
+        {
+            logging.SetMinimumLevel(LogLevel.Warning);
+            _configureLogging?.Invoke(logging);
+        });
         if (_configureServices is not null)
         {
             builder.ConfigureServices(_configureServices);

@@ -25,7 +25,7 @@ public abstract class GatewayTest : IAsyncLifetime
     public async Task InitializeAsync()
     {
         Upstream = await RecordingUpstream.StartAsync();
-        Host = new GatewayHost(WriteConfig(Upstream.Address), TestStore.Configuration, Prefix, Settings, ConfigureServices).Start();
+        Host = new GatewayHost(WriteConfig(Upstream.Address), TestStore.Configuration, Prefix, Settings, configureServices: ConfigureServices).Start();
     }
 
     public async Task DisposeAsync()

@@ -1,4 +1,5 @@
 using System.ComponentModel.DataAnnotations;
+using Gateway.GraphQL;
 
 namespace Gateway.Configuration;
 
@@ -82,6 +83,21 @@ public sealed class KeyScopesOptions
 
     [Range(1, 64 * 1024 * 1024)]
     public int MaxGraphQLBodyBytes { get; set; } = 1024 * 1024;
+
+    /// <summary>Most fields nested in one another in a GraphQL document, counted through fragment spreads.</summary>
+    // Past about 60 the parser's own nesting limit (GraphQLClassifier.MaxDocumentDepth) answers first.
+    [Range(1, 60)]
+    public int MaxGraphQLDepth { get; set; } = GraphQLLimits.DefaultMaxDepth;
+
+    /// <summary>Most lexical tokens in the GraphQL documents of one request (a batch shares them).</summary>
+    [Range(1, 10_000_000)]
+    public int MaxGraphQLTokens { get; set; } = GraphQLLimits.DefaultMaxTokens;
+
+    /// <summary>Most aliases in the GraphQL documents of one request (a batch shares them).</summary>
+    [Range(0, 10_000_000)]
+    public int MaxGraphQLAliases { get; set; } = GraphQLLimits.DefaultMaxAliases;
+
+    public GraphQLLimits GraphQLLimits => new(MaxGraphQLDepth, MaxGraphQLTokens, MaxGraphQLAliases);
 }
 
 /// <summary><c>Upstreams:&lt;clusterId&gt;</c>: per-cluster credentials the gateway sends in place of the client's key.</summary>

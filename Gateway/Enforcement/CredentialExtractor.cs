@@ -145,7 +145,8 @@ public static class CredentialExtractor
         return kept.Length == 0 ? QueryString.Empty : new QueryString(kept.ToString());
     }
 
-    private static bool IsApiKeyName(ReadOnlySpan<char> encodedName)
+    /// <summary>Whether a raw query parameter name reads as <c>api_key</c> (any case, any percent-encoding), as HttpRequest.Query reads it.</summary>
+    internal static bool IsApiKeyName(ReadOnlySpan<char> encodedName)
     {
         // Case-insensitive, as HttpRequest.Query reads names: whatever Extract took as the key must be removed here.
         if (encodedName.Equals(QueryParameter, StringComparison.OrdinalIgnoreCase))

@@ -145,7 +145,7 @@ internal sealed class EnforcementMiddleware(
                 // servers read one, so fails closed: a GET that carries a body is refused.
                 verdict = context.Features.Get<IHttpRequestBodyDetectionFeature>()?.CanHaveBody != false
                     ? GraphQLVerdict.Invalid("a GET request must not carry a body")
-                    : GraphQLClassifier.ClassifyGet(queryValues.ToString());
+                    : GraphQLClassifier.ClassifyGet(queryValues.ToString(), limits.CurrentValue.GraphQLLimits);
             }
             else
             {
@@ -158,8 +158,8 @@ internal sealed class EnforcementMiddleware(
 
                 GraphQLBodyReader.Replace(context, body);
                 verdict = GraphQLHttpRules.IsJson(request.ContentType!)
-                    ? GraphQLClassifier.ClassifyJsonBody(body)
-                    : GraphQLClassifier.ClassifyDocumentBody(body);
+                    ? GraphQLClassifier.ClassifyJsonBody(body, limits.CurrentValue.GraphQLLimits)
+                    : GraphQLClassifier.ClassifyDocumentBody(body, limits.CurrentValue.GraphQLLimits);
             }
         }
 

@@ -36,10 +36,18 @@ public static class GraphQLClassifier
 
     /// <summary>A POST <c>application/json</c> body: one request object or a non-empty array of them.</summary>
     public static GraphQLVerdict ClassifyJsonBody(ReadOnlySpan<byte> utf8Body) =>
-        GraphQLJsonRequestReader.Classify(utf8Body);
+        ClassifyJsonBody(utf8Body, GraphQLLimits.Default);
+
+    /// <inheritdoc cref="ClassifyJsonBody(ReadOnlySpan{byte})"/>
+    public static GraphQLVerdict ClassifyJsonBody(ReadOnlySpan<byte> utf8Body, GraphQLLimits limits) =>
+        GraphQLJsonRequestReader.Classify(utf8Body, limits);
 
     /// <summary>A POST <c>application/graphql</c> body: the body is the document.</summary>
-    public static GraphQLVerdict ClassifyDocumentBody(ReadOnlySpan<byte> utf8Body)
+    public static GraphQLVerdict ClassifyDocumentBody(ReadOnlySpan<byte> utf8Body) =>
+        ClassifyDocumentBody(utf8Body, GraphQLLimits.Default);
+
+    /// <inheritdoc cref="ClassifyDocumentBody(ReadOnlySpan{byte})"/>
+    public static GraphQLVerdict ClassifyDocumentBody(ReadOnlySpan<byte> utf8Body, GraphQLLimits limits)
     {
         // A leading BOM is skipped, as for JSON bodies (see GraphQLJsonRequestReader); the GraphQL
         // grammar itself treats U+FEFF as ignorable.
@@ -49,13 +57,18 @@ public static class GraphQLClassifier
             return GraphQLVerdict.Invalid("body is not valid UTF-8");
         }
 
-        return ClassifyDocument(Encoding.UTF8.GetString(utf8Body));
+        var budget = new GraphQLBudget(limits, utf8Body.Length);
+        return ClassifyDocument(Encoding.UTF8.GetString(utf8Body), ref budget, out _);
     }
 
     /// <summary>The document of a GET <c>?query=</c>. A mutation is refused: GET must stay safe.</summary>
-    public static GraphQLVerdict ClassifyGet(string query)
+    public static GraphQLVerdict ClassifyGet(string query) => ClassifyGet(query, GraphQLLimits.Default);
+
+    /// <inheritdoc cref="ClassifyGet(string)"/>
+    public static GraphQLVerdict ClassifyGet(string query, GraphQLLimits limits)
     {
-        GraphQLVerdict verdict = ClassifyDocument(query, out bool hasMutation);
+        var budget = new GraphQLBudget(limits, query?.Length ?? 0);
+        GraphQLVerdict verdict = ClassifyDocument(query, ref budget, out bool hasMutation);
         return !verdict.IsRefused && hasMutation
             ? GraphQLVerdict.MethodNotAllowed("mutations are not allowed over GET; use POST")
             : verdict;
@@ -66,9 +79,17 @@ public static class GraphQLClassifier
     /// <c>mutation</c> needs ReadWrite. An operation name is never used to pick one operation:
     /// the gateway cannot know which operation the upstream will run, so all of them count.
     /// </summary>
-    public static GraphQLVerdict ClassifyDocument(string document) => ClassifyDocument(document, out _);
+    public static GraphQLVerdict ClassifyDocument(string document) => ClassifyDocument(document, GraphQLLimits.Default);
 
-    private static GraphQLVerdict ClassifyDocument(string document, out bool hasMutation)
+    /// <inheritdoc cref="ClassifyDocument(string)"/>
+    public static GraphQLVerdict ClassifyDocument(string document, GraphQLLimits limits)
+    {
+        var budget = new GraphQLBudget(limits, document?.Length ?? 0);
+        return ClassifyDocument(document, ref budget, out _);
+    }
+
+    /// <summary>One document of a request, spending the request's shared <paramref name="budget"/>.</summary>
+    internal static GraphQLVerdict ClassifyDocument(string? document, ref GraphQLBudget budget, out bool hasMutation)
     {
         hasMutation = false;
         if (document is null)
@@ -85,6 +106,13 @@ public static class GraphQLClassifier
         GraphQLDocument parsed;
         try
         {
+            // Tokens are counted before the parse, which costs about twice the lexing and allocates the AST: a
+            // document over the limit costs the lexing of the limit's worth of tokens and no more.
+            if (GraphQLDocumentShape.SpendTokens(document, ref budget) is { } tooMany)
+            {
+                return GraphQLVerdict.Invalid(tooMany);
+            }
+
             parsed = Parser.Parse(document, s_parserOptions);
         }
         catch (GraphQLMaxDepthExceededException)
@@ -127,6 +155,11 @@ public static class GraphQLClassifier
         if (!hasOperation)
         {
             return GraphQLVerdict.Invalid("the GraphQL document has no operation");
+        }
+
+        if (GraphQLDocumentShape.Check(parsed, ref budget) is { } tooLarge)
+        {
+            return GraphQLVerdict.Invalid(tooLarge);
         }
 
         return GraphQLVerdict.Allow(hasMutation ? GraphQLNeed.ReadWrite : GraphQLNeed.Read);

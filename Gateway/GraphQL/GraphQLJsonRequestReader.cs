@@ -39,7 +39,7 @@ internal static class GraphQLJsonRequestReader
     internal static ReadOnlySpan<byte> SkipBom(ReadOnlySpan<byte> body) =>
         body.StartsWith(Utf8Bom) ? body[Utf8Bom.Length..] : body;
 
-    public static GraphQLVerdict Classify(ReadOnlySpan<byte> body)
+    public static GraphQLVerdict Classify(ReadOnlySpan<byte> body, GraphQLLimits limits)
     {
         body = SkipBom(body);
 
@@ -52,6 +52,8 @@ internal static class GraphQLJsonRequestReader
 
         var reader = new Utf8JsonReader(body, s_readerOptions);
         var names = new JsonMemberNameSet();
+        // One budget for the whole body: a batch cannot multiply the limits by its length.
+        var budget = new GraphQLBudget(limits, body.Length);
         try
         {
             if (!reader.Read())
@@ -61,8 +63,8 @@ internal static class GraphQLJsonRequestReader
 
             GraphQLVerdict verdict = reader.TokenType switch
             {
-                JsonTokenType.StartObject => ReadRequest(ref reader, ref names),
-                JsonTokenType.StartArray => ReadBatch(ref reader, ref names),
+                JsonTokenType.StartObject => ReadRequest(ref reader, ref names, ref budget),
+                JsonTokenType.StartArray => ReadBatch(ref reader, ref names, ref budget),
                 _ => GraphQLVerdict.Invalid("body must be a JSON object or a JSON array of objects"),
             };
             if (verdict.IsRefused)
@@ -104,7 +106,7 @@ internal static class GraphQLJsonRequestReader
         return !rest.IsEmpty && rest[0] is (byte)'[' or (byte)'{';
     }
 
-    private static GraphQLVerdict ReadBatch(ref Utf8JsonReader reader, ref JsonMemberNameSet names)
+    private static GraphQLVerdict ReadBatch(ref Utf8JsonReader reader, ref JsonMemberNameSet names, ref GraphQLBudget budget)
     {
         GraphQLNeed need = GraphQLNeed.Read;
         int count = 0;
@@ -115,7 +117,7 @@ internal static class GraphQLJsonRequestReader
                 return GraphQLVerdict.Invalid($"batch entry {count} is not a JSON object");
             }
 
-            GraphQLVerdict entry = ReadRequest(ref reader, ref names);
+            GraphQLVerdict entry = ReadRequest(ref reader, ref names, ref budget);
             if (entry.IsRefused)
             {
                 return entry with { Detail = $"batch entry {count}: {entry.Detail}" };
@@ -129,7 +131,7 @@ internal static class GraphQLJsonRequestReader
     }
 
     // The reader sits on the request's StartObject; on return it sits on its EndObject.
-    private static GraphQLVerdict ReadRequest(ref Utf8JsonReader reader, ref JsonMemberNameSet names)
+    private static GraphQLVerdict ReadRequest(ref Utf8JsonReader reader, ref JsonMemberNameSet names, ref GraphQLBudget budget)
     {
         Member seen = Member.None;
         string? query = null;
@@ -188,7 +190,7 @@ internal static class GraphQLJsonRequestReader
         {
             // A persisted-query extension next to a query does not matter: the document sent is
             // the one the upstream runs (and registers), so the document is what is judged.
-            return GraphQLClassifier.ClassifyDocument(query);
+            return GraphQLClassifier.ClassifyDocument(query, ref budget, out _);
         }
 
         // The operations of a persisted query live upstream, out of the gateway's sight, so the

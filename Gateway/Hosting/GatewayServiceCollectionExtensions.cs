@@ -23,6 +23,9 @@ public static class GatewayServiceCollectionExtensions
         var configuration = builder.Configuration;
         var services = builder.Services;
 
+        // First, so every logger resolved from here on, the framework's included, is redacting (Observability/).
+        services.AddLogRedaction();
+
         var listeners = new ListenerEndpoints();
         services.AddSingleton(listeners);
         builder.WebHost.ConfigureKestrel((context, kestrel) =>

@@ -1,0 +1,98 @@
+using System.Net.Http.Json;
+using Gateway.Keys;
+using Gateway.Tests.Caching;
+using Gateway.Tests.Infrastructure;
+
+namespace Gateway.Tests.Observability;
+
+/// <summary>
+/// The warnings a store outage causes (a key served from its last known state, unknown keys refused, admin writes
+/// refused, flushes failing) carry the store client's own error texts, which name the Redis keys they were reading:
+/// those must not carry a key or its hash. Every log line of the host is captured at Trace.
+/// </summary>
+public sealed class StoreOutageLogTests : IAsyncLifetime
+{
+    private readonly RestartableStore _store = new();
+    private readonly CapturingLoggerProvider _log = new();
+    private readonly SecretSet _secrets = new();
+    private RecordingUpstream _upstream = null!;
+    private GatewayHost _host = null!;
+
+    public async Task InitializeAsync()
+    {
+        try
+        {
+            await _store.StartAsync();
+            _upstream = await RecordingUpstream.StartAsync();
+            _host = new GatewayHost(GatewayHost.WriteConfig(_upstream.Address), _store.Configuration, TestStore.UniquePrefix(), new Dictionary<string, string?>
+            {
+                ["Cache:StoreTimeout"] = "00:00:00.300",
+                // A short freshness, so a cached key soon needs the store and is served stale (warning 200).
+                ["Cache:L1Ttl"] = "00:00:00.200",
+            }, _log.Add).Start();
+        }
+        catch
+        {
+            // xunit does not call DisposeAsync when InitializeAsync throws; the store process must not outlive the run.
+            await DisposeAsync();
+            throw;
+        }
+    }
+
+    public async Task DisposeAsync()
+    {
+        try
+        {
+            if (_host is not null)
+            {
+                await _host.DisposeAsync();
+            }
+
+            if (_upstream is not null)
+            {
+                await _upstream.DisposeAsync();
+            }
+        }
+        finally
+        {
+            await _store.DisposeAsync();
+        }
+    }
+
+    [Fact]
+    public async Task OutageWarnings_NameNoKeyNorItsHash()
+    {
+        _secrets.Add("admin token", GatewayHost.AdminToken);
+        var (cached, _) = await _host.CreateKeyAsync(CacheProbe.EveryEndpoint("outage-log"));
+        _secrets.Key("cached key", cached);
+        Assert.True(await CacheProbe.PassesAsync(_host, cached));
+
+        await _store.StopAsync();
+
+        var unknownRpa = KeyFormat.Generate();
+        var unknownLegacy = CacheProbe.NewLegacyToken();
+        _secrets.Key("unknown key", unknownRpa);
+        _secrets.Key("unknown legacy key", unknownLegacy);
+        Assert.Equal("store_unavailable", (await CacheProbe.SendAsync(_host, unknownRpa)).Code);
+        Assert.Equal("store_unavailable", (await CacheProbe.SendAsync(_host, unknownLegacy)).Code);
+        using var create = await _host.Admin.PostAsJsonAsync("/admin/keys", CacheProbe.EveryEndpoint("during-outage"));
+        Assert.Equal(503, (int)create.StatusCode);
+        using var import = await CacheProbe.ImportLegacyAsync(_host, unknownLegacy);
+        Assert.Equal(503, (int)import.StatusCode);
+
+        // Once its freshness is past, the cached key is served from its last known state, with a warning.
+        await Eventually.TrueAsync(async () =>
+        {
+            Assert.True(await CacheProbe.PassesAsync(_host, cached));
+            return _log.Texts.Any(text => text.Contains("serving key", StringComparison.Ordinal));
+        }, "the stale-if-error warning");
+
+        var texts = _log.Texts;
+        Assert.Contains(texts, text => text.Contains("Store unreachable", StringComparison.Ordinal));
+        var found = _secrets.FoundIn(texts, "the log");
+        Assert.True(found.Count == 0, $"{found.Count} leaks in {_log.Entries} log entries:\n" + string.Join("\n", found.Take(30)));
+
+        // With the store back, the host's shutdown flush of the usage counted above does not wait out its timeout.
+        await _store.StartAsync();
+    }
+}
