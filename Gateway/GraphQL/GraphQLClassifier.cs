@@ -25,7 +25,13 @@ public static class GraphQLClassifier
     // refused even when they would parse.
     internal const int MaxLineLength = 16 * 1024;
 
+    // At most 512 documents of up to 8 Ki characters each: 8 MiB of text at worst, far less for real clients.
+    internal const int AcceptedDocumentCapacity = 512;
+    internal const int MaxAcceptedDocumentLength = 8 * 1024;
+
     private static readonly SearchValues<char> s_lineBreaks = SearchValues.Create("\r\n");
+
+    private static readonly AcceptedDocuments s_accepted = new(AcceptedDocumentCapacity, MaxAcceptedDocumentLength);
 
     // Comments and locations are never looked at; ignoring them keeps the AST small.
     private static readonly ParserOptions s_parserOptions = new()
@@ -74,6 +80,11 @@ public static class GraphQLClassifier
         if (document is null)
         {
             return GraphQLVerdict.Invalid("the GraphQL document is missing");
+        }
+
+        if (s_accepted.TryGet(document, out hasMutation))
+        {
+            return GraphQLVerdict.Allow(hasMutation ? GraphQLNeed.ReadWrite : GraphQLNeed.Read);
         }
 
         if (HasLongLine(document))
@@ -129,6 +140,7 @@ public static class GraphQLClassifier
             return GraphQLVerdict.Invalid("the GraphQL document has no operation");
         }
 
+        s_accepted.Add(document, hasMutation);
         return GraphQLVerdict.Allow(hasMutation ? GraphQLNeed.ReadWrite : GraphQLNeed.Read);
     }
 
