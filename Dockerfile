@@ -1,6 +1,8 @@
 # syntax=docker/dockerfile:1
 # Build: docker build -t scoped-key-gateway .
-# Run:   docker run -p 8080:8080 -p 8081:8081 -e Redis__Configuration=redis:6379 -e Admin__Token=... scoped-key-gateway
+# Run:   docker run -p 8080:8080 -p 127.0.0.1:8081:8081 -e Redis__Configuration=redis:6379 -e Admin__Token=... scoped-key-gateway
+#        (or docker compose up --build: gateway, Redis and a demo upstream; see docker-compose.yml)
+# CI runs this file's restore and publish commands word for word (.ci/run; .ci/check-dockerfile.sh keeps them equal).
 FROM mcr.microsoft.com/dotnet/sdk:10.0 AS build
 WORKDIR /src
 COPY Gateway.sln appsettings.json ./

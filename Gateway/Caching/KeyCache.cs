@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using System.Runtime.InteropServices;
 using Gateway.Configuration;
 using Gateway.Keys;
 using Gateway.Observability;
@@ -47,13 +48,15 @@ public sealed partial class KeyCache : IDisposable
     public ValueTask<KeyLookup> LookupAsync(KeyDigest digest)
     {
         var now = _time.GetUtcNow();
-        if (_found.TryGetValue(digest, out Entry? entry) && entry!.FreshUntil > now)
+        Span<char> name = stackalloc char[NameLength];
+        WriteName(digest, name);
+        if (_found.TryGetValue(name, out Entry? entry) && entry!.FreshUntil > now)
         {
             _metrics.CacheLookup("l1", "hit");
             return new ValueTask<KeyLookup>(KeyLookup.Found(entry.Key));
         }
 
-        if (_unknown.TryGetValue(digest, out DateTimeOffset unknownUntil) && unknownUntil > now)
+        if (_unknown.TryGetValue(name, out DateTimeOffset unknownUntil) && unknownUntil > now)
         {
             _metrics.CacheLookup("l1", "hit");
             return new ValueTask<KeyLookup>(KeyLookup.NotFound);
@@ -67,8 +70,9 @@ public sealed partial class KeyCache : IDisposable
     public void Invalidate(KeyDigest digest)
     {
         Interlocked.Increment(ref _generation);
-        _found.Remove(digest);
-        _unknown.Remove(digest);
+        var name = CacheName(digest);
+        _found.Remove(name);
+        _unknown.Remove(name);
     }
 
     /// <summary>Drops everything; called when the Redis connection is restored, since missed messages are not replayed.</summary>
@@ -140,12 +144,13 @@ public sealed partial class KeyCache : IDisposable
         var now = _time.GetUtcNow();
         // An invalidation that raced this read may describe a newer state than what was read: answer, but do not cache.
         var cacheable = Interlocked.Read(ref _generation) == generation;
+        var name = CacheName(digest);
         if (key is null)
         {
-            _found.Remove(digest);
+            _found.Remove(name);
             if (cacheable)
             {
-                _unknown.Set(digest, now + _options.NegativeTtl, new MemoryCacheEntryOptions
+                _unknown.Set(name, now + _options.NegativeTtl, new MemoryCacheEntryOptions
                 {
                     Size = 1,
                     AbsoluteExpirationRelativeToNow = _options.NegativeTtl,
@@ -155,11 +160,11 @@ public sealed partial class KeyCache : IDisposable
             return KeyLookup.NotFound;
         }
 
-        _unknown.Remove(digest);
+        _unknown.Remove(name);
         if (cacheable)
         {
             var entry = new Entry(key, now + _options.L1Ttl, now + _options.L1Ttl + _options.StaleIfErrorTtl);
-            _found.Set(digest, entry, new MemoryCacheEntryOptions
+            _found.Set(name, entry, new MemoryCacheEntryOptions
             {
                 Size = 1,
                 AbsoluteExpirationRelativeToNow = _options.L1Ttl + _options.StaleIfErrorTtl,
@@ -172,7 +177,7 @@ public sealed partial class KeyCache : IDisposable
     private KeyLookup StaleOrUnavailable(KeyDigest digest, Exception ex)
     {
         var retryAfter = ex is BrokenCircuitException ? (int)StoreReadPipeline.BreakDuration.TotalSeconds : 1;
-        if (_found.TryGetValue(digest, out Entry? stale) && stale!.StaleUntil > _time.GetUtcNow())
+        if (_found.TryGetValue(CacheName(digest), out Entry? stale) && stale!.StaleUntil > _time.GetUtcNow())
         {
             // Fails open for a key we verified recently, within a bounded window (StaleIfErrorTtl), because
             // its last known state is the best evidence there is; the state itself (disabled, scopes) still applies.
@@ -183,6 +188,24 @@ public sealed partial class KeyCache : IDisposable
         // Fails closed: a key we cannot verify never passes.
         Log.StoreUnavailable(_logger, ex.GetType().Name, ex.Message);
         return KeyLookup.Unavailable(retryAfter);
+    }
+
+    // Both tiers are keyed by a string made of the digest's 32 bytes (16 UTF-16 code units, opaque, compared
+    // ordinally, never shown) rather than by the KeyDigest itself: MemoryCache finds a string key from a span (see
+    // LookupAsync), so an L1 hit allocates nothing, where a struct key is boxed on every lookup. Only filling and
+    // dropping entries allocate the string. Same entries, sizes and expiries as before.
+    private const int NameLength = 4 * sizeof(ulong) / sizeof(char);
+
+    private static string CacheName(KeyDigest digest) =>
+        string.Create(NameLength, digest, static (name, d) => WriteName(d, name));
+
+    private static void WriteName(KeyDigest digest, Span<char> name)
+    {
+        var words = MemoryMarshal.Cast<char, ulong>(name);
+        words[0] = digest.A;
+        words[1] = digest.B;
+        words[2] = digest.C;
+        words[3] = digest.D;
     }
 
     private sealed record Entry(ApiKey Key, DateTimeOffset FreshUntil, DateTimeOffset StaleUntil);

@@ -25,7 +25,13 @@ public static class GraphQLClassifier
     // refused even when they would parse.
     internal const int MaxLineLength = 16 * 1024;
 
+    // At most 512 documents of up to 8 Ki characters each: 8 MiB of text at worst, far less for real clients.
+    internal const int AcceptedDocumentCapacity = 512;
+    internal const int MaxAcceptedDocumentLength = 8 * 1024;
+
     private static readonly SearchValues<char> s_lineBreaks = SearchValues.Create("\r\n");
+
+    private static readonly AcceptedDocuments s_accepted = new(AcceptedDocumentCapacity, MaxAcceptedDocumentLength);
 
     // Comments and locations are never looked at; ignoring them keeps the AST small.
     private static readonly ParserOptions s_parserOptions = new()
@@ -97,6 +103,24 @@ public static class GraphQLClassifier
             return GraphQLVerdict.Invalid("the GraphQL document is missing");
         }
 
+        // A document accepted before is answered without a parse, but spends the budget and meets the limits in force
+        // exactly as it would parsed; one that is now too deep takes the full path and is refused there.
+        if (s_accepted.TryGet(document, out var facts) && facts.Depth <= budget.Limits.MaxDepth)
+        {
+            if (budget.CountsTokens && (budget.Tokens -= facts.Tokens) < 0)
+            {
+                return GraphQLVerdict.Invalid(GraphQLDocumentShape.TooManyTokens(budget.Limits));
+            }
+
+            if ((budget.Aliases -= facts.Aliases) < 0)
+            {
+                return GraphQLVerdict.Invalid(GraphQLDocumentShape.TooManyAliases(budget.Limits));
+            }
+
+            hasMutation = facts.HasMutation;
+            return GraphQLVerdict.Allow(hasMutation ? GraphQLNeed.ReadWrite : GraphQLNeed.Read);
+        }
+
         if (HasLongLine(document))
         {
             return GraphQLVerdict.Invalid(
@@ -157,9 +181,14 @@ public static class GraphQLClassifier
             return GraphQLVerdict.Invalid("the GraphQL document has no operation");
         }
 
-        if (GraphQLDocumentShape.Check(parsed, ref budget) is { } tooLarge)
+        if (GraphQLDocumentShape.Check(parsed, ref budget, out var depth, out var aliases) is { } tooLarge)
         {
             return GraphQLVerdict.Invalid(tooLarge);
+        }
+
+        if (document.Length <= MaxAcceptedDocumentLength)
+        {
+            s_accepted.Add(document, new DocumentFacts(hasMutation, depth, aliases, GraphQLDocumentShape.CountTokens(document)));
         }
 
         return GraphQLVerdict.Allow(hasMutation ? GraphQLNeed.ReadWrite : GraphQLNeed.Read);

@@ -33,16 +33,39 @@ internal static class GraphQLDocumentShape
 
             if (--budget.Tokens < 0)
             {
-                return $"the GraphQL request has more than {budget.Limits.MaxTokens} tokens";
+                return TooManyTokens(budget.Limits);
             }
 
             position = token.End;
         }
     }
 
-    /// <summary>Field depth (through fragment spreads) and aliases of a parsed document.</summary>
-    public static string? Check(GraphQLDocument document, ref GraphQLBudget budget)
+    public static string TooManyTokens(GraphQLLimits limits) => $"the GraphQL request has more than {limits.MaxTokens} tokens";
+
+    public static string TooManyAliases(GraphQLLimits limits) => $"the GraphQL request has more than {limits.MaxAliases} aliases";
+
+    /// <summary>The tokens of a document that lexes (one already parsed), for the accepted-document cache.</summary>
+    public static int CountTokens(string document)
     {
+        ROM source = document;
+        int position = 0, count = 0;
+        for (Token token = Lexer.Lex(source, position); token.Kind != TokenKind.EOF; token = Lexer.Lex(source, position))
+        {
+            count++;
+            position = token.End;
+        }
+
+        return count;
+    }
+
+    /// <summary>Field depth (through fragment spreads) and aliases of a parsed document.</summary>
+    public static string? Check(GraphQLDocument document, ref GraphQLBudget budget) => Check(document, ref budget, out _, out _);
+
+    /// <inheritdoc cref="Check(GraphQLDocument, ref GraphQLBudget)"/>
+    public static string? Check(GraphQLDocument document, ref GraphQLBudget budget, out int maxDepth, out int aliases)
+    {
+        maxDepth = 0;
+        aliases = 0;
         var walk = new Walk(document, budget.Limits.MaxDepth);
         foreach (ASTNode definition in document.Definitions)
         {
@@ -61,10 +84,13 @@ internal static class GraphQLDocumentShape
             {
                 return $"the GraphQL document nests fields deeper than {budget.Limits.MaxDepth} levels";
             }
+
+            maxDepth = Math.Max(maxDepth, depth);
         }
 
+        aliases = walk.Aliases;
         budget.Aliases -= walk.Aliases;
-        return budget.Aliases < 0 ? $"the GraphQL request has more than {budget.Limits.MaxAliases} aliases" : null;
+        return budget.Aliases < 0 ? TooManyAliases(budget.Limits) : null;
     }
 
     /// <summary>

@@ -1,0 +1,128 @@
+using Gateway.GraphQL;
+
+namespace Gateway.Tests.GraphQL;
+
+// The table of accepted documents behind ClassifyDocument: exact text only, bounded, refusals never kept.
+public class AcceptedDocumentsTests
+{
+    [Fact]
+    public void Added_IsFoundByTheSameTextOnly()
+    {
+        var accepted = new AcceptedDocuments(capacity: 8, maxLength: 100);
+        accepted.Add("mutation { a }", new DocumentFacts(HasMutation: true, Depth: 1, Aliases: 0, Tokens: 4));
+
+        Assert.True(accepted.TryGet("mutation { a }", out var facts));
+        Assert.True(facts.HasMutation);
+        Assert.False(accepted.TryGet("mutation { a } ", out _));
+        Assert.False(accepted.TryGet("MUTATION { a }", out _));
+    }
+
+    [Fact]
+    public void LongerThanMaxLength_IsNotKept()
+    {
+        var accepted = new AcceptedDocuments(capacity: 8, maxLength: 10);
+        accepted.Add("{ aaaaaaaaaaaaaaa }", new DocumentFacts(false, 1, 0, 3));
+
+        Assert.False(accepted.TryGet("{ aaaaaaaaaaaaaaa }", out _));
+        Assert.Equal(0, accepted.Count);
+    }
+
+    [Fact]
+    public void PastCapacity_IsEmptiedAndStaysBounded()
+    {
+        var accepted = new AcceptedDocuments(capacity: 4, maxLength: 100);
+        for (var i = 0; i < 100; i++)
+        {
+            accepted.Add($"{{ a{i} }}", new DocumentFacts(false, 1, 0, 3));
+            Assert.InRange(accepted.Count, 1, 4);
+        }
+
+        Assert.True(accepted.TryGet("{ a99 }", out _));
+        Assert.False(accepted.TryGet("{ a0 }", out _));
+    }
+
+    [Fact]
+    public void ConcurrentAdds_StayNearCapacity()
+    {
+        var accepted = new AcceptedDocuments(capacity: 64, maxLength: 100);
+        Parallel.For(0, 10_000, i => accepted.Add($"{{ a{i} }}", new DocumentFacts(false, 1, 0, 3)));
+
+        Assert.InRange(accepted.Count, 0, 64 + Environment.ProcessorCount);
+    }
+
+    [Fact]
+    public void CachedDocument_StillSpendsTheRequestsAliasBudget()
+    {
+        // 600 aliases: one document fits the default 1,000, a batch of two does not, cached or not.
+        var document = "{ " + string.Join(" ", Enumerable.Range(0, 600).Select(i => $"a{i}: f")) + " }";
+        Assert.False(GraphQLClassifier.ClassifyDocument(document).IsRefused);
+        Assert.False(GraphQLClassifier.ClassifyDocument(document).IsRefused);
+
+        var body = System.Text.Encoding.UTF8.GetBytes(System.Text.Json.JsonSerializer.Serialize(new[] { new { query = document }, new { query = document } }));
+        var batch = GraphQLClassifier.ClassifyJsonBody(body);
+
+        Assert.Equal(GraphQLRefusal.InvalidGraphQL, batch.Refusal);
+        Assert.Contains("aliases", batch.Detail);
+    }
+
+    [Fact]
+    public void CachedDocument_MeetsALowerDepthLimitInForce()
+    {
+        const string document = "{ a { b { c { d } } } }";
+        Assert.False(GraphQLClassifier.ClassifyDocument(document).IsRefused);
+
+        var shallow = GraphQLClassifier.ClassifyDocument(document, new GraphQLLimits(MaxDepth: 2, MaxTokens: 10_000, MaxAliases: 1_000));
+
+        Assert.Equal(GraphQLRefusal.InvalidGraphQL, shallow.Refusal);
+    }
+
+    [Fact]
+    public void CachedDocument_StillSpendsTheRequestsTokenBudget()
+    {
+        const string document = "{ a b c d e f g h }";
+        var limits = new GraphQLLimits(MaxDepth: 20, MaxTokens: 15, MaxAliases: 1_000);
+        Assert.False(GraphQLClassifier.ClassifyDocument(document, limits).IsRefused);
+
+        // Two copies in one batch: 20 tokens against a budget of 15.
+        var body = System.Text.Encoding.UTF8.GetBytes(System.Text.Json.JsonSerializer.Serialize(new[] { new { query = document }, new { query = document } }));
+        var batch = GraphQLClassifier.ClassifyJsonBody(body, limits);
+
+        Assert.Equal(GraphQLRefusal.InvalidGraphQL, batch.Refusal);
+        Assert.Contains("tokens", batch.Detail);
+    }
+
+    [Theory]
+    [InlineData("query Q { a }", GraphQLNeed.Read)]
+    [InlineData("query Q { a } mutation M { b }", GraphQLNeed.ReadWrite)]
+    [InlineData("subscription S { e }", GraphQLNeed.Read)]
+    public void ClassifyDocument_SameDocumentAgain_SameVerdict(string document, GraphQLNeed need)
+    {
+        // The second call is answered from the table; it must say exactly what the parse said.
+        var first = GraphQLClassifier.ClassifyDocument(document);
+        var second = GraphQLClassifier.ClassifyDocument(document);
+
+        Assert.Equal(first, second);
+        Assert.Equal(need, second.Need);
+        Assert.False(second.IsRefused);
+    }
+
+    [Fact]
+    public void ClassifyGet_MutationSeenBeforeOverPost_IsStillRefused()
+    {
+        const string document = "mutation AcceptedDocumentsTests { a }";
+        Assert.Equal(GraphQLNeed.ReadWrite, GraphQLClassifier.ClassifyDocument(document).Need);
+
+        Assert.Equal(GraphQLRefusal.MethodNotAllowed, GraphQLClassifier.ClassifyGet(document).Refusal);
+    }
+
+    [Fact]
+    public void RefusedDocument_IsRefusedAgain()
+    {
+        const string document = "type AcceptedDocumentsTests { a: Int }";
+        var first = GraphQLClassifier.ClassifyDocument(document);
+        var second = GraphQLClassifier.ClassifyDocument(document);
+
+        Assert.True(first.IsRefused);
+        Assert.Equal(first, second);
+    }
+}
