@@ -63,6 +63,9 @@ public sealed class UsageOptions
 {
     public const string Section = "Usage";
 
+    /// <summary>Whether requests are counted at all; off only to measure what counting costs (bench/usage-cost.sh).</summary>
+    public bool Enabled { get; set; } = true;
+
     public TimeSpan FlushInterval { get; set; } = TimeSpan.FromSeconds(1);
 
     [Range(1, 3650)]

@@ -91,7 +91,9 @@ public static class GatewayServiceCollectionExtensions
             .AddMeter(GatewayMetrics.MeterName, "Microsoft.AspNetCore.Hosting", "Microsoft.AspNetCore.Server.Kestrel")
             .AddPrometheusExporter());
         services.AddSingleton<UsageCounters>();
-        services.AddSingleton<IUsageRecorder>(sp => sp.GetRequiredService<UsageCounters>());
+        services.AddSingleton<IUsageRecorder>(sp => sp.GetRequiredService<IOptions<UsageOptions>>().Value.Enabled
+            ? sp.GetRequiredService<UsageCounters>()
+            : NoUsage.Instance);
         services.AddSingleton<UsageStore>();
         services.AddSingleton<UsageFlusher>();
         services.AddHostedService(sp => sp.GetRequiredService<UsageFlusher>());
