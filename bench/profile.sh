@@ -1,0 +1,108 @@
+#!/usr/bin/env bash
+# Where the gateway's time and memory go on one throughput case (the evidence behind the hot-path changes).
+#  - bytes allocated per request, gateway and bare YARP, interleaved: dotnet-counters' cumulative
+#    dotnet.gc.heap.total_allocated over a wrk run, divided by the requests wrk completed. Unlike req/s this
+#    barely moves with the machine's load, so it shows small hot-path changes clearly.
+#  - a CPU profile of the gateway under load: perf record -g with the runtime's perf map (DOTNET_PerfMapEnabled=1),
+#    reported by symbol, self and inclusive.
+#
+#   bench/profile.sh [--case endpoint-get] [--seconds 10] [--rounds 3] [--no-perf]
+#
+# Needs perf (Debian linux-perf) and dotnet-counters (installed here as a dotnet tool under /tmp/tools when missing).
+# Writes bench/results/raw/profile-<case>-<date>.txt.
+set -euo pipefail
+source "$(dirname "$0")/lib.sh"
+
+case_name=endpoint-get seconds=10 rounds=3 perf=1
+while [ $# -gt 0 ]; do
+  case $1 in
+    --case) case_name=$2; shift ;;
+    --seconds) seconds=$2; shift ;;
+    --rounds) rounds=$2; shift ;;
+    --no-perf) perf=0 ;;
+    *) die "unknown option $1" ;;
+  esac
+  shift
+done
+
+require_tools
+TOOLS=${BENCH_TOOLS:-/tmp/tools}
+if [ ! -x "$TOOLS/dotnet-counters" ]; then
+  dotnet tool install --tool-path "$TOOLS" dotnet-counters >/dev/null || die "dotnet-counters"
+fi
+if [ $perf = 1 ] && ! command -v perf >/dev/null; then
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq linux-perf >/dev/null || die "linux-perf"
+fi
+build_release "$REPO_DIR/Gateway/Gateway.csproj" "$BENCH_DIR/BareYarp/BareYarp.csproj"
+
+read -r redis_port nginx_port bare_port gw_port admin_port < <(free_ports 5 | xargs)
+start_redis "$redis_port"
+start_nginx "$nginx_port"
+DOTNET_PerfMapEnabled=1 start_bare "$bare_port" "$nginx_port"
+bare_pid=${BENCH_PIDS[-1]}
+start_gateway "$gw_port" "$admin_port" "$redis_port" "$nginx_port" DOTNET_PerfMapEnabled=1
+gw_pid=${BENCH_PIDS[-1]}
+key=$(create_key "$admin_port" '{"name":"bench full","graphql":"readwrite","endpoints":{"*":"readwrite"}}' | cut -d' ' -f2)
+[ "$case_name" = refused-mix ] && key=$(create_key "$admin_port" '{"name":"bench mix","graphql":"none","endpoints":{"bench-ep":"read"}}' | cut -d' ' -f2)
+expect_status 200 -H "Authorization: Bearer $key" "http://127.0.0.1:$gw_port/v2/bench-ep/status/job-1"
+
+wrk_run() { # port seconds -> requests
+  BENCH_KEY=$key BENCH_WRK_DIR="$BENCH_DIR/wrk" timeout $(($2 + 30)) wrk -t2 -c32 -d"${2}s" --timeout 5s \
+    -s "$BENCH_DIR/wrk/$case_name.lua" "http://127.0.0.1:$1" | grep '^WRKJSON ' | cut -d' ' -f2- | jq '.requests'
+}
+
+allocated() { # pid port -> "bytes requests"
+  local csv="$WORK/counters-$1.csv"
+  rm -f "$csv"
+  "$TOOLS/dotnet-counters" collect -p "$1" --counters 'System.Runtime[dotnet.gc.heap.total_allocated]' \
+    --refresh-interval 1 --format csv -o "$csv" >/dev/null 2>&1 &
+  local counters=$!
+  sleep 2
+  local requests
+  requests=$(wrk_run "$2" "$seconds")
+  sleep 2
+  kill -INT "$counters" 2>/dev/null || true
+  wait "$counters" 2>/dev/null || true
+  local bytes
+  bytes=$(awk -F, '/total_allocated/ {v = $NF; if (first == "") first = v; last = v} END {printf "%d", last - first}' "$csv")
+  echo "$bytes $requests"
+}
+
+out="$RAW_DIR/profile-$case_name-$(date -u +%Y-%m-%dT%H%M%SZ).txt"
+{
+  echo "# profile of case $case_name, $(date -u +%FT%TZ)"
+  echo "# $(machine_line)"
+  echo "# $(load_line)"
+} >"$out"
+
+log "warm-up"
+wrk_run "$bare_port" 3 >/dev/null
+wrk_run "$gw_port" 3 >/dev/null
+
+# Allocation is counted over the whole collection window (idle seconds included), so the idle process's own
+# allocation is a small bias that is the same for both.
+for round in $(seq 1 "$rounds"); do
+  for target in bare gateway; do
+    if [ $target = bare ]; then read -r b r < <(allocated "$bare_pid" "$bare_port"); else read -r b r < <(allocated "$gw_pid" "$gw_port"); fi
+    line="alloc $target round $round: $(awk -v b="$b" -v r="$r" 'BEGIN {printf "%.0f bytes/request (%d bytes over %d requests, %.0f req/s)", b / r, b, r, r / '"$seconds"'}')"
+    log "$line"
+    echo "$line" >>"$out"
+  done
+done
+
+if [ $perf = 1 ]; then
+  log "perf record of the gateway under load (${seconds}s)"
+  ( sleep 1; wrk_run "$gw_port" "$seconds" >/dev/null ) &
+  loader=$!
+  perf record -F 999 -g -p "$gw_pid" -o "$WORK/perf.data" -- sleep "$seconds" >/dev/null 2>&1 || true
+  wait "$loader" || true
+  {
+    echo
+    echo "## perf: self time by symbol (top 60)"
+    perf report -i "$WORK/perf.data" --no-children --sort sym --stdio -g none --percent-limit 0.3 2>/dev/null | grep -v '^#' | grep -v '^$' | head -60
+    echo
+    echo "## perf: inclusive time by symbol (top 120)"
+    perf report -i "$WORK/perf.data" --children --sort sym --stdio -g none --percent-limit 0.5 2>/dev/null | grep -v '^#' | grep -v '^$' | head -120
+  } >>"$out"
+fi
+log "written: ${out#"$REPO_DIR"/}"
