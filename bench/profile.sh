@@ -8,6 +8,7 @@
 #
 #   bench/profile.sh [--case endpoint-get] [--seconds 10] [--rounds 3] [--no-perf]
 #
+# W^X is off for both processes (DOTNET_EnableWriteXorExecute=0) so perf can map JIT code through the perf map.
 # Needs perf (Debian linux-perf) and dotnet-counters (installed here as a dotnet tool under /tmp/tools when missing).
 # Writes bench/results/raw/profile-<case>-<date>.txt.
 set -euo pipefail
@@ -38,9 +39,9 @@ build_release "$REPO_DIR/Gateway/Gateway.csproj" "$BENCH_DIR/BareYarp/BareYarp.c
 read -r redis_port nginx_port bare_port gw_port admin_port < <(free_ports 5 | xargs)
 start_redis "$redis_port"
 start_nginx "$nginx_port"
-DOTNET_PerfMapEnabled=1 start_bare "$bare_port" "$nginx_port"
+DOTNET_PerfMapEnabled=1 DOTNET_EnableWriteXorExecute=0 start_bare "$bare_port" "$nginx_port"
 bare_pid=${BENCH_PIDS[-1]}
-start_gateway "$gw_port" "$admin_port" "$redis_port" "$nginx_port" DOTNET_PerfMapEnabled=1
+start_gateway "$gw_port" "$admin_port" "$redis_port" "$nginx_port" DOTNET_PerfMapEnabled=1 DOTNET_EnableWriteXorExecute=0
 gw_pid=${BENCH_PIDS[-1]}
 key=$(create_key "$admin_port" '{"name":"bench full","graphql":"readwrite","endpoints":{"*":"readwrite"}}' | cut -d' ' -f2)
 [ "$case_name" = refused-mix ] && key=$(create_key "$admin_port" '{"name":"bench mix","graphql":"none","endpoints":{"bench-ep":"read"}}' | cut -d' ' -f2)
@@ -51,21 +52,38 @@ wrk_run() { # port seconds -> requests
     -s "$BENCH_DIR/wrk/$case_name.lua" "http://127.0.0.1:$1" | grep '^WRKJSON ' | cut -d' ' -f2- | jq '.requests'
 }
 
-allocated() { # pid port -> "bytes requests"
+cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
+
+measure() { # pid port -> "bytes requests cpu_ticks"
   local csv="$WORK/counters-$1.csv"
   rm -f "$csv"
   "$TOOLS/dotnet-counters" collect -p "$1" --counters 'System.Runtime[dotnet.gc.heap.total_allocated]' \
-    --refresh-interval 1 --format csv -o "$csv" >/dev/null 2>&1 &
+    --refresh-interval 1 --format csv -o "$csv" --duration "00:00:00:$(printf '%02d' $((seconds + 4)))" >/dev/null 2>&1 &
   local counters=$!
   sleep 2
-  local requests
+  local requests cpu0 cpu1
+  cpu0=$(cpu_ticks "$1")
   requests=$(wrk_run "$2" "$seconds")
-  sleep 2
-  kill -INT "$counters" 2>/dev/null || true
+  cpu1=$(cpu_ticks "$1")
+  # A background job ignores SIGINT in a script, so dotnet-counters stops by --duration.
   wait "$counters" 2>/dev/null || true
-  local bytes
-  bytes=$(awk -F, '/total_allocated/ {v = $NF; if (first == "") first = v; last = v} END {printf "%d", last - first}' "$csv")
-  echo "$bytes $requests"
+  echo "$(awk -F, '/total_allocated/ {s += $NF} END {printf "%d", s}' "$csv") $requests $((cpu1 - cpu0))"
+}
+
+perf_report() { # data title
+  echo
+  echo "## $2: self time by library"
+  perf report -i "$1" --no-children --sort dso --stdio -g none --percent-limit 0.2 2>/dev/null | grep -v '^#' | grep -v '^$' | head -20
+  echo
+  echo "## $2: self time by symbol (top 50)"
+  perf report -i "$1" --no-children --sort dso,sym --stdio -g none --percent-limit 0.2 2>/dev/null | grep -v '^#' | grep -v '^$' | head -50
+  echo
+  echo "## $2: inclusive time by symbol (top 100)"
+  perf report -i "$1" --children --sort sym --stdio -g none --percent-limit 0.5 2>/dev/null | grep -v '^#' | grep -v '^$' | head -100
+  echo
+  echo "## $2: the gateway's own code, metrics SDK, memory cache, hashing, logging, routing policies (self)"
+  perf report -i "$1" --no-children --sort sym --stdio -g none 2>/dev/null | grep -v '^#' \
+    | grep -E 'Gateway|OpenTelemetry|Diagnostics.Metrics|Caching.Memory|libcrypto|Cryptography|Matcher|Logging|IndexOfIgnoreCase' | head -60 || true
 }
 
 out="$RAW_DIR/profile-$case_name-$(date -u +%Y-%m-%dT%H%M%SZ).txt"
@@ -79,30 +97,32 @@ log "warm-up"
 wrk_run "$bare_port" 3 >/dev/null
 wrk_run "$gw_port" 3 >/dev/null
 
-# Allocation is counted over the whole collection window (idle seconds included), so the idle process's own
-# allocation is a small bias that is the same for both.
+# Allocation is counted over the whole collection window (2 s idle on each side included), the same bias for both;
+# CPU time (user + system, from /proc/<pid>/stat, 10 ms ticks) only over the wrk run.
+hz=$(getconf CLK_TCK)
 for round in $(seq 1 "$rounds"); do
   for target in bare gateway; do
-    if [ $target = bare ]; then read -r b r < <(allocated "$bare_pid" "$bare_port"); else read -r b r < <(allocated "$gw_pid" "$gw_port"); fi
-    line="alloc $target round $round: $(awk -v b="$b" -v r="$r" 'BEGIN {printf "%.0f bytes/request (%d bytes over %d requests, %.0f req/s)", b / r, b, r, r / '"$seconds"'}')"
+    if [ $target = bare ]; then read -r b r c < <(measure "$bare_pid" "$bare_port"); else read -r b r c < <(measure "$gw_pid" "$gw_port"); fi
+    line="$target round $round: $(awk -v b="$b" -v r="$r" -v c="$c" -v hz="$hz" -v s="$seconds" 'BEGIN {printf "%.0f bytes/request, %.1f us CPU/request (%.0f req/s, %d requests, %.1f CPU-s)", b / r, c / hz * 1e6 / r, r / s, r, c / hz}')"
     log "$line"
     echo "$line" >>"$out"
   done
 done
 
 if [ $perf = 1 ]; then
-  log "perf record of the gateway under load (${seconds}s)"
-  ( sleep 1; wrk_run "$gw_port" "$seconds" >/dev/null ) &
-  loader=$!
-  perf record -F 999 -g -p "$gw_pid" -o "$WORK/perf.data" -- sleep "$seconds" >/dev/null 2>&1 || true
-  wait "$loader" || true
-  {
-    echo
-    echo "## perf: self time by symbol (top 60)"
-    perf report -i "$WORK/perf.data" --no-children --sort sym --stdio -g none --percent-limit 0.3 2>/dev/null | grep -v '^#' | grep -v '^$' | head -60
-    echo
-    echo "## perf: inclusive time by symbol (top 120)"
-    perf report -i "$WORK/perf.data" --children --sort sym --stdio -g none --percent-limit 0.5 2>/dev/null | grep -v '^#' | grep -v '^$' | head -120
-  } >>"$out"
+  for target in bare gateway; do
+    if [ $target = bare ]; then pid=$bare_pid port=$bare_port; else pid=$gw_pid port=$gw_port; fi
+    log "perf record of $target under load (${seconds}s)"
+    ( sleep 1; wrk_run "$port" "$seconds" >/dev/null ) &
+    loader=$!
+    perf record -F 999 -g -p "$pid" -o "$WORK/perf-$target.data" -- sleep "$seconds" >/dev/null 2>&1 || true
+    wait "$loader" || true
+    if [ -n "${BENCH_PERF_DATA:-}" ]; then
+      cp "$WORK/perf-$target.data" "$BENCH_PERF_DATA-$target.data"
+      cp "/tmp/perf-$pid.map" "$BENCH_PERF_DATA-$target.map"
+    fi
+    perf_report "$WORK/perf-$target.data" "perf $target" >>"$out" || true
+  done
 fi
+rm -f "/tmp/perf-$gw_pid.map" "/tmp/perf-$bare_pid.map" "/tmp/perfinfo-$gw_pid.map" "/tmp/perfinfo-$bare_pid.map"
 log "written: ${out#"$REPO_DIR"/}"
