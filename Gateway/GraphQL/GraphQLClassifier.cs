@@ -76,6 +76,11 @@ public static class GraphQLClassifier
             return GraphQLVerdict.Invalid("the GraphQL document is missing");
         }
 
+        if (DocumentVerdictCache.TryGet(document, out hasMutation))
+        {
+            return GraphQLVerdict.Allow(hasMutation ? GraphQLNeed.ReadWrite : GraphQLNeed.Read);
+        }
+
         if (HasLongLine(document))
         {
             return GraphQLVerdict.Invalid(
@@ -129,6 +134,7 @@ public static class GraphQLClassifier
             return GraphQLVerdict.Invalid("the GraphQL document has no operation");
         }
 
+        DocumentVerdictCache.Add(document, hasMutation);
         return GraphQLVerdict.Allow(hasMutation ? GraphQLNeed.ReadWrite : GraphQLNeed.Read);
     }
 
