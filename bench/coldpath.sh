@@ -96,10 +96,11 @@ stamp=$(date -u +%Y-%m-%dT%H%M%SZ)
 raw="$RAW_DIR/coldpath-$stamp.jsonl"
 [ $smoke = 1 ] && raw="$RAW_DIR/coldpath-smoke-$stamp.jsonl"
 : >"$raw"
-metric() { # prometheus metric line filter -> summed value
-  curl -fsS "http://127.0.0.1:$admin_port/metrics" | awk -v pat="$1" 'index($0, pat) == 1 {s += $NF} END {printf "%d", s}'
+# Store reads that found a key: gateway_key_cache_lookups_total{...,result="hit",tier="l2"} on /metrics.
+l2_reads() {
+  curl -fsS "http://127.0.0.1:$admin_port/metrics" \
+    | awk 'index($0, "gateway_key_cache_lookups_total{") == 1 && /tier="l2"/ && /result="hit"/ {s += $2} END {printf "%d", s}'
 }
-l2_reads() { metric 'gateway_key_cache_lookups_total{result="hit",tier="l2"'; }
 run_wrk() { # name keys_file seconds round
   local out json l2_before l2_after
   l2_before=$(l2_reads)

@@ -19,7 +19,8 @@ bench_cleanup() {
     kill -TERM "$pid" 2>/dev/null || true
   done
   for pid in "${BENCH_PIDS[@]}"; do
-    for _ in $(seq 1 50); do
+    # A gateway flushes usage and drains connections on SIGTERM; give it 10 s before SIGKILL.
+    for _ in $(seq 1 100); do
       kill -0 "$pid" 2>/dev/null || break
       sleep 0.1
     done

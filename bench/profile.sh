@@ -52,22 +52,22 @@ wrk_run() { # port seconds -> requests
     -s "$BENCH_DIR/wrk/$case_name.lua" "http://127.0.0.1:$1" | grep '^WRKJSON ' | cut -d' ' -f2- | jq '.requests'
 }
 
-cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
+cpu_ticks() { awk '{print $14, $15}' "/proc/$1/stat"; }
 
-measure() { # pid port -> "bytes requests cpu_ticks"
+measure() { # pid port -> "bytes requests user_ticks system_ticks"
   local csv="$WORK/counters-$1.csv"
   rm -f "$csv"
   "$TOOLS/dotnet-counters" collect -p "$1" --counters 'System.Runtime[dotnet.gc.heap.total_allocated]' \
     --refresh-interval 1 --format csv -o "$csv" --duration "00:00:00:$(printf '%02d' $((seconds + 4)))" >/dev/null 2>&1 &
   local counters=$!
   sleep 2
-  local requests cpu0 cpu1
-  cpu0=$(cpu_ticks "$1")
+  local requests u0 s0 u1 s1
+  read -r u0 s0 < <(cpu_ticks "$1")
   requests=$(wrk_run "$2" "$seconds")
-  cpu1=$(cpu_ticks "$1")
+  read -r u1 s1 < <(cpu_ticks "$1")
   # A background job ignores SIGINT in a script, so dotnet-counters stops by --duration.
   wait "$counters" 2>/dev/null || true
-  echo "$(awk -F, '/total_allocated/ {s += $NF} END {printf "%d", s}' "$csv") $requests $((cpu1 - cpu0))"
+  echo "$(awk -F, '/total_allocated/ {s += $NF} END {printf "%d", s}' "$csv") $requests $((u1 - u0)) $((s1 - s0))"
 }
 
 perf_report() { # data title
@@ -102,8 +102,8 @@ wrk_run "$gw_port" 3 >/dev/null
 hz=$(getconf CLK_TCK)
 for round in $(seq 1 "$rounds"); do
   for target in bare gateway; do
-    if [ $target = bare ]; then read -r b r c < <(measure "$bare_pid" "$bare_port"); else read -r b r c < <(measure "$gw_pid" "$gw_port"); fi
-    line="$target round $round: $(awk -v b="$b" -v r="$r" -v c="$c" -v hz="$hz" -v s="$seconds" 'BEGIN {printf "%.0f bytes/request, %.1f us CPU/request (%.0f req/s, %d requests, %.1f CPU-s)", b / r, c / hz * 1e6 / r, r / s, r, c / hz}')"
+    if [ $target = bare ]; then read -r b r u k < <(measure "$bare_pid" "$bare_port"); else read -r b r u k < <(measure "$gw_pid" "$gw_port"); fi
+    line="$target round $round: $(awk -v b="$b" -v r="$r" -v u="$u" -v k="$k" -v hz="$hz" -v s="$seconds" 'BEGIN {printf "%.0f bytes/request, %.1f us CPU/request = %.1f user + %.1f system (%.0f req/s, %d requests)", b / r, (u + k) / hz * 1e6 / r, u / hz * 1e6 / r, k / hz * 1e6 / r, r / s, r}')"
     log "$line"
     echo "$line" >>"$out"
   done

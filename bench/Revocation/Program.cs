@@ -10,11 +10,12 @@ using System.Text.Json;
 // every instance accepts it again. Each instance is polled by its own loop, one request at a time on a kept-alive
 // connection, as fast as it answers. Every wait is bounded (--timeout-ms); a trial that hits it is reported as such.
 //
-//   Revocation --admin http://127.0.0.1:A --token T --proxies http://127.0.0.1:P1,http://127.0.0.1:P2,... [--trials 200] [--out file.json]
+//   Revocation --admin http://127.0.0.1:A --token T --proxies http://127.0.0.1:P1,http://127.0.0.1:P2,... [--trials 200] [--warmup 3] [--out file.json]
 var options = Args.Parse(args);
 var adminUri = new Uri(options["admin"]);
 var proxies = options["proxies"].Split(',', StringSplitOptions.RemoveEmptyEntries).Select(p => new Uri(p)).ToArray();
 var trials = int.Parse(options.GetValueOrDefault("trials", "200"), CultureInfo.InvariantCulture);
+var warmup = int.Parse(options.GetValueOrDefault("warmup", "3"), CultureInfo.InvariantCulture);
 var timeout = TimeSpan.FromMilliseconds(int.Parse(options.GetValueOrDefault("timeout-ms", "5000"), CultureInfo.InvariantCulture));
 
 using var admin = new HttpClient { BaseAddress = adminUri, Timeout = TimeSpan.FromSeconds(10) };
@@ -40,7 +41,8 @@ var patchMs = new List<double>();
 var perInstance = proxies.Select(_ => new List<double>()).ToArray();
 var timeouts = 0;
 long polls = 0;
-for (var trial = 0; trial < trials; trial++)
+// The first trials are not recorded: they JIT the admin PATCH path and warm every connection.
+for (var trial = -warmup; trial < trials; trial++)
 {
     foreach (var (enabled, results) in new[] { (false, disable), (true, enable) })
     {
@@ -50,8 +52,17 @@ for (var trial = 0; trial < trials; trial++)
         var waits = pollers.Select(p => p.UntilAsync(want, started, cts.Token)).ToArray();
         var patch = await admin.PatchAsJsonAsync($"/admin/keys/{keyId}", new { enabled });
         patchMs.Add(Stopwatch.GetElapsedTime(started).TotalMilliseconds);
-        patch.EnsureSuccessStatusCode();
+        if (!patch.IsSuccessStatusCode)
+        {
+            throw new InvalidOperationException($"PATCH answered {(int)patch.StatusCode}: {await patch.Content.ReadAsStringAsync()}");
+        }
         var seen = await Task.WhenAll(waits);
+        if (trial < 0)
+        {
+            patchMs.RemoveAt(patchMs.Count - 1);
+            continue;
+        }
+
         polls += seen.Sum(s => s.Polls);
         if (seen.Any(s => s.Ms is null))
         {
