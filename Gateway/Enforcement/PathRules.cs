@@ -28,7 +28,11 @@ public static class PathRules
             return false;
         }
 
-        return path.IndexOf("%2F", StringComparison.OrdinalIgnoreCase) < 0
-            && path.IndexOf("%5C", StringComparison.OrdinalIgnoreCase) < 0;
+        // Most paths hold no '%' at all; the vectorized search for it is much cheaper than two case-insensitive
+        // substring searches (bench/profile.sh: 0.5 % of the gateway's CPU on the endpoint GET case).
+        var percent = path.IndexOf('%');
+        return percent < 0
+            || (path[percent..].IndexOf("%2F", StringComparison.OrdinalIgnoreCase) < 0
+                && path[percent..].IndexOf("%5C", StringComparison.OrdinalIgnoreCase) < 0);
     }
 }

@@ -15,6 +15,8 @@ namespace Gateway.Store;
 /// </summary>
 public sealed class KeyStore(StoreConnection connection)
 {
+    // Conflicts come from lastUsedAt writes (one a flush interval per instance) and concurrent admin writes.
+    private const int MaxUpdateAttempts = 10;
     private readonly string _prefix = connection.KeyPrefix;
     private long _digestLookups;
 
@@ -105,24 +107,31 @@ public sealed class KeyStore(StoreConnection connection)
         }
 
         var recordKey = RecordKey(digest);
-        var current = KeyRecordCodec.Decode(await Db.HashGetAllAsync(recordKey).ConfigureAwait(false));
-        if (current is null || current.Id != id)
+        // The condition WATCHes the record, and any write to it before EXEC aborts the transaction: another admin
+        // write, but also every instance's usage flusher setting lastUsedAt on a key in use. So a conflict is read
+        // again and retried; answering "not found" instead would make a disable of a busy key fail and leave it working.
+        for (var attempt = 1; attempt <= MaxUpdateAttempts; attempt++)
         {
-            return null;
+            var current = KeyRecordCodec.Decode(await Db.HashGetAllAsync(recordKey).ConfigureAwait(false));
+            if (current is null || current.Id != id)
+            {
+                return null;
+            }
+
+            var updated = change(current);
+            var tran = Db.CreateTransaction();
+            // A concurrent delete wins: never resurrect a deleted record with a partial write.
+            tran.AddCondition(Condition.KeyExists(recordKey));
+            _ = tran.HashSetAsync(recordKey, KeyRecordCodec.EncodeMutable(updated));
+            if (await tran.ExecuteAsync().ConfigureAwait(false))
+            {
+                await PublishInvalidationAsync(digest).ConfigureAwait(false);
+                return updated;
+            }
         }
 
-        var updated = change(current);
-        var tran = Db.CreateTransaction();
-        // A concurrent delete wins: never resurrect a deleted record with a partial write.
-        tran.AddCondition(Condition.KeyExists(recordKey));
-        _ = tran.HashSetAsync(recordKey, KeyRecordCodec.EncodeMutable(updated));
-        if (!await tran.ExecuteAsync().ConfigureAwait(false))
-        {
-            return null;
-        }
-
-        await PublishInvalidationAsync(digest).ConfigureAwait(false);
-        return updated;
+        // Fails closed: reported as a store failure (503), so the caller knows the change was not made.
+        throw new RedisException($"The key record changed during each of {MaxUpdateAttempts} update attempts.");
     }
 
     public async Task<bool> DeleteAsync(string id)

@@ -32,6 +32,8 @@ internal sealed class UsageStore(StoreConnection connection, IOptions<UsageOptio
         return 1
         """;
 
+    // Keys per awaited chunk of a flush (see ApplyAsync).
+    private const int FlushChunk = 500;
     private static readonly TimeSpan MarkerLifetime = TimeSpan.FromDays(1);
     private readonly string _prefix = connection.KeyPrefix;
     private readonly int _retentionDays = options.Value.RetentionDays;
@@ -45,42 +47,66 @@ internal sealed class UsageStore(StoreConnection connection, IOptions<UsageOptio
     public async Task ApplyAsync(UsageBatch batch)
     {
         var db = connection.Database;
-        var writes = new List<Task>();
-        foreach (var group in batch.Deltas.GroupBy(d => (d.Slot.KeyId, d.Slot.Day)))
+        // In chunks, each awaited: with many keys in use a flush is tens of thousands of commands on the one connection
+        // the request path's key reads share, and sent at once they queued every read behind them (bench/coldpath.sh,
+        // 100,000 keys: p99 over 100 ms). Between chunks the reads go through.
+        foreach (var chunk in batch.Deltas.GroupBy(d => (d.Slot.KeyId, d.Slot.Day)).Chunk(FlushChunk))
         {
-            var (keyId, day) = group.Key;
-            var expireAt = UsageDays.ExpiresAt(day, _retentionDays).ToUnixTimeSeconds();
-            var args = new List<RedisValue> { (long)MarkerLifetime.TotalSeconds, expireAt };
-            foreach (var delta in group)
+            var writes = new List<Task>(chunk.Length + 4);
+            var idsByDay = new Dictionary<int, List<RedisValue>>();
+            foreach (var group in chunk)
             {
-                var target = delta.Slot.Target;
-                if (delta.Allowed != 0)
+                var (keyId, day) = group.Key;
+                var expireAt = UsageDays.ExpiresAt(day, _retentionDays).ToUnixTimeSeconds();
+                var args = new List<RedisValue> { (long)MarkerLifetime.TotalSeconds, expireAt };
+                foreach (var delta in group)
                 {
-                    args.Add(target + ":allowed");
-                    args.Add(delta.Allowed);
+                    var target = delta.Slot.Target;
+                    if (delta.Allowed != 0)
+                    {
+                        args.Add(target + ":allowed");
+                        args.Add(delta.Allowed);
+                    }
+
+                    if (delta.Denied != 0)
+                    {
+                        args.Add(target + ":denied");
+                        args.Add(delta.Denied);
+                    }
                 }
 
-                if (delta.Denied != 0)
+                // Concurrent calls pipeline on the one connection; nothing here waits on a single reply.
+                writes.Add(db.ScriptEvaluateAsync(ApplyScript, [MarkerKey(keyId, batch.Id, day), HashKey(keyId, day)], [.. args]));
+                if (!idsByDay.TryGetValue(day, out var ids))
                 {
-                    args.Add(target + ":denied");
-                    args.Add(delta.Denied);
+                    idsByDay[day] = ids = [];
                 }
+
+                ids.Add(keyId);
             }
 
-            // Concurrent calls pipeline on the one connection; nothing here waits on a single reply.
-            writes.Add(db.ScriptEvaluateAsync(ApplyScript, [MarkerKey(keyId, batch.Id, day), HashKey(keyId, day)], [.. args]));
-            writes.Add(db.SetAddAsync(DayIndexKey(day), keyId));
-            writes.Add(db.KeyExpireAsync(DayIndexKey(day), UsageDays.ExpiresAt(day, _retentionDays).UtcDateTime));
+            // The day's index of key ids: one SADD and one EXPIREAT per day and chunk, not one of each per key.
+            foreach (var (day, ids) in idsByDay)
+            {
+                writes.Add(db.SetAddAsync(DayIndexKey(day), [.. ids]));
+                writes.Add(db.KeyExpireAsync(DayIndexKey(day), UsageDays.ExpiresAt(day, _retentionDays).UtcDateTime));
+            }
+
+            await Task.WhenAll(writes).ConfigureAwait(false);
         }
 
-        foreach (var group in batch.Deltas.GroupBy(d => d.Digest))
+        foreach (var chunk in batch.Deltas.GroupBy(d => d.Digest).Chunk(FlushChunk))
         {
-            var lastUsed = group.Max(d => d.LastUsedUnixMs);
-            var recordKey = $"{_prefix}key:{group.Key.ToHex()}";
-            writes.Add(db.ScriptEvaluateAsync(LastUsedScript, [recordKey], [lastUsed]));
-        }
+            var writes = new List<Task>(chunk.Length);
+            foreach (var group in chunk)
+            {
+                var lastUsed = group.Max(d => d.LastUsedUnixMs);
+                var recordKey = $"{_prefix}key:{group.Key.ToHex()}";
+                writes.Add(db.ScriptEvaluateAsync(LastUsedScript, [recordKey], [lastUsed]));
+            }
 
-        await Task.WhenAll(writes).ConfigureAwait(false);
+            await Task.WhenAll(writes).ConfigureAwait(false);
+        }
     }
 
     /// <summary>Per day (newest first), per target, the allowed and denied counts; days without counts are omitted.</summary>

@@ -1,0 +1,101 @@
+#!/usr/bin/env bash
+# Gateway vs bare YARP in front of the same nginx, interleaved (bare, gateway, bare, gateway, ...) per case.
+#
+#   bench/throughput.sh            3 rounds of 10 s per target and case, wrk -t2 -c32
+#   bench/throughput.sh --smoke    each case 1 s once per target; exits 0 when every request was answered as expected
+#
+# Options: --rounds N, --duration SECONDS, --threads T, --connections C, --cases "endpoint-get graphql-post ...".
+# Environment: BENCH_NO_BUILD=1 skips the Release builds; BENCH_KEEP_WORK=1 keeps the temp directory (logs).
+# Writes bench/results/throughput-<date>.md (summary) and bench/results/raw/throughput-<date>.jsonl (every run).
+set -euo pipefail
+source "$(dirname "$0")/lib.sh"
+
+all_args="$*"
+smoke=0 rounds=3 duration=10 threads=2 connections=32 warmup=3
+cases="endpoint-get endpoint-post graphql-post refused-mix"
+while [ $# -gt 0 ]; do
+  case $1 in
+    --smoke) smoke=1 rounds=1 duration=1 warmup=0 ;;
+    --rounds) rounds=$2; shift ;;
+    --duration) duration=$2; shift ;;
+    --threads) threads=$2; shift ;;
+    --connections) connections=$2; shift ;;
+    --cases) cases=$2; shift ;;
+    *) die "unknown option $1" ;;
+  esac
+  shift
+done
+
+started=$(date +%s)
+require_tools
+build_release "$REPO_DIR/Gateway/Gateway.csproj" "$BENCH_DIR/BareYarp/BareYarp.csproj"
+
+read -r redis_port nginx_port bare_port gw_port admin_port < <(free_ports 5 | xargs)
+start_redis "$redis_port"
+start_nginx "$nginx_port"
+start_bare "$bare_port" "$nginx_port"
+start_gateway "$gw_port" "$admin_port" "$redis_port" "$nginx_port"
+gw_pid=${BENCH_PIDS[-1]}
+log "redis :$redis_port, nginx :$nginx_port, bare YARP :$bare_port, gateway :$gw_port (admin :$admin_port)"
+
+# One key that may do everything, one that may read endpoint bench-ep only (the refused mix).
+read -r _ full_key < <(create_key "$admin_port" '{"name":"bench full","graphql":"readwrite","endpoints":{"*":"readwrite"}}')
+read -r _ mix_key < <(create_key "$admin_port" '{"name":"bench mix","graphql":"none","endpoints":{"bench-ep":"read"}}')
+
+# Every case answers as expected on both targets before any load (this also puts both keys in L1).
+gql='{"query":"query { myself { id } }"}'
+for target in "$bare_port" "$gw_port"; do
+  base="http://127.0.0.1:$target"
+  expect_status 200 -H "Authorization: Bearer $full_key" "$base/v2/bench-ep/status/job-1"
+  expect_status 200 -H "Authorization: Bearer $full_key" -H 'Content-Type: application/json' -d '{"input":{}}' "$base/v2/bench-ep/run"
+  expect_status 200 -H "Authorization: Bearer $full_key" -H 'Content-Type: application/json' -d "$gql" "$base/graphql"
+  expect_status 200 -H "Authorization: Bearer $mix_key" "$base/v2/bench-ep/status/job-1"
+done
+expect_status 403 -H "Authorization: Bearer $mix_key" "http://127.0.0.1:$gw_port/v2/denied-ep/status/job-10"
+expect_status 200 -H "Authorization: Bearer $mix_key" "http://127.0.0.1:$bare_port/v2/denied-ep/status/job-10"
+expect_status 401 -H "Authorization: Bearer rpa_invented" "http://127.0.0.1:$gw_port/v2/bench-ep/status/job-1"
+
+stamp=$(date -u +%Y-%m-%dT%H%M%SZ)
+raw="$RAW_DIR/throughput-$stamp.jsonl"
+[ $smoke = 1 ] && raw="$RAW_DIR/throughput-smoke-$stamp.jsonl"
+: >"$raw"
+load_before=$(load_line)
+
+run_wrk() { # case target_name port seconds round
+  local case=$1 name=$2 port=$3 seconds=$4 round=$5 key=$full_key out
+  [ "$case" = refused-mix ] && key=$mix_key
+  out=$(BENCH_KEY=$key BENCH_WRK_DIR="$BENCH_DIR/wrk" \
+    timeout $((seconds + 30)) wrk -t"$threads" -c"$connections" -d"${seconds}s" --timeout 5s \
+    -s "$BENCH_DIR/wrk/$case.lua" "http://127.0.0.1:$port" 2>&1) || { echo "$out" >&2; die "wrk $case $name"; }
+  local json
+  json=$(grep '^WRKJSON ' <<<"$out" | cut -d' ' -f2-) || { echo "$out" >&2; die "no wrk summary for $case $name"; }
+  [ "$round" -gt 0 ] && jq -c --arg case "$case" --arg target "$name" --argjson round "$round" \
+    '. + {case: $case, target: $target, round: $round}' <<<"$json" >>"$raw"
+  jq -r --arg c "$case" --arg t "$name" --argjson r "$round" \
+    '"\($c) \($t) round \($r): \(.rps|floor) req/s, p50 \(.p50_us/1000) ms, p99 \(.p99_us/1000) ms, non-2xx \(.status), socket errors \(.connect+.read+.write+.timeout)"' <<<"$json" >&2
+}
+
+for case in $cases; do
+  if [ "$warmup" -gt 0 ]; then
+    # Not recorded: JIT tiering, connection pools, L1.
+    run_wrk "$case" bare "$bare_port" "$warmup" 0
+    run_wrk "$case" gateway "$gw_port" "$warmup" 0
+  fi
+  for round in $(seq 1 "$rounds"); do
+    run_wrk "$case" bare "$bare_port" "$duration" "$round"
+    run_wrk "$case" gateway "$gw_port" "$duration" "$round"
+  done
+done
+
+rss=$(rss_kib "$gw_pid")
+summary="$RESULTS_DIR/throughput-$stamp.md"
+[ $smoke = 1 ] && summary="$WORK/throughput-smoke.md"
+status=0
+python3 "$BENCH_DIR/tools/throughput_report.py" "$raw" \
+  --command "bench/throughput.sh $all_args" --machine "$(machine_line)" --load "before: $load_before; after: $(load_line)" \
+  --settings "wrk -t$threads -c$connections -d${duration}s, $rounds round(s) per target and case, interleaved bare/gateway, ${warmup}s unrecorded warm-up each; gateway RSS after the runs $((rss / 1024)) MiB" \
+  --smoke "$smoke" --out "$summary" || status=$?
+cat "$summary"
+[ $smoke = 1 ] || log "summary: ${summary#"$REPO_DIR"/}; raw: ${raw#"$REPO_DIR"/}"
+log "finished in $(( $(date +%s) - started )) s"
+exit $status

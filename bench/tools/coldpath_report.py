@@ -1,0 +1,112 @@
+#!/usr/bin/env python3
+"""Summarises bench/coldpath.sh: Redis commands per request, memory, and many-keys vs single-key throughput.
+
+Exits 1 when an unseen key did not cost exactly one Redis command (HGETALL), a warm key cost any, or a run saw
+socket errors or non-2xx answers.
+"""
+import argparse
+import json
+import statistics
+
+
+def mib(kib):
+    return f"{int(kib) / 1024:.0f}"
+
+
+def main():
+    p = argparse.ArgumentParser()
+    p.add_argument("raw")
+    for name in ["out", "smoke", "command", "machine", "load", "count", "in-use", "load-seconds", "redis-memory",
+                 "cold", "cold-discarded", "warm", "unknown-first", "unknown-second", "rss", "cold-pass-seconds",
+                 "l1-max", "l1-ttl", "settings"]:
+        p.add_argument("--" + name, default="")
+    a = p.parse_args()
+    smoke = a.smoke == "1"
+    runs = [json.loads(x) for x in open(a.raw) if x.strip()]
+    rss = dict(kv.split("=") for kv in a.rss.split())
+    problems = []
+
+    cold = [c.strip() for c in a.cold.split("hgetall=1") if c.strip()] if a.cold else []
+    cold_n = a.cold.count("hgetall=1")
+    if cold_n == 0 or cold:
+        problems.append(f"unseen key: expected exactly hgetall=1 per request, saw '{a.cold}'")
+    if a.warm.strip():
+        problems.append(f"warm key cost Redis commands: {a.warm}")
+    for r in runs:
+        if r["connect"] + r["read"] + r["write"] + r["timeout"] or r["status"] or r["requests"] == 0:
+            problems.append(f"{r['target']} round {r['round']}: errors or non-2xx answers ({r})")
+
+    rounds = sorted({r["round"] for r in runs})
+    get = {(r["target"], r["round"]): r for r in runs}
+    pairs = [(get.get(("single", n)), get.get(("many", n))) for n in rounds]
+    pairs = [(s, m) for s, m in pairs if s and m]
+    ratios = [m["rps"] / s["rps"] for s, m in pairs]
+    p99r = [m["p99_us"] / s["p99_us"] for s, m in pairs]
+    med = statistics.median
+    in_use = int(a.in_use)
+
+    o = ["# Cold path and a large key population" + (" (smoke)" if smoke else ""), ""]
+    o.append(f"- command: `{a.command.strip()}`")
+    o.append(f"- machine: {a.machine}")
+    o.append(f"- machine load (shared, noisy): {a.load}")
+    o.append(f"- Redis: {int(a.count):,} key records in the gateway's layout, loaded with `redis-cli --pipe` in "
+             f"{a.load_seconds} s (used_memory {a.redis_memory}); {in_use:,} of them in use")
+    o.append(f"- gateway: `Cache:L1MaxEntries` = {a.l1_max}, `Cache:L1Ttl` = {a.l1_ttl}, other settings default, usage counting on")
+    o.append(f"- load: {a.settings}; the same wrk script for both cases (a file of one key, or of {in_use:,})")
+    o.append("")
+    o.append("## Redis commands per request (INFO commandstats delta around one request)")
+    o.append("")
+    o.append("| request | commands |")
+    o.append("|---|---|")
+    o.append(f"| first request of an unseen key ({cold_n} keys measured, {a.cold_discarded} discarded for a usage flush in the window) | "
+             + (", ".join(sorted(set(x.strip() for x in a.cold.split("  ") if x.strip()))) or "none") + " each |")
+    o.append(f"| the same warm key again | {a.warm.strip() or 'none'} |")
+    o.append(f"| unknown key (valid checksum, not in Redis), first request | {a.unknown_first.strip() or 'none'} |")
+    o.append(f"| the same unknown key again (negative cache) | {a.unknown_second.strip() or 'none'} |")
+    o.append("")
+    o.append("## Memory (VmRSS of the gateway process)")
+    o.append("")
+    o.append("| when | RSS MiB |")
+    o.append("|---|---:|")
+    o.append(f"| started, idle | {mib(rss['start'])} |")
+    o.append(f"| after the single-key warm-up | {mib(rss['single'])} |")
+    o.append(f"| after every in-use key was read once ({a.cold_pass_seconds} s cold pass) | {mib(rss['many'])} |")
+    o.append(f"| after the measured rounds | {mib(rss['end'])} (peak VmHWM {mib(rss['hwm'])}) |")
+    per_key = (int(rss['end']) - int(rss['single'])) * 1024 / max(in_use, 1)
+    o.append("")
+    o.append(f"About {per_key:,.0f} bytes of RSS per in-use key (end minus single-key, over {in_use:,} keys): the L1 entry, the decoded "
+             "key record, the usage counter slot, and whatever the GC keeps in hand.")
+    o.append("")
+    o.append("## Throughput: many keys vs one warm key")
+    o.append("")
+    if pairs:
+        s_rps, m_rps = med([s["rps"] for s, _ in pairs]), med([m["rps"] for _, m in pairs])
+        o.append("| case | req/s | p50 ms | p99 ms | store reads in the run |")
+        o.append("|---|---:|---:|---:|---:|")
+        for name, idx in (("single warm key", 0), (f"{in_use:,} keys", 1)):
+            rs = [pr[idx] for pr in pairs]
+            o.append(f"| {name} | {med([r['rps'] for r in rs]):,.0f} | {med([r['p50_us'] for r in rs]) / 1000:.2f} | "
+                     f"{med([r['p99_us'] for r in rs]) / 1000:.2f} | {med([r['l2_reads'] for r in rs]):,.0f} |")
+        ratio = med(ratios)
+        verdict = "n/a (smoke)" if smoke else ("**holds**" if ratio >= 0.9 else "**does not hold**")
+        o.append("")
+        o.append(f"Ratio many/single (median of per-round ratios {', '.join(f'{x:.3f}' for x in ratios)}): **{ratio:.3f}** req/s, "
+                 f"p99 ratio {med(p99r):.2f}. Target >= 0.9: {verdict}.")
+        o.append("")
+        o.append("| round | single req/s | many req/s | ratio | single p99 ms | many p99 ms | store reads (many) | RSS after (many) MiB |")
+        o.append("|---:|---:|---:|---:|---:|---:|---:|---:|")
+        for (s, m), x in zip(pairs, ratios):
+            o.append(f"| {s['round']} | {s['rps']:,.0f} | {m['rps']:,.0f} | {x:.3f} | {s['p99_us'] / 1000:.2f} | "
+                     f"{m['p99_us'] / 1000:.2f} | {m['l2_reads']:,} | {mib(m['rss_kib'])} |")
+    o.append("")
+    if problems:
+        o.append("## Unexpected")
+        o.extend(f"- {x}" for x in problems)
+    o.append("")
+    with open(a.out, "w") as f:
+        f.write("\n".join(o))
+    return 1 if problems else 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
