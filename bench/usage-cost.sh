@@ -2,7 +2,7 @@
 # What usage counting costs: the same gateway build twice, counting on (default) and off (Usage__Enabled=false),
 # on one redis-server, in front of the same nginx, driven in turn (on, off, on, off, ...) with the same wrk load.
 #
-#   bench/usage-cost.sh            3 rounds of 10 s per gateway, wrk -t2 -c32, endpoint GET
+#   bench/usage-cost.sh            4 rounds of 10 s per gateway (ABBA order) after 10 s warm-up each, wrk -t2 -c32, endpoint GET
 #   bench/usage-cost.sh --smoke    1 round of 1 s; exits 0 when both answered and the counting one counted
 #
 # Options: --rounds N, --duration SECONDS, --connections C. Environment as bench/throughput.sh.
@@ -11,7 +11,7 @@ set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 
 all_args="$*"
-smoke=0 rounds=3 duration=10 threads=2 connections=32 warmup=3
+smoke=0 rounds=4 duration=10 threads=2 connections=32 warmup=10
 while [ $# -gt 0 ]; do
   case $1 in
     --smoke) smoke=1 rounds=1 duration=1 warmup=0 ;;
@@ -61,9 +61,15 @@ if [ "$warmup" -gt 0 ]; then
   run_wrk on "$on_port" "$on_key" "$warmup" 0
   run_wrk off "$off_port" "$off_key" "$warmup" 0
 fi
-for _ in $(seq 1 "$rounds"); do
-  run_wrk on "$on_port" "$on_key" "$duration" 1
-  run_wrk off "$off_port" "$off_key" "$duration" 1
+# ABBA order (on off, off on, ...): a trend over the run (JIT tiering, other load) falls on both sides alike.
+for round in $(seq 1 "$rounds"); do
+  if [ $((round % 2)) = 1 ]; then
+    run_wrk on "$on_port" "$on_key" "$duration" 1
+    run_wrk off "$off_port" "$off_key" "$duration" 1
+  else
+    run_wrk off "$off_port" "$off_key" "$duration" 1
+    run_wrk on "$on_port" "$on_key" "$duration" 1
+  fi
 done
 
 # The counting gateway really counted: its hash for today holds the allowed requests.
@@ -82,7 +88,7 @@ summary="$RESULTS_DIR/usage-cost-$(date -u +%Y-%m-%dT%H%M%SZ).md"
   echo "- command: \`bench/usage-cost.sh $all_args\`"
   echo "- machine: $(machine_line)"
   echo "- load: before: $load_before; after: $(load_line)"
-  echo "- wrk -t$threads -c$connections -d${duration}s, endpoint GET, $rounds round(s) each, interleaved on/off"
+  echo "- wrk -t$threads -c$connections -d${duration}s, endpoint GET, $rounds round(s) each in ABBA order after ${warmup}s unrecorded warm-up each"
   echo "- requests counted in Redis by the counting gateway: $counted"
   echo
   echo "| counting | req/s | p50 ms | p99 ms |"
