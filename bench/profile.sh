@@ -43,11 +43,14 @@ build_release "$REPO_DIR/Gateway/Gateway.csproj" "$BENCH_DIR/BareYarp/BareYarp.c
 read -r redis_port nginx_port bare_port gw_port admin_port bm_port < <(free_ports 6 | xargs)
 start_redis "$redis_port"
 start_nginx "$nginx_port"
+# The runtime's perf maps (/tmp/perf-<pid>.map) of the processes started here go when the script ends.
+perf_maps() { local pid; for pid in "${BENCH_PIDS[@]}"; do rm -f "/tmp/perf-$pid.map" "/tmp/perfinfo-$pid.map"; done; }
+trap 'perf_maps; bench_cleanup' EXIT
 DOTNET_PerfMapEnabled=1 DOTNET_EnableWriteXorExecute=0 start_bare "$bare_port" "$nginx_port"
 bare_pid=${BENCH_PIDS[-1]}
 targets="bare gateway"
 if [ $bare_metrics = 1 ]; then
-  start_bare "$bm_port" "$nginx_port" --metrics=true
+  DOTNET_PerfMapEnabled=1 DOTNET_EnableWriteXorExecute=0 start_bare "$bm_port" "$nginx_port" --metrics=true
   bm_pid=${BENCH_PIDS[-1]}
   targets="bare bare-metrics gateway"
 fi
@@ -139,5 +142,4 @@ if [ $perf = 1 ]; then
     perf_report "$WORK/perf-$target.data" "perf $target" >>"$out" || true
   done
 fi
-rm -f "/tmp/perf-$gw_pid.map" "/tmp/perf-$bare_pid.map" "/tmp/perfinfo-$gw_pid.map" "/tmp/perfinfo-$bare_pid.map"
 log "written: ${out#"$REPO_DIR"/}"
