@@ -129,13 +129,14 @@ EOF
   wait_http "http://127.0.0.1:$port/" 10 || { cat "$dir/error.log" "$dir/stdout.log" >&2; die "nginx did not start"; }
 }
 
-start_bare() { # port upstream_port
+start_bare() { # port upstream_port [extra bare YARP arguments]
   local port=$1 upstream=$2
+  shift 2
   ( cd "$WORK" && exec env \
       ReverseProxy__Clusters__serverless__Destinations__primary__Address="http://127.0.0.1:$upstream/" \
       ReverseProxy__Clusters__graphql__Destinations__primary__Address="http://127.0.0.1:$upstream/" \
       Logging__LogLevel__Default=Warning \
-      dotnet "$BARE_DLL" --config="$REPO_DIR/appsettings.json" --urls="http://127.0.0.1:$port" \
+      dotnet "$BARE_DLL" --config="$REPO_DIR/appsettings.json" --urls="http://127.0.0.1:$port" "$@" \
       >"$WORK/bare-$port.log" 2>&1 ) &
   BENCH_PIDS+=($!)
   # Any proxied path answers once it is up (nginx answers everything).

@@ -6,7 +6,10 @@
 #  - a CPU profile of the gateway under load: perf record -g with the runtime's perf map (DOTNET_PerfMapEnabled=1),
 #    reported by symbol, self and inclusive.
 #
-#   bench/profile.sh [--case endpoint-get] [--seconds 10] [--rounds 3] [--no-perf]
+#   bench/profile.sh [--case endpoint-get] [--seconds 10] [--rounds 3] [--no-perf] [--bare-metrics]
+#
+# --bare-metrics adds a third target: bare YARP exporting ASP.NET Core's and Kestrel's meters through OpenTelemetry
+# as the gateway does, which tells the cost of that export from the cost of enforcement.
 #
 # W^X is off for both processes (DOTNET_EnableWriteXorExecute=0) so perf can map JIT code through the perf map.
 # Needs perf (Debian linux-perf) and dotnet-counters (installed here as a dotnet tool under /tmp/tools when missing).
@@ -14,13 +17,14 @@
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 
-case_name=endpoint-get seconds=10 rounds=3 perf=1
+case_name=endpoint-get seconds=10 rounds=3 perf=1 bare_metrics=0
 while [ $# -gt 0 ]; do
   case $1 in
     --case) case_name=$2; shift ;;
     --seconds) seconds=$2; shift ;;
     --rounds) rounds=$2; shift ;;
     --no-perf) perf=0 ;;
+    --bare-metrics) bare_metrics=1 ;;
     *) die "unknown option $1" ;;
   esac
   shift
@@ -36,11 +40,20 @@ if [ $perf = 1 ] && ! command -v perf >/dev/null; then
 fi
 build_release "$REPO_DIR/Gateway/Gateway.csproj" "$BENCH_DIR/BareYarp/BareYarp.csproj"
 
-read -r redis_port nginx_port bare_port gw_port admin_port < <(free_ports 5 | xargs)
+read -r redis_port nginx_port bare_port gw_port admin_port bm_port < <(free_ports 6 | xargs)
 start_redis "$redis_port"
 start_nginx "$nginx_port"
+# The runtime's perf maps (/tmp/perf-<pid>.map) of the processes started here go when the script ends.
+perf_maps() { local pid; for pid in "${BENCH_PIDS[@]}"; do rm -f "/tmp/perf-$pid.map" "/tmp/perfinfo-$pid.map"; done; }
+trap 'perf_maps; bench_cleanup' EXIT
 DOTNET_PerfMapEnabled=1 DOTNET_EnableWriteXorExecute=0 start_bare "$bare_port" "$nginx_port"
 bare_pid=${BENCH_PIDS[-1]}
+targets="bare gateway"
+if [ $bare_metrics = 1 ]; then
+  DOTNET_PerfMapEnabled=1 DOTNET_EnableWriteXorExecute=0 start_bare "$bm_port" "$nginx_port" --metrics=true
+  bm_pid=${BENCH_PIDS[-1]}
+  targets="bare bare-metrics gateway"
+fi
 start_gateway "$gw_port" "$admin_port" "$redis_port" "$nginx_port" DOTNET_PerfMapEnabled=1 DOTNET_EnableWriteXorExecute=0
 gw_pid=${BENCH_PIDS[-1]}
 key=$(create_key "$admin_port" '{"name":"bench full","graphql":"readwrite","endpoints":{"*":"readwrite"}}' | cut -d' ' -f2)
@@ -96,13 +109,18 @@ out="$RAW_DIR/profile-$case_name-$(date -u +%Y-%m-%dT%H%M%SZ).txt"
 log "warm-up"
 wrk_run "$bare_port" 3 >/dev/null
 wrk_run "$gw_port" 3 >/dev/null
+[ $bare_metrics = 1 ] && wrk_run "$bm_port" 3 >/dev/null
 
 # Allocation is counted over the whole collection window (2 s idle on each side included), the same bias for both;
 # CPU time (user + system, from /proc/<pid>/stat, 10 ms ticks) only over the wrk run.
 hz=$(getconf CLK_TCK)
 for round in $(seq 1 "$rounds"); do
-  for target in bare gateway; do
-    if [ $target = bare ]; then read -r b r u k < <(measure "$bare_pid" "$bare_port"); else read -r b r u k < <(measure "$gw_pid" "$gw_port"); fi
+  for target in $targets; do
+    case $target in
+      bare) read -r b r u k < <(measure "$bare_pid" "$bare_port") ;;
+      bare-metrics) read -r b r u k < <(measure "$bm_pid" "$bm_port") ;;
+      gateway) read -r b r u k < <(measure "$gw_pid" "$gw_port") ;;
+    esac
     line="$target round $round: $(awk -v b="$b" -v r="$r" -v u="$u" -v k="$k" -v hz="$hz" -v s="$seconds" 'BEGIN {printf "%.0f bytes/request, %.1f us CPU/request = %.1f user + %.1f system (%.0f req/s, %d requests)", b / r, (u + k) / hz * 1e6 / r, u / hz * 1e6 / r, k / hz * 1e6 / r, r / s, r}')"
     log "$line"
     echo "$line" >>"$out"
@@ -124,5 +142,4 @@ if [ $perf = 1 ]; then
     perf_report "$WORK/perf-$target.data" "perf $target" >>"$out" || true
   done
 fi
-rm -f "/tmp/perf-$gw_pid.map" "/tmp/perf-$bare_pid.map" "/tmp/perfinfo-$gw_pid.map" "/tmp/perfinfo-$bare_pid.map"
 log "written: ${out#"$REPO_DIR"/}"
