@@ -44,5 +44,5 @@ internal sealed class AcceptedDocuments(int capacity, int maxLength)
     }
 }
 
-/// <summary>What an accepted document holds: whether a mutation, its deepest field nesting, aliases and tokens.</summary>
+/// <summary>What an accepted document holds: whether a mutation, its deepest field nesting, aliases, and tokens (-1: not counted).</summary>
 internal readonly record struct DocumentFacts(bool HasMutation, int Depth, int Aliases, int Tokens);

@@ -105,7 +105,10 @@ public static class GraphQLClassifier
 
         // A document accepted before is answered without a parse, but spends the budget and meets the limits in force
         // exactly as it would parsed; one that is now too deep takes the full path and is refused there.
-        if (s_accepted.TryGet(document, out var facts) && facts.Depth <= budget.Limits.MaxDepth)
+        // Tokens are known only when the request that cached the document counted them; a request that must count
+        // tokens and meets an entry without them takes the full path.
+        if (s_accepted.TryGet(document, out var facts) && facts.Depth <= budget.Limits.MaxDepth
+            && (!budget.CountsTokens || facts.Tokens >= 0))
         {
             if (budget.CountsTokens && (budget.Tokens -= facts.Tokens) < 0)
             {
@@ -128,10 +131,12 @@ public static class GraphQLClassifier
         }
 
         GraphQLDocument parsed;
+        int tokensBefore;
         try
         {
             // Tokens are counted before the parse, which costs about twice the lexing and allocates the AST: a
             // document over the limit costs the lexing of the limit's worth of tokens and no more.
+            tokensBefore = budget.Tokens;
             if (GraphQLDocumentShape.SpendTokens(document, ref budget) is { } tooMany)
             {
                 return GraphQLVerdict.Invalid(tooMany);
@@ -188,7 +193,8 @@ public static class GraphQLClassifier
 
         if (document.Length <= MaxAcceptedDocumentLength)
         {
-            s_accepted.Add(document, new DocumentFacts(hasMutation, depth, aliases, GraphQLDocumentShape.CountTokens(document)));
+            // Counted tokens are kept; uncounted ones (a short input cannot exceed the limit) are not worked out here.
+            s_accepted.Add(document, new DocumentFacts(hasMutation, depth, aliases, budget.CountsTokens ? tokensBefore - budget.Tokens : -1));
         }
 
         return GraphQLVerdict.Allow(hasMutation ? GraphQLNeed.ReadWrite : GraphQLNeed.Read);

@@ -44,20 +44,6 @@ internal static class GraphQLDocumentShape
 
     public static string TooManyAliases(GraphQLLimits limits) => $"the GraphQL request has more than {limits.MaxAliases} aliases";
 
-    /// <summary>The tokens of a document that lexes (one already parsed), for the accepted-document cache.</summary>
-    public static int CountTokens(string document)
-    {
-        ROM source = document;
-        int position = 0, count = 0;
-        for (Token token = Lexer.Lex(source, position); token.Kind != TokenKind.EOF; token = Lexer.Lex(source, position))
-        {
-            count++;
-            position = token.End;
-        }
-
-        return count;
-    }
-
     /// <summary>Field depth (through fragment spreads) and aliases of a parsed document.</summary>
     public static string? Check(GraphQLDocument document, ref GraphQLBudget budget) => Check(document, ref budget, out _, out _);
 

@@ -61,7 +61,7 @@ public class EndpointHotPathBenchmarks
 
         // L1Ttl long enough that the entry stays fresh for the whole run: this measures the hit, not a reload.
         var cacheOptions = new CacheOptions { L1Ttl = TimeSpan.FromHours(1) };
-        _cache = new KeyCache(store, Options.Create(cacheOptions), _time, metrics, NullLogger<KeyCache>.Instance);
+        _cache = new KeyCache(store, Options.Create(cacheOptions), _time, metrics, [], NullLogger<KeyCache>.Instance);
 
         _key = KeyFormat.Generate();
         _digest = KeyDigest.Compute(_key);
