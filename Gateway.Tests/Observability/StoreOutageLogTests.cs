@@ -10,80 +10,48 @@ namespace Gateway.Tests.Observability;
 /// refused, flushes failing) carry the store client's own error texts, which name the Redis keys they were reading:
 /// those must not carry a key or its hash. Every log line of the host is captured at Trace.
 /// </summary>
-public sealed class StoreOutageLogTests : IAsyncLifetime
+public sealed class StoreOutageLogTests : GatewayTest
 {
-    private readonly RestartableStore _store = new();
     private readonly CapturingLoggerProvider _log = new();
     private readonly SecretSet _secrets = new();
-    private RecordingUpstream _upstream = null!;
-    private GatewayHost _host = null!;
 
-    public async Task InitializeAsync()
+    protected override bool OwnStore => true;
+
+    protected override IDictionary<string, string?> Settings => new Dictionary<string, string?>
     {
-        try
-        {
-            await _store.StartAsync();
-            _upstream = await RecordingUpstream.StartAsync();
-            _host = new GatewayHost(GatewayHost.WriteConfig(_upstream.Address), _store.Configuration, TestStore.UniquePrefix(), new Dictionary<string, string?>
-            {
-                ["Cache:StoreTimeout"] = "00:00:00.300",
-                // A short freshness, so a cached key soon needs the store and is served stale (warning 200).
-                ["Cache:L1Ttl"] = "00:00:00.200",
-            }, _log.Add).Start();
-        }
-        catch
-        {
-            // xunit does not call DisposeAsync when InitializeAsync throws; the store process must not outlive the run.
-            await DisposeAsync();
-            throw;
-        }
-    }
+        ["Cache:StoreTimeout"] = "00:00:00.300",
+        // A short freshness, so a cached key soon needs the store and is served stale (warning 200).
+        ["Cache:L1Ttl"] = "00:00:00.200",
+    };
 
-    public async Task DisposeAsync()
-    {
-        try
-        {
-            if (_host is not null)
-            {
-                await _host.DisposeAsync();
-            }
+    protected override void ConfigureLogging(Microsoft.Extensions.Logging.ILoggingBuilder logging) => _log.Add(logging);
 
-            if (_upstream is not null)
-            {
-                await _upstream.DisposeAsync();
-            }
-        }
-        finally
-        {
-            await _store.DisposeAsync();
-        }
-    }
 
     [Fact]
     public async Task OutageWarnings_NameNoKeyNorItsHash()
     {
         _secrets.Add("admin token", GatewayHost.AdminToken);
-        var (cached, _) = await _host.CreateKeyAsync(CacheProbe.EveryEndpoint("outage-log"));
+        var (cached, _) = await Host.CreateKeyAsync(CacheProbe.EveryEndpoint("outage-log"));
         _secrets.Key("cached key", cached);
-        Assert.True(await CacheProbe.PassesAsync(_host, cached));
+        Assert.True(await CacheProbe.PassesAsync(Host, cached));
 
-        await _store.StopAsync();
+        await Store.StopAsync();
 
         var unknownRpa = KeyFormat.Generate();
         var unknownLegacy = CacheProbe.NewLegacyToken();
         _secrets.Key("unknown key", unknownRpa);
         _secrets.Key("unknown legacy key", unknownLegacy);
-        Assert.Equal("store_unavailable", (await CacheProbe.SendAsync(_host, unknownRpa)).Code);
-        Assert.Equal("store_unavailable", (await CacheProbe.SendAsync(_host, unknownLegacy)).Code);
-        using var create = await _host.Admin.PostAsJsonAsync("/admin/keys", CacheProbe.EveryEndpoint("during-outage"));
+        Assert.Equal("store_unavailable", (await CacheProbe.SendAsync(Host, unknownRpa)).Code);
+        Assert.Equal("store_unavailable", (await CacheProbe.SendAsync(Host, unknownLegacy)).Code);
+        using var create = await Host.Admin.PostAsJsonAsync("/admin/keys", CacheProbe.EveryEndpoint("during-outage"));
         Assert.Equal(503, (int)create.StatusCode);
-        using var import = await CacheProbe.ImportLegacyAsync(_host, unknownLegacy);
+        using var import = await CacheProbe.ImportLegacyAsync(Host, unknownLegacy);
         Assert.Equal(503, (int)import.StatusCode);
 
         // Once its freshness is past, the cached key is served from its last known state, with a warning.
         await Eventually.TrueAsync(async () =>
         {
-            Assert.True(await CacheProbe.PassesAsync(_host, cached));
+            Assert.True(await CacheProbe.PassesAsync(Host, cached));
             return _log.Texts.Any(text => text.Contains("serving key", StringComparison.Ordinal));
         }, "the stale-if-error warning");
 
@@ -93,6 +61,6 @@ public sealed class StoreOutageLogTests : IAsyncLifetime
         Assert.True(found.Count == 0, $"{found.Count} leaks in {_log.Entries} log entries:\n" + string.Join("\n", found.Take(30)));
 
         // With the store back, the host's shutdown flush of the usage counted above does not wait out its timeout.
-        await _store.StartAsync();
+        await Store.StartAsync();
     }
 }
