@@ -42,8 +42,6 @@ public sealed partial class KeyCache : IDisposable
         _pipeline = StoreReadPipeline.Create(_options, time, metrics, chaos);
     }
 
-    public long FoundCount => _found.Count;
-
     /// <summary>Resolves a key by its digest. Completes synchronously when the answer is in memory.</summary>
     public ValueTask<KeyLookup> LookupAsync(KeyDigest digest)
     {

@@ -62,6 +62,5 @@ internal static class GraphQLBodyReader
         {
             context.Request.ContentLength = body.Length;
         }
-
     }
 }

@@ -150,8 +150,6 @@ public sealed class KeyStore(StoreConnection connection)
         return deleted;
     }
 
-    public Task<bool> ExistsAsync(KeyDigest digest) => Db.KeyExistsAsync(RecordKey(digest));
-
     public async Task<bool> PingAsync()
     {
         await Db.PingAsync().ConfigureAwait(false);

@@ -22,7 +22,6 @@ public sealed partial class StoreConnection : IDisposable
             var dataDirectory = Path.GetFullPath(store.Value.DataDirectory);
             (_embedded, var port) = EmbeddedGarnet.Start(dataDirectory, loggerFactory);
             configuration = $"127.0.0.1:{port}";
-            IsEmbedded = true;
             Log.EmbeddedStore(logger, configuration, dataDirectory);
         }
 
@@ -38,8 +37,6 @@ public sealed partial class StoreConnection : IDisposable
     public IConnectionMultiplexer Multiplexer { get; }
 
     public string KeyPrefix { get; }
-
-    public bool IsEmbedded { get; }
 
     public IDatabase Database => Multiplexer.GetDatabase();
 

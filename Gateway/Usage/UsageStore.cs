@@ -14,7 +14,7 @@ internal sealed record UsageBatch(string Id, IReadOnlyList<UsageDelta> Deltas);
 /// sets a marker named after the batch in the same hash slot (the <c>{keyId}</c> tag), so a retried batch is a no-op
 /// and the layout stays Redis Cluster safe.
 /// </summary>
-internal sealed class UsageStore(StoreConnection connection, IOptions<UsageOptions> options)
+internal sealed class UsageStore(StoreConnection connection, KeyStore keys, IOptions<UsageOptions> options)
 {
     // KEYS[1] marker, KEYS[2] usage hash; ARGV[1] marker TTL s, ARGV[2] hash EXPIREAT, then field/delta pairs.
     private const string ApplyScript = """
@@ -101,7 +101,7 @@ internal sealed class UsageStore(StoreConnection connection, IOptions<UsageOptio
             foreach (var group in chunk)
             {
                 var lastUsed = group.Max(d => d.LastUsedUnixMs);
-                var recordKey = $"{_prefix}key:{group.Key.ToHex()}";
+                var recordKey = keys.RecordKey(group.Key);
                 writes.Add(db.ScriptEvaluateAsync(LastUsedScript, [recordKey], [lastUsed]));
             }
 
