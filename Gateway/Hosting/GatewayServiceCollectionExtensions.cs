@@ -8,6 +8,7 @@ using Gateway.Observability;
 using OpenTelemetry.Metrics;
 using Gateway.Store;
 using Gateway.Usage;
+using Microsoft.AspNetCore.DataProtection;
 using Microsoft.Extensions.Options;
 using Yarp.ReverseProxy.Configuration.RouteValidators;
 
@@ -104,9 +105,23 @@ public static class GatewayServiceCollectionExtensions
         services.AddHealthChecks().AddCheck<StoreHealthCheck>("store", tags: ["ready"]);
 
         services.AddReverseProxy().LoadFromConfig(configuration.GetSection("ReverseProxy"));
+
+        // YARP's session affinity is the only user of Data Protection here (it protects affinity cookies). An in-memory
+        // key ring writes no unencrypted key XML to disk; the cost is that an affinity cookie is honoured only by the
+        // instance that issued it, until it restarts, after which the request is load-balanced afresh. The framework's
+        // start-up service would still create (and warn about) an on-disk key ring nobody reads, so it is removed.
+        services.AddDataProtection().UseEphemeralDataProtectionProvider();
+        foreach (var prewarm in services.Where(IsDataProtectionPrewarm).ToList())
+        {
+            services.Remove(prewarm);
+        }
         services.AddSingleton<IRouteValidator, KeyScopeRouteValidator>();
         return builder;
     }
+
+    private static bool IsDataProtectionPrewarm(ServiceDescriptor descriptor) =>
+        descriptor.ServiceType == typeof(IHostedService)
+        && descriptor.ImplementationType?.FullName == "Microsoft.AspNetCore.DataProtection.Internal.DataProtectionHostedService";
 
     private static OptionsBuilder<T> AddValidatedOptions<T>(IServiceCollection services, IConfiguration configuration, string section)
         where T : class =>
