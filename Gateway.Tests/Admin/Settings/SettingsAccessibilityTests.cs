@@ -14,7 +14,7 @@ public sealed class SettingsAccessibilityTests(SettingsFixture fixture)
         }
         """;
 
-    [Fact]
+    [BrowserFact]
     public async Task Keyboard_SignInAndOpenCreate_FocusIsVisibleAtEveryStep()
     {
         await using var session = await fixture.OpenAsync();
@@ -44,7 +44,7 @@ public sealed class SettingsAccessibilityTests(SettingsFixture fixture)
         session.AssertRanClean();
     }
 
-    [Fact]
+    [BrowserFact]
     public async Task Controls_AreLabelled_SoTheyCanBeFoundByRoleAndName()
     {
         var name = SettingsFixture.UniqueName("ui-a11y");
@@ -85,7 +85,7 @@ public sealed class SettingsAccessibilityTests(SettingsFixture fixture)
         session.AssertRanClean();
     }
 
-    [Fact]
+    [BrowserFact]
     public async Task SignIn_WrongToken_SaysSoAndKeepsTheKeysHidden()
     {
         await using var session = await fixture.OpenAsync();
@@ -101,7 +101,7 @@ public sealed class SettingsAccessibilityTests(SettingsFixture fixture)
         session.AssertRanClean(problem => problem.StartsWith("response: 401 GET", StringComparison.Ordinal));
     }
 
-    [Fact]
+    [BrowserFact]
     public async Task CreateDialog_BadEndpointId_IsCaughtByTheFormBeforeAnyCall()
     {
         await using var session = await fixture.OpenAsync();

@@ -13,13 +13,12 @@ public sealed class SettingsCollection : ICollectionFixture<SettingsFixture>
 }
 
 /// <summary>
-/// One gateway, one recording upstream and one headless Chromium (Debian's, driven by Playwright) for every
-/// Settings page test; each test gets its own browser context, so no session storage is shared.
+/// One gateway, one recording upstream and one headless Chromium (the system's, driven by Playwright; see
+/// <see cref="SettingsBrowser"/>) for every Settings page test; each test gets its own browser context, so no session
+/// storage is shared. On a machine without a browser the tests are skipped and nothing is started.
 /// </summary>
 public sealed class SettingsFixture : IAsyncLifetime
 {
-    public const string ChromiumPath = "/usr/bin/chromium";
-
     private static readonly string[] ChromiumArgs =
     [
         "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
@@ -39,6 +38,11 @@ public sealed class SettingsFixture : IAsyncLifetime
 
     public async Task InitializeAsync()
     {
+        if (SettingsBrowser.SkipReason is not null)
+        {
+            return;
+        }
+
         Upstream = await RecordingUpstream.StartAsync();
         Host = StartHost(Upstream);
         _playwright = await Playwright.CreateAsync();
@@ -81,7 +85,7 @@ public sealed class SettingsFixture : IAsyncLifetime
     /// <summary>Never downloads a browser: the system Chromium, headless, with nothing reaching out on its own.</summary>
     public static Task<IBrowser> LaunchAsync(IPlaywright playwright) => playwright.Chromium.LaunchAsync(new BrowserTypeLaunchOptions
     {
-        ExecutablePath = ChromiumPath,
+        ExecutablePath = SettingsBrowser.ExecutablePath ?? throw new InvalidOperationException(SettingsBrowser.MissingMessage),
         Headless = true,
         Args = ChromiumArgs,
         Timeout = 30_000,

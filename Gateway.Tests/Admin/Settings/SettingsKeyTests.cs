@@ -10,7 +10,7 @@ namespace Gateway.Tests.Admin.Settings;
 [Collection(SettingsCollection.Name)]
 public sealed class SettingsKeyTests(SettingsFixture fixture)
 {
-    [Fact]
+    [BrowserFact]
     public async Task CreateRestricted_RevealsKeyOnce_ThenSliderDisablesAndEnablesItThroughTheProxy()
     {
         await using var session = await fixture.OpenAsync();
@@ -66,7 +66,7 @@ public sealed class SettingsKeyTests(SettingsFixture fixture)
         session.AssertRanClean();
     }
 
-    [Fact]
+    [BrowserFact]
     public async Task EditScopes_EndpointToRead_DeniesPostAllowsGetThroughTheProxy()
     {
         var name = SettingsFixture.UniqueName("ui-edit");
@@ -95,7 +95,7 @@ public sealed class SettingsKeyTests(SettingsFixture fixture)
         session.AssertRanClean();
     }
 
-    [Fact]
+    [BrowserFact]
     public async Task EditLegacy_HidesScopesExplainsWhy_AndStillRenames()
     {
         var name = SettingsFixture.UniqueName("ui-legacy");
@@ -128,7 +128,7 @@ public sealed class SettingsKeyTests(SettingsFixture fixture)
         session.AssertRanClean();
     }
 
-    [Fact]
+    [BrowserFact]
     public async Task Delete_AsksFirst_CancelKeepsKey_ConfirmRemovesRowAndKeyIsRefused()
     {
         var name = SettingsFixture.UniqueName("ui-delete");

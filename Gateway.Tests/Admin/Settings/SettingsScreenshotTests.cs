@@ -9,7 +9,7 @@ namespace Gateway.Tests.Admin.Settings;
 [Collection(SettingsCollection.Name)]
 public sealed class SettingsScreenshotTests(SettingsFixture fixture, ITestOutputHelper output)
 {
-    [Fact]
+    [BrowserFact]
     public async Task KeyList_Screenshot_IsSavedAsAnArtifact()
     {
         // A gateway of its own (same store, own prefix), so the list holds exactly these keys.

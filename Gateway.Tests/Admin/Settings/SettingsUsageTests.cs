@@ -12,7 +12,7 @@ namespace Gateway.Tests.Admin.Settings;
 [Collection(SettingsCollection.Name)]
 public sealed class SettingsUsageTests(SettingsFixture fixture, ITestOutputHelper output)
 {
-    [Fact]
+    [BrowserFact]
     public async Task UsageDialog_AfterAllowedAndDeniedRequests_ShowsTotalsAndBars()
     {
         var name = SettingsFixture.UniqueName("ui-usage");
@@ -44,7 +44,7 @@ public sealed class SettingsUsageTests(SettingsFixture fixture, ITestOutputHelpe
         session.AssertRanClean();
     }
 
-    [Fact]
+    [BrowserFact]
     public async Task UsageDialog_ForAnotherKey_DoesNotShowThePreviousKeysTotalsWhileLoading()
     {
         var busy = SettingsFixture.UniqueName("ui-busy");
