@@ -5,7 +5,7 @@
 # CI runs this file's restore and publish commands word for word (.ci/run; .ci/check-dockerfile.sh keeps them equal).
 FROM mcr.microsoft.com/dotnet/sdk:10.0 AS build
 WORKDIR /src
-COPY Gateway.sln appsettings.json ./
+COPY Gateway.sln appsettings.json Directory.Build.props Directory.Packages.props ./
 COPY Gateway/Gateway.csproj Gateway/
 RUN dotnet restore Gateway/Gateway.csproj
 COPY Gateway/ Gateway/
