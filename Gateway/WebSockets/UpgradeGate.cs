@@ -11,13 +11,14 @@ namespace Gateway.WebSockets;
 /// Runs an upgrade the enforcement step has allowed: registers it under its key for the whole life of the
 /// connection, and on GraphQL routes puts the judging relay between the client and YARP.
 /// </summary>
-internal sealed class UpgradeGate(
+internal sealed partial class UpgradeGate(
     UpgradeRegistry registry,
     KeyCache cache,
     IUsageRecorder usage,
     IOptionsMonitor<KeyScopesOptions> options,
     TimeProvider time,
-    ILogger<GraphQLWebSocketRelay> relayLogger)
+    ILogger<GraphQLWebSocketRelay> relayLogger,
+    ILogger<UpgradeGate> logger)
 {
     public const string EndpointKind = "endpoint";
     public const string GraphQLKind = "graphql";
@@ -25,8 +26,25 @@ internal sealed class UpgradeGate(
     // Past this after the relay ended, a forwarder still waiting on an upstream that ignored the close is cut off.
     private static readonly TimeSpan ForwarderGrace = TimeSpan.FromSeconds(2);
 
+    // Validated at start; a reload that makes the section invalid keeps these (contract §7: last valid value).
+    private KeyScopesOptions? _lastValid = options.CurrentValue;
+
     /// <summary>Whether upgrades on GraphQL routes are judged (the default) or refused. Anything but "judged" refuses.</summary>
-    public bool GraphQLJudged => string.Equals(options.CurrentValue.GraphQLWebSockets, KeyScopesOptions.GraphQLWebSocketsJudged, StringComparison.Ordinal);
+    public bool GraphQLJudged => string.Equals(Current().GraphQLWebSockets, KeyScopesOptions.GraphQLWebSocketsJudged, StringComparison.Ordinal);
+
+    private KeyScopesOptions Current()
+    {
+        try
+        {
+            return _lastValid = options.CurrentValue;
+        }
+        catch (OptionsValidationException ex)
+        {
+            // Fails closed to the last validated settings, never to defaults: a typo cannot turn a refuse into judged.
+            Log.InvalidReload(logger, ex.Message);
+            return _lastValid ?? new KeyScopesOptions { GraphQLWebSockets = KeyScopesOptions.GraphQLWebSocketsRefuse };
+        }
+    }
 
     /// <summary>An endpoint route's upgrade is an opaque tunnel: it is closed by aborting the request, both ways.</summary>
     public async Task TunnelAsync(HttpContext context, ApiKey key, KeyDigest digest, ScopeTarget target, RequestDelegate next)
@@ -39,7 +57,7 @@ internal sealed class UpgradeGate(
     {
         // Compression is not negotiated: the relay would have to inflate every client frame to judge it.
         context.Request.Headers.Remove("Sec-WebSocket-Extensions");
-        var limits = options.CurrentValue;
+        var limits = Current();
         var relay = new GraphQLWebSocketRelay(cache, usage, time, digest, limits.GraphQLLimits, limits.MaxGraphQLBodyBytes, offered, relayLogger);
         using var registration = registry.Register(digest, key, GraphQLKind, relay);
         relay.Registration = registration;
@@ -68,5 +86,11 @@ internal sealed class UpgradeGate(
 
         // Aborting the request ends YARP's copy in both directions and disposes its upstream connection.
         public void Close(string reason) => context.Abort();
+    }
+
+    private static partial class Log
+    {
+        [LoggerMessage(EventId = 903, Level = LogLevel.Warning, Message = "KeyScopes failed validation after a reload; the last valid values stay in force: {Error}")]
+        public static partial void InvalidReload(ILogger logger, string error);
     }
 }
