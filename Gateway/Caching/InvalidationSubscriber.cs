@@ -1,5 +1,6 @@
 using Gateway.Keys;
 using Gateway.Store;
+using Gateway.WebSockets;
 using StackExchange.Redis;
 
 namespace Gateway.Caching;
@@ -8,7 +9,7 @@ namespace Gateway.Caching;
 /// Every instance listens on <c>{prefix}invalidate</c> and drops its L1 copy of the named key. Messages
 /// published while this instance was disconnected are not replayed, so a restored connection clears L1.
 /// </summary>
-internal sealed partial class InvalidationSubscriber(StoreConnection connection, KeyStore store, KeyCache cache, ILogger<InvalidationSubscriber> logger)
+internal sealed partial class InvalidationSubscriber(StoreConnection connection, KeyStore store, KeyCache cache, UpgradeRegistry upgrades, ILogger<InvalidationSubscriber> logger)
     : IHostedService
 {
     public async Task StartAsync(CancellationToken cancellationToken)
@@ -37,12 +38,15 @@ internal sealed partial class InvalidationSubscriber(StoreConnection connection,
         if (KeyDigest.TryParseHex(((string?)message).AsSpan(), out var digest))
         {
             cache.Invalidate(digest);
+            // After the invalidation, so the recheck reads the key as it is now; open upgrades of it close within 1 s.
+            upgrades.Recheck(digest);
         }
     }
 
     private void OnConnectionRestored(object? sender, ConnectionFailedEventArgs e)
     {
         cache.Clear();
+        upgrades.RecheckAll();
         Log.ClearedOnReconnect(logger, e.ConnectionType.ToString());
     }
 

@@ -100,6 +100,16 @@ public sealed class KeyScopesOptions
     [Range(0, 10_000_000)]
     public int MaxGraphQLAliases { get; set; } = GraphQLLimits.DefaultMaxAliases;
 
+    public const string GraphQLWebSocketsJudged = "judged";
+    public const string GraphQLWebSocketsRefuse = "refuse";
+
+    /// <summary>
+    /// Upgrades on GraphQL routes: <c>judged</c> relays graphql-transport-ws and graphql-ws message by message,
+    /// judging every operation; <c>refuse</c> answers them 405.
+    /// </summary>
+    [AllowedValues(GraphQLWebSocketsJudged, GraphQLWebSocketsRefuse)]
+    public string GraphQLWebSockets { get; set; } = GraphQLWebSocketsJudged;
+
     public GraphQLLimits GraphQLLimits => new(MaxGraphQLDepth, MaxGraphQLTokens, MaxGraphQLAliases);
 }
 

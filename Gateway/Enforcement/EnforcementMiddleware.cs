@@ -5,6 +5,7 @@ using Gateway.GraphQL;
 using Gateway.Keys;
 using Gateway.Observability;
 using Gateway.Usage;
+using Gateway.WebSockets;
 using Microsoft.AspNetCore.Http.Features;
 using Microsoft.Extensions.Options;
 using Yarp.ReverseProxy.Model;
@@ -24,6 +25,7 @@ internal sealed class EnforcementMiddleware(
     IOptionsMonitor<KeyScopesOptions> limits,
     GatewayMetrics metrics,
     AbuseLimiters abuse,
+    UpgradeGate upgrades,
     TimeProvider time)
 {
     private static readonly string[] MethodOverrideHeaders = ["X-HTTP-Method-Override", "X-HTTP-Method", "X-Method-Override"];
@@ -124,11 +126,40 @@ internal sealed class EnforcementMiddleware(
 
         if (scope == RouteKeyScope.GraphQL)
         {
-            return JudgeGraphQLAsync(context, proxy, key, digest);
+            return GraphQLUpgradeRules.IsUpgrade(context)
+                ? JudgeGraphQLUpgrade(context, proxy, key, digest)
+                : JudgeGraphQLAsync(context, proxy, key, digest);
         }
 
-        // (5) The scope, for an endpoint: the method says how much is needed.
+        // (5) The scope, for an endpoint: the method says how much is needed. An upgrade is a two-way tunnel that
+        // can carry any request, so it needs readwrite, and it stays registered so a key change can close it.
+        if (GraphQLUpgradeRules.IsUpgrade(context))
+        {
+            return Authorize(context, proxy, key, digest, target, AccessLevel.ReadWrite, () => upgrades.TunnelAsync(context, key, digest, target, next));
+        }
+
         return Authorize(context, proxy, key, digest, target, ScopeDecision.NeededForMethod(context.Request.Method));
+    }
+
+    /// <summary>(4) and (5) for an upgrade on a GraphQL route: what is offered, then <c>read</c>; operations are judged per message.</summary>
+    private Task JudgeGraphQLUpgrade(HttpContext context, IReverseProxyFeature proxy, ApiKey key, KeyDigest digest)
+    {
+        if (!upgrades.GraphQLJudged)
+        {
+            return Refuse(context, Refusal.MethodNotAllowed("WebSocket upgrades are turned off on GraphQL routes."));
+        }
+
+        var request = context.Request;
+        var connect = context.Features.Get<IHttpExtendedConnectFeature>();
+        var verdict = GraphQLUpgradeRules.Check(
+            request.Headers.Upgrade.ToString(),
+            connect?.IsExtendedConnect == true ? connect.Protocol ?? "" : null,
+            request.QueryString.Value,
+            request.Headers.SecWebSocketProtocol,
+            out var offered);
+        return verdict.IsRefused
+            ? Refuse(context, Refusal.InvalidGraphQL(verdict.Detail))
+            : Authorize(context, proxy, key, digest, ScopeTarget.GraphQLApi, AccessLevel.Read, () => upgrades.RelayAsync(context, key, digest, offered, next));
     }
 
     private async Task JudgeGraphQLAsync(HttpContext context, IReverseProxyFeature proxy, ApiKey key, KeyDigest digest)
@@ -178,7 +209,7 @@ internal sealed class EnforcementMiddleware(
         await Authorize(context, proxy, key, digest, ScopeTarget.GraphQLApi, needed).ConfigureAwait(false);
     }
 
-    private Task Authorize(HttpContext context, IReverseProxyFeature proxy, ApiKey key, KeyDigest digest, ScopeTarget target, AccessLevel needed)
+    private Task Authorize(HttpContext context, IReverseProxyFeature proxy, ApiKey key, KeyDigest digest, ScopeTarget target, AccessLevel needed, Func<Task>? forward = null)
     {
         // (5) The scope.
         if (!ScopeDecision.Allows(key.Scopes, target, needed))
@@ -193,7 +224,7 @@ internal sealed class EnforcementMiddleware(
         usage.Record(key, digest, target, allowed: true);
         metrics.Allowed();
         PrepareForUpstream(context, proxy);
-        return next(context);
+        return forward is null ? next(context) : forward();
     }
 
     /// <summary>A failed key attempt counts against the client address; past the limit the answer is 429.</summary>

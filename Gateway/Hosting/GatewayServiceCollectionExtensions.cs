@@ -9,6 +9,7 @@ using OpenTelemetry.Metrics;
 using Gateway.Store;
 using Gateway.Usage;
 using Microsoft.AspNetCore.DataProtection;
+using Gateway.WebSockets;
 using Microsoft.Extensions.Options;
 using Yarp.ReverseProxy.Configuration.RouteValidators;
 
@@ -85,6 +86,8 @@ public static class GatewayServiceCollectionExtensions
         services.AddSingleton<KeyCache>();
         services.AddHostedService<InvalidationSubscriber>();
         services.AddSingleton<UpstreamCredentials>();
+        services.AddSingleton<UpgradeRegistry>();
+        services.AddSingleton<UpgradeGate>();
         services.AddSingleton<GatewayMetrics>();
         // OpenTelemetry's SDK aggregates in process (no allocation per measurement on the request path) and its
         // Prometheus exporter serves the text format; it is the exporter the .NET documentation recommends.

@@ -15,6 +15,8 @@ public sealed class GatewayMetrics : IDisposable
     private readonly Histogram<double> _storeReadSeconds;
     private readonly Counter<long> _usageDropped;
     private readonly Counter<long> _usageFlushFailures;
+    private readonly UpDownCounter<long> _upgradesOpen;
+    private readonly Counter<long> _upgradeCloses;
     private int _circuitState;
 
     public GatewayMetrics(IMeterFactory meterFactory)
@@ -25,6 +27,8 @@ public sealed class GatewayMetrics : IDisposable
         _storeReadSeconds = _meter.CreateHistogram<double>("gateway.store.read.duration", unit: "s", description: "Latency of key reads from the store.");
         _usageDropped = _meter.CreateCounter<long>("gateway.usage.dropped", description: "Counted requests dropped because Usage:MaxPendingCounters was reached.");
         _usageFlushFailures = _meter.CreateCounter<long>("gateway.usage.flush_failures", description: "Usage flush attempts that failed and will be retried.");
+        _upgradesOpen = _meter.CreateUpDownCounter<long>("gateway.upgrades.open", description: "Upgraded connections open now, by route kind (endpoint tunnel, graphql relay).");
+        _upgradeCloses = _meter.CreateCounter<long>("gateway.upgrades.closes", description: "Upgraded connections ended, by route kind and reason (ended, key_disabled, scope_denied, ...).");
         _meter.CreateObservableGauge("gateway.store.circuit_state", () => Volatile.Read(ref _circuitState),
             description: "Store read circuit: 0 closed, 1 open, 2 half-open.");
     }
@@ -47,6 +51,13 @@ public sealed class GatewayMetrics : IDisposable
     public void UsageDropped() => _usageDropped.Add(1);
 
     public void UsageFlushFailed() => _usageFlushFailures.Add(1);
+
+    public void UpgradeOpened(string kind) => _upgradesOpen.Add(1, new KeyValuePair<string, object?>("kind", kind));
+
+    public void UpgradeEnded(string kind) => _upgradesOpen.Add(-1, new KeyValuePair<string, object?>("kind", kind));
+
+    public void UpgradeClosed(string kind, string reason) =>
+        _upgradeCloses.Add(1, new KeyValuePair<string, object?>("kind", kind), new KeyValuePair<string, object?>("reason", reason));
 
     public void Dispose() => _meter.Dispose();
 }

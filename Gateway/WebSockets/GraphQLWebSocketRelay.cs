@@ -1,0 +1,336 @@
+using System.Buffers;
+using System.Net.WebSockets;
+using Gateway.Caching;
+using Gateway.GraphQL;
+using Gateway.Keys;
+using Gateway.Usage;
+
+namespace Gateway.WebSockets;
+
+/// <summary>
+/// Terminates the client's WebSocket and opens one toward YARP's end of an in-memory pipe (YARP still owns the
+/// upstream connection), then relays message by message. Client messages are read whole (at most
+/// <c>KeyScopes:MaxGraphQLBodyBytes</c>), judged, and forwarded only when allowed; upstream messages are relayed
+/// frame by frame. One message in flight per direction, and each send is awaited before the next read, so a slow
+/// side slows the other instead of filling memory.
+/// </summary>
+internal sealed partial class GraphQLWebSocketRelay(
+    KeyCache cache,
+    IUsageRecorder usage,
+    TimeProvider time,
+    KeyDigest digest,
+    GraphQLLimits limits,
+    int maxMessageBytes,
+    IReadOnlyCollection<GraphQLSubprotocol> offered,
+    ILogger logger) : IUpgradedConnection
+{
+    private const int FrameBufferBytes = 16 * 1024;
+    private static readonly TimeSpan CloseTimeout = TimeSpan.FromMilliseconds(500);
+
+    private readonly TaskCompletionSource _done = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly CancellationTokenSource _stop = new();
+    private readonly SemaphoreSlim _clientSend = new(1, 1);
+    private readonly SemaphoreSlim _upstreamSend = new(1, 1);
+    private WebSocket? _client;
+    private WebSocket? _upstream;
+    private GraphQLSubprotocol _protocol;
+    private int _closing;
+
+    /// <summary>Set once registered; every close goes through it so metrics see one reason per connection.</summary>
+    public UpgradeRegistry.Registration? Registration { get; set; }
+
+    public bool Started => _client is not null;
+
+    public Task Completion => _done.Task;
+
+    public bool StillAllowed(ApiKey key) => ScopeDecision.Allows(key.Scopes, ScopeTarget.GraphQLApi, AccessLevel.Read);
+
+    /// <summary>
+    /// Called with the client's upgraded stream and the subprotocol the upstream chose; returns the stream YARP
+    /// relays to the upstream in its place.
+    /// </summary>
+    public Stream Attach(Stream clientStream, string? chosen)
+    {
+        var (yarpEnd, relayEnd) = DuplexPipeStream.CreatePair();
+        var known = GraphQLUpgradeRules.TryParseSubprotocol(chosen, out _protocol) && offered.Contains(_protocol);
+        // Keep-alive pings are answered by each WebSocket itself; none are originated, so idle behaviour is the peers'.
+        _client = WebSocket.CreateFromStream(clientStream, new WebSocketCreationOptions { IsServer = true, SubProtocol = known ? chosen : null, KeepAliveInterval = TimeSpan.Zero });
+        _upstream = WebSocket.CreateFromStream(relayEnd, new WebSocketCreationOptions { IsServer = false, SubProtocol = known ? chosen : null, KeepAliveInterval = TimeSpan.Zero });
+        if (!known)
+        {
+            // Fails closed: without a subprotocol the client offered and the relay knows, no message can be judged.
+            Log.UnknownSubprotocol(logger);
+            CloseFor("bad_subprotocol");
+        }
+
+        _ = RunAsync();
+        return yarpEnd;
+    }
+
+    public void Close(string reason)
+    {
+        if (Interlocked.Exchange(ref _closing, 1) == 0)
+        {
+            _ = CloseCoreAsync(reason);
+        }
+    }
+
+    /// <summary>Closes through the registration when there is one, so the close is counted once with its reason.</summary>
+    private void CloseFor(string reason)
+    {
+        if (Registration is { } registration)
+        {
+            registration.Close(reason);
+        }
+        else
+        {
+            Close(reason);
+        }
+    }
+
+    private async Task RunAsync()
+    {
+        try
+        {
+            var up = PumpClientToUpstreamAsync();
+            var down = PumpUpstreamToClientAsync();
+            var first = await Task.WhenAny(up, down).ConfigureAwait(false);
+            if (first.IsFaulted || first.IsCanceled)
+            {
+                Abort();
+            }
+            else
+            {
+                // One side closed cleanly and its close was passed on; give the other side a moment to answer it.
+                await Task.WhenAny(first == up ? down : up, Task.Delay(TimeSpan.FromSeconds(5), time)).ConfigureAwait(false);
+                Abort();
+            }
+
+            await Task.WhenAll(up.ContinueWith(static _ => { }, TaskScheduler.Default), down.ContinueWith(static _ => { }, TaskScheduler.Default)).ConfigureAwait(false);
+        }
+        finally
+        {
+            _done.TrySetResult();
+        }
+    }
+
+    private async Task PumpClientToUpstreamAsync()
+    {
+        var client = _client!;
+        var buffer = ArrayPool<byte>.Shared.Rent(FrameBufferBytes);
+        try
+        {
+            while (true)
+            {
+                var length = 0;
+                ValueWebSocketReceiveResult received;
+                do
+                {
+                    if (length == buffer.Length)
+                    {
+                        // One message is held whole, never more than the limit plus one byte (to see it pass).
+                        var larger = ArrayPool<byte>.Shared.Rent((int)Math.Min((long)buffer.Length * 2, (long)maxMessageBytes + 1));
+                        buffer.AsSpan(0, length).CopyTo(larger);
+                        ArrayPool<byte>.Shared.Return(buffer);
+                        buffer = larger;
+                    }
+
+                    received = await client.ReceiveAsync(buffer.AsMemory(length), _stop.Token).ConfigureAwait(false);
+                    if (received.MessageType == WebSocketMessageType.Close)
+                    {
+                        await SendCloseAsync(_upstream!, _upstreamSend, client.CloseStatus ?? WebSocketCloseStatus.NormalClosure, client.CloseStatusDescription).ConfigureAwait(false);
+                        return;
+                    }
+
+                    length += received.Count;
+                    if (length > maxMessageBytes)
+                    {
+                        CloseFor("message_too_big");
+                        return;
+                    }
+                }
+                while (!received.EndOfMessage);
+
+                if (received.MessageType == WebSocketMessageType.Binary)
+                {
+                    // Both protocols are JSON text; a binary frame has no defined meaning, so nothing judges it.
+                    CloseFor("binary_message");
+                    return;
+                }
+
+                var verdict = GraphQLMessageJudge.Judge(buffer.AsSpan(0, length), _protocol, limits);
+                if (!await AllowAsync(verdict).ConfigureAwait(false))
+                {
+                    return;
+                }
+
+                await _upstreamSend.WaitAsync(_stop.Token).ConfigureAwait(false);
+                try
+                {
+                    await _upstream!.SendAsync(buffer.AsMemory(0, length), WebSocketMessageType.Text, endOfMessage: true, _stop.Token).ConfigureAwait(false);
+                }
+                finally
+                {
+                    _upstreamSend.Release();
+                }
+
+                if (buffer.Length > FrameBufferBytes * 4)
+                {
+                    // An idle connection does not keep a large message's buffer.
+                    ArrayPool<byte>.Shared.Return(buffer);
+                    buffer = ArrayPool<byte>.Shared.Rent(FrameBufferBytes);
+                }
+            }
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(buffer);
+        }
+    }
+
+    /// <summary>Judges one client message against the key as it is now; closes the connection when it may not pass.</summary>
+    private async ValueTask<bool> AllowAsync(MessageVerdict verdict)
+    {
+        if (verdict.Action == MessageAction.Invalid)
+        {
+            Log.InvalidMessage(logger, verdict.Detail ?? "");
+            CloseFor("invalid_graphql");
+            return false;
+        }
+
+        if (verdict.Action == MessageAction.Forward)
+        {
+            return true;
+        }
+
+        // Each operation is judged with the key's current state and scopes (an L1 hit, no store read).
+        var lookup = await cache.LookupAsync(digest).ConfigureAwait(false);
+        if (lookup.Key is not { } key)
+        {
+            CloseFor(lookup.Status == LookupStatus.StoreUnavailable ? "store_unavailable" : "invalid_key");
+            return false;
+        }
+
+        var state = KeyState.Check(key, time.GetUtcNow());
+        if (state != Verdict.Allowed)
+        {
+            usage.Record(key, digest, ScopeTarget.GraphQLApi, allowed: false);
+            CloseFor(state == Verdict.Disabled ? "key_disabled" : "key_expired");
+            return false;
+        }
+
+        var needed = verdict.Need == GraphQLNeed.ReadWrite ? AccessLevel.ReadWrite : AccessLevel.Read;
+        var allowed = ScopeDecision.Allows(key.Scopes, ScopeTarget.GraphQLApi, needed);
+        usage.Record(key, digest, ScopeTarget.GraphQLApi, allowed);
+        if (!allowed)
+        {
+            CloseFor("scope_denied");
+        }
+
+        return allowed;
+    }
+
+    private async Task PumpUpstreamToClientAsync()
+    {
+        var upstream = _upstream!;
+        var buffer = ArrayPool<byte>.Shared.Rent(FrameBufferBytes);
+        try
+        {
+            while (true)
+            {
+                var received = await upstream.ReceiveAsync(buffer.AsMemory(), _stop.Token).ConfigureAwait(false);
+                if (received.MessageType == WebSocketMessageType.Close)
+                {
+                    await SendCloseAsync(_client!, _clientSend, upstream.CloseStatus ?? WebSocketCloseStatus.NormalClosure, upstream.CloseStatusDescription).ConfigureAwait(false);
+                    return;
+                }
+
+                await _clientSend.WaitAsync(_stop.Token).ConfigureAwait(false);
+                try
+                {
+                    await _client!.SendAsync(buffer.AsMemory(0, received.Count), received.MessageType, received.EndOfMessage, _stop.Token).ConfigureAwait(false);
+                }
+                finally
+                {
+                    _clientSend.Release();
+                }
+            }
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(buffer);
+        }
+    }
+
+    private async Task CloseCoreAsync(string reason)
+    {
+        var (status, description) = CloseFrameFor(reason);
+        if (_client is not null)
+        {
+            await SendCloseAsync(_client, _clientSend, status, description).ConfigureAwait(false);
+            await SendCloseAsync(_upstream!, _upstreamSend, WebSocketCloseStatus.NormalClosure, null).ConfigureAwait(false);
+        }
+
+        Abort();
+    }
+
+    /// <summary>Sends a close frame unless the socket is past it; bounded, so a peer that stops reading cannot hold a close.</summary>
+    private static async Task SendCloseAsync(WebSocket socket, SemaphoreSlim sending, WebSocketCloseStatus status, string? description)
+    {
+        using var timeout = new CancellationTokenSource(CloseTimeout);
+        try
+        {
+            await sending.WaitAsync(timeout.Token).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException)
+        {
+            return;
+        }
+
+        try
+        {
+            if (socket.State is WebSocketState.Open or WebSocketState.CloseReceived)
+            {
+                await socket.CloseOutputAsync(status, description, timeout.Token).ConfigureAwait(false);
+            }
+        }
+        catch (Exception ex) when (ex is WebSocketException or OperationCanceledException or IOException or ObjectDisposedException)
+        {
+            // The peer is gone or not reading; the abort that follows ends the connection either way.
+        }
+        finally
+        {
+            sending.Release();
+        }
+    }
+
+    private void Abort()
+    {
+        Interlocked.Exchange(ref _closing, 1);
+        _stop.Cancel();
+        _client?.Abort();
+        _upstream?.Abort();
+        _client?.Dispose();
+        _upstream?.Dispose();
+    }
+
+    /// <summary>The close the client gets: 4403 when the key does not allow what it sent, as graphql-transport-ws uses it.</summary>
+    internal static (WebSocketCloseStatus Status, string Description) CloseFrameFor(string reason) => reason switch
+    {
+        "scope_denied" or "key_disabled" or "key_expired" or "invalid_key" => ((WebSocketCloseStatus)4403, reason),
+        "invalid_graphql" => ((WebSocketCloseStatus)4400, reason),
+        "message_too_big" => (WebSocketCloseStatus.MessageTooBig, reason),
+        "binary_message" => (WebSocketCloseStatus.InvalidMessageType, reason),
+        "bad_subprotocol" => (WebSocketCloseStatus.ProtocolError, reason),
+        _ => (WebSocketCloseStatus.InternalServerError, reason),
+    };
+
+    private static partial class Log
+    {
+        [LoggerMessage(EventId = 901, Level = LogLevel.Warning, Message = "The upstream chose no GraphQL WebSocket subprotocol the client offered; the connection was closed.")]
+        public static partial void UnknownSubprotocol(ILogger logger);
+
+        [LoggerMessage(EventId = 902, Level = LogLevel.Information, Message = "A GraphQL WebSocket message was refused: \"{Detail}\"")]
+        public static partial void InvalidMessage(ILogger logger, string detail);
+    }
+}

@@ -1,0 +1,96 @@
+using Gateway.Caching;
+using Gateway.Configuration;
+using Gateway.GraphQL;
+using Gateway.Keys;
+using Gateway.Usage;
+using Microsoft.Extensions.Options;
+
+namespace Gateway.WebSockets;
+
+/// <summary>
+/// Runs an upgrade the enforcement step has allowed: registers it under its key for the whole life of the
+/// connection, and on GraphQL routes puts the judging relay between the client and YARP.
+/// </summary>
+internal sealed partial class UpgradeGate(
+    UpgradeRegistry registry,
+    KeyCache cache,
+    IUsageRecorder usage,
+    IOptionsMonitor<KeyScopesOptions> options,
+    TimeProvider time,
+    ILogger<GraphQLWebSocketRelay> relayLogger,
+    ILogger<UpgradeGate> logger)
+{
+    public const string EndpointKind = "endpoint";
+    public const string GraphQLKind = "graphql";
+
+    // Past this after the relay ended, a forwarder still waiting on an upstream that ignored the close is cut off.
+    private static readonly TimeSpan ForwarderGrace = TimeSpan.FromSeconds(2);
+
+    // Validated at start; a reload that makes the section invalid keeps these (contract §7: last valid value).
+    private KeyScopesOptions? _lastValid = options.CurrentValue;
+
+    /// <summary>Whether upgrades on GraphQL routes are judged (the default) or refused. Anything but "judged" refuses.</summary>
+    public bool GraphQLJudged => string.Equals(Current().GraphQLWebSockets, KeyScopesOptions.GraphQLWebSocketsJudged, StringComparison.Ordinal);
+
+    private KeyScopesOptions Current()
+    {
+        try
+        {
+            return _lastValid = options.CurrentValue;
+        }
+        catch (OptionsValidationException ex)
+        {
+            // Fails closed to the last validated settings, never to defaults: a typo cannot turn a refuse into judged.
+            Log.InvalidReload(logger, ex.Message);
+            return _lastValid ?? new KeyScopesOptions { GraphQLWebSockets = KeyScopesOptions.GraphQLWebSocketsRefuse };
+        }
+    }
+
+    /// <summary>An endpoint route's upgrade is an opaque tunnel: it is closed by aborting the request, both ways.</summary>
+    public async Task TunnelAsync(HttpContext context, ApiKey key, KeyDigest digest, ScopeTarget target, RequestDelegate next)
+    {
+        using var registration = registry.Register(digest, key, EndpointKind, new Tunnel(context, target));
+        await next(context).ConfigureAwait(false);
+    }
+
+    public async Task RelayAsync(HttpContext context, ApiKey key, KeyDigest digest, IReadOnlyCollection<GraphQLSubprotocol> offered, RequestDelegate next)
+    {
+        // Compression is not negotiated: the relay would have to inflate every client frame to judge it.
+        context.Request.Headers.Remove("Sec-WebSocket-Extensions");
+        var limits = Current();
+        var relay = new GraphQLWebSocketRelay(cache, usage, time, digest, limits.GraphQLLimits, limits.MaxGraphQLBodyBytes, offered, relayLogger);
+        using var registration = registry.Register(digest, key, GraphQLKind, relay);
+        relay.Registration = registration;
+        RelayedUpgradeFeature.Install(context, relay);
+
+        var forward = next(context);
+        if (await Task.WhenAny(forward, relay.Completion).ConfigureAwait(false) != forward)
+        {
+            // The relay is done (its sockets closed or aborted); YARP normally ends as soon as the upstream hangs up.
+            if (await Task.WhenAny(forward, Task.Delay(ForwarderGrace, time)).ConfigureAwait(false) != forward)
+            {
+                context.Abort();
+            }
+        }
+
+        await forward.ConfigureAwait(false);
+        if (relay.Started)
+        {
+            await relay.Completion.ConfigureAwait(false);
+        }
+    }
+
+    private sealed class Tunnel(HttpContext context, ScopeTarget target) : IUpgradedConnection
+    {
+        public bool StillAllowed(ApiKey key) => ScopeDecision.Allows(key.Scopes, target, AccessLevel.ReadWrite);
+
+        // Aborting the request ends YARP's copy in both directions and disposes its upstream connection.
+        public void Close(string reason) => context.Abort();
+    }
+
+    private static partial class Log
+    {
+        [LoggerMessage(EventId = 903, Level = LogLevel.Warning, Message = "KeyScopes failed validation after a reload; the last valid values stay in force: {Error}")]
+        public static partial void InvalidReload(ILogger logger, string error);
+    }
+}
