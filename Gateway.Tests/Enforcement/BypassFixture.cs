@@ -1,6 +1,7 @@
 using System.IO.Hashing;
 using System.Security.Cryptography;
 using System.Text;
+using System.Text.Json.Nodes;
 using Gateway.Store;
 using Gateway.Tests.Infrastructure;
 using Microsoft.Extensions.DependencyInjection;
@@ -33,7 +34,14 @@ public sealed class BypassFixture : IAsyncLifetime
     public async Task InitializeAsync()
     {
         Upstream = await RecordingUpstream.StartAsync();
-        Host = new GatewayHost(GatewayHost.WriteConfig(Upstream.Address), TestStore.Configuration, TestStore.UniquePrefix()).Start();
+        // A Public route beside the contract's two, for the checks that hold on every route (the method's case).
+        var config = GatewayHost.WriteConfig(Upstream.Address, c => c["ReverseProxy"]!["Routes"]!["open"] = new JsonObject
+        {
+            ["ClusterId"] = "serverless",
+            ["Match"] = new JsonObject { ["Path"] = "/open/{**rest}" },
+            ["Metadata"] = new JsonObject { ["KeyScope"] = "Public" },
+        });
+        Host = new GatewayHost(config, TestStore.Configuration, TestStore.UniquePrefix()).Start();
         var scopes = new
         {
             graphql = "read",
@@ -69,7 +77,8 @@ public sealed class BypassFixture : IAsyncLifetime
     }
 
     /// <summary>Sends the exact request line and header lines, with <c>Authorization: Bearer Key</c> unless <paramref name="withKey"/> is false.</summary>
-    public Task<ProxyResponse> RawAsync(string marker, string method, string target, IEnumerable<string>? headerLines = null, byte[]? body = null, bool withKey = true)
+    public Task<ProxyResponse> RawAsync(
+        string marker, string method, string target, IEnumerable<string>? headerLines = null, byte[]? body = null, bool withKey = true, bool chunked = false)
     {
         var lines = new List<string> { $"{MarkerHeader}: {marker}" };
         if (withKey)
@@ -78,7 +87,7 @@ public sealed class BypassFixture : IAsyncLifetime
         }
 
         lines.AddRange(headerLines ?? []);
-        return RawHttp.SendAsync(ProxyUri, method, target, lines, body);
+        return RawHttp.SendAsync(ProxyUri, method, target, lines, body, chunked);
     }
 
     public static StringContent Json(string body) => new(body, Encoding.UTF8, "application/json");

@@ -25,9 +25,19 @@ public sealed partial class BypassTests
         ["GET on the read endpoint"] = new((f, m) => f.SendAsync(m, HttpMethod.Get, "/v2/readable/status/1"), "GET", "/v2/readable/status/1"),
         ["HEAD on the read endpoint"] = new((f, m) => f.SendAsync(m, HttpMethod.Head, "/v2/readable/status/1"), "HEAD", "/v2/readable/status/1"),
         ["OPTIONS on the read endpoint"] = new((f, m) => f.SendAsync(m, HttpMethod.Options, "/v2/readable/run"), "OPTIONS", "/v2/readable/run"),
-        // Kestrel hands "get" through as written; it is judged as a read, so it must reach the upstream as GET.
-        ["lower-case get on the read endpoint reaches the upstream as GET"] = new(
-            (f, m) => f.RawAsync(m, "get", "/v2/readable/status/1"), "GET", "/v2/readable/status/1"),
+        // Content-Length: 0 is no body: a read stays a read.
+        ["GET with Content-Length: 0 on the read endpoint"] = new(
+            (f, m) => f.RawAsync(m, "GET", "/v2/readable/status/1", body: []), "GET", "/v2/readable/status/1"),
+        ["GET with a body on the granted (readwrite) endpoint, body byte for byte"] = new(
+            (f, m) => f.RawAsync(m, "GET", Granted, body: "{}"u8.ToArray()), "GET", Granted, "{}"),
+        ["OPTIONS with a chunked body on the granted (readwrite) endpoint"] = new(
+            (f, m) => f.RawAsync(m, "OPTIONS", Granted, body: "{}"u8.ToArray(), chunked: true), "OPTIONS", Granted, "{}"),
+        ["GET on a Public route with no key"] = new((f, m) => f.RawAsync(m, "GET", "/open/x", withKey: false), "GET", "/open/x"),
+        ["GraphQL GET with every allowed parameter and api_key"] = new(
+            (f, m) => f.SendAsync(m, HttpMethod.Get, $"{GetQuery}&operationName=A&variables=%7B%7D&extensions=%7B%7D&api_key={f.Key}", authorization: ""),
+            "GET", $"{GetQuery}&operationName=A&variables=%7B%7D&extensions=%7B%7D"),
+        ["GraphQL GET with the same api_key twice"] = new(
+            (f, m) => f.SendAsync(m, HttpMethod.Get, $"{GetQuery}&api_key={f.Key}&API_KEY={f.Key}", authorization: ""), "GET", GetQuery),
         ["dot segment that stays on the granted endpoint"] = new((f, m) => f.RawAsync(m, "GET", "/v2/granted/./run"), "GET", Granted),
         ["GraphQL query, body byte for byte"] = new(
             (f, m) => f.SendAsync(m, HttpMethod.Post, "/graphql", BypassFixture.Json(QueryBody)), "POST", "/graphql", QueryBody),

@@ -12,8 +12,11 @@ public static class RawHttp
 {
     private static readonly TimeSpan Deadline = TimeSpan.FromSeconds(15);
 
-    /// <summary>Sends <paramref name="method"/> <paramref name="target"/> with the given header lines and body.</summary>
-    public static Task<ProxyResponse> SendAsync(Uri server, string method, string target, IEnumerable<string> headerLines, byte[]? body = null)
+    /// <summary>
+    /// Sends <paramref name="method"/> <paramref name="target"/> with the given header lines and body: with its
+    /// <c>Content-Length</c>, or <paramref name="chunked"/> as one chunk (none when empty) and the last chunk.
+    /// </summary>
+    public static Task<ProxyResponse> SendAsync(Uri server, string method, string target, IEnumerable<string> headerLines, byte[]? body = null, bool chunked = false)
     {
         var head = new StringBuilder();
         head.Append(method).Append(' ').Append(target).Append(" HTTP/1.1\r\n");
@@ -23,7 +26,14 @@ public static class RawHttp
             head.Append(line).Append("\r\n");
         }
 
-        if (body is not null)
+        if (body is not null && chunked)
+        {
+            head.Append("Transfer-Encoding: chunked\r\n");
+            body = body.Length == 0
+                ? "0\r\n\r\n"u8.ToArray()
+                : [.. Encoding.ASCII.GetBytes($"{body.Length:x}\r\n"), .. body, .. "\r\n0\r\n\r\n"u8];
+        }
+        else if (body is not null)
         {
             head.Append("Content-Length: ").Append(body.Length).Append("\r\n");
         }

@@ -29,11 +29,20 @@ internal sealed class EnforcementMiddleware(
     TimeProvider time)
 {
     private static readonly string[] MethodOverrideHeaders = ["X-HTTP-Method-Override", "X-HTTP-Method", "X-Method-Override"];
+    private const string EndpointMethods = "GET, HEAD, OPTIONS, POST, PUT, PATCH, DELETE";
 
     public Task Invoke(HttpContext context)
     {
         var proxy = context.GetReverseProxyFeature();
         var scope = RouteKeyScopes.Parse(proxy.Route.Config.Metadata);
+
+        // (1) The method's case, first and on every route, Public ones too: "head" would be judged as a custom
+        // method here and run as HEAD upstream, and Kestrel would frame the upstream's answer wrongly (a 500).
+        if (!MethodRules.IsCaseValid(context.Request.Method))
+        {
+            return Refuse(context, Refusal.MethodCase(scope == RouteKeyScope.GraphQL ? "GET, POST" : EndpointMethods));
+        }
+
         foreach (var header in MethodOverrideHeaders)
         {
             context.Request.Headers.Remove(header);
@@ -138,7 +147,15 @@ internal sealed class EnforcementMiddleware(
             return Authorize(context, proxy, key, digest, target, AccessLevel.ReadWrite, () => upgrades.TunnelAsync(context, key, digest, target, next));
         }
 
-        return Authorize(context, proxy, key, digest, target, ScopeDecision.NeededForMethod(context.Request.Method));
+        // A read method that carries a body needs readwrite, since an upstream that routes by path alone would act on
+        // the body.
+        var needed = ScopeDecision.NeededForMethod(context.Request.Method);
+        if (needed == AccessLevel.Read && MethodRules.CarriesBody(context.Request))
+        {
+            needed = AccessLevel.ReadWrite;
+        }
+
+        return Authorize(context, proxy, key, digest, target, needed);
     }
 
     /// <summary>(4) and (5) for an upgrade on a GraphQL route: what is offered, then <c>read</c>; operations are judged per message.</summary>
@@ -166,6 +183,12 @@ internal sealed class EnforcementMiddleware(
     {
         // (4) The body: headers first, then the body within the limit, then the operations in it.
         var request = context.Request;
+        if (QueryStringRefusal(context) is { } refusal)
+        {
+            await Refuse(context, refusal).ConfigureAwait(false);
+            return;
+        }
+
         var queryValues = request.Query["query"];
         var verdict = GraphQLHttpRules.CheckHeaders(request.Method, request.ContentType, request.Headers.ContentEncoding.ToString() is { Length: > 0 } encoding ? encoding : null, queryValues.ToArray());
         if (!verdict.IsRefused)
@@ -207,6 +230,21 @@ internal sealed class EnforcementMiddleware(
 
         var needed = verdict.Need == GraphQLNeed.ReadWrite ? AccessLevel.ReadWrite : AccessLevel.Read;
         await Authorize(context, proxy, key, digest, ScopeTarget.GraphQLApi, needed).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// The query string as received and as it will be forwarded, each held to the GraphQL parameters: they are the
+    /// same string unless something rewrote it, and the upstream reads the latter.
+    /// </summary>
+    private static Refusal? QueryStringRefusal(HttpContext context)
+    {
+        var rawTarget = (context.Features.Get<IHttpRequestFeature>()?.RawTarget).AsSpan();
+        var question = rawTarget.IndexOf('?');
+        var rawQuery = question < 0 ? default : rawTarget[question..];
+        var fragment = rawQuery.IndexOf('#');
+        var detail = GraphQLQueryString.Check(fragment < 0 ? rawQuery : rawQuery[..fragment], CredentialExtractor.IsApiKeyName)
+            ?? GraphQLQueryString.Check(context.Request.QueryString.Value, CredentialExtractor.IsApiKeyName);
+        return detail is null ? null : Refusal.InvalidGraphQL(detail);
     }
 
     private Task Authorize(HttpContext context, IReverseProxyFeature proxy, ApiKey key, KeyDigest digest, ScopeTarget target, AccessLevel needed, Func<Task>? forward = null)

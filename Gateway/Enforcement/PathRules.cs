@@ -1,11 +1,21 @@
+using System.Buffers;
+
 namespace Gateway.Enforcement;
 
 /// <summary>
 /// Paths no upstream could read as another endpoint. Both the raw request target and the decoded path are
-/// checked: Kestrel decodes <c>%252F</c> to <c>%2F</c>, so a double-encoded slash shows up only in the latter.
+/// checked: Kestrel decodes <c>%252F</c> to <c>%2F</c> (and <c>%253B</c> to <c>%3B</c>), so a double encoding shows up
+/// only in the latter.
 /// </summary>
 public static class PathRules
 {
+    // A backslash is a separator to some servers; a ';' starts a path parameter that Tomcat, Jetty and Spring strip
+    // before resolving dot segments, so "/v2/ep1/..;/ep2/run" would serve ep2 there.
+    private static readonly SearchValues<char> Forbidden = SearchValues.Create("\\;");
+
+    // The same characters percent-encoded: '/', '\' and ';'.
+    private static readonly SearchValues<string> ForbiddenEncoded = SearchValues.Create(["%2F", "%5C", "%3B"], StringComparison.OrdinalIgnoreCase);
+
     public static bool IsSafe(string? rawTarget, string? decodedPath) =>
         IsSafePart(PathOf(rawTarget)) && IsSafePart(decodedPath.AsSpan());
 
@@ -23,16 +33,14 @@ public static class PathRules
 
     private static bool IsSafePart(ReadOnlySpan<char> path)
     {
-        if (path.Contains('\\') || path.IndexOf("//", StringComparison.Ordinal) >= 0)
+        if (path.ContainsAny(Forbidden) || path.IndexOf("//", StringComparison.Ordinal) >= 0)
         {
             return false;
         }
 
-        // Most paths hold no '%' at all; the vectorized search for it is much cheaper than two case-insensitive
-        // substring searches (bench/profile.sh: 0.5 % of the gateway's CPU on the endpoint GET case).
+        // Most paths hold no '%' at all; the vectorized search for it is much cheaper than the case-insensitive
+        // search for the encodings (bench/profile.sh: 0.5 % of the gateway's CPU on the endpoint GET case).
         var percent = path.IndexOf('%');
-        return percent < 0
-            || (path[percent..].IndexOf("%2F", StringComparison.OrdinalIgnoreCase) < 0
-                && path[percent..].IndexOf("%5C", StringComparison.OrdinalIgnoreCase) < 0);
+        return percent < 0 || path[percent..].IndexOfAny(ForbiddenEncoded) < 0;
     }
 }

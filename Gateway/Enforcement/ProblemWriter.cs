@@ -30,7 +30,7 @@ public static class ProblemWriter
 
         if (refusal.Status == StatusCodes.Status405MethodNotAllowed)
         {
-            response.Headers.Allow = "GET, POST";
+            response.Headers.Allow = refusal.Allow ?? "GET, POST";
         }
 
         var buffer = new System.Buffers.ArrayBufferWriter<byte>(256);

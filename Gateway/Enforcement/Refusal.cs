@@ -5,6 +5,9 @@ public sealed record Refusal(int Status, string Code, string Title, string Detai
 {
     public int RetryAfterSeconds { get; init; }
 
+    /// <summary>The methods a 405 names in its <c>Allow</c> header (RFC 9110 §15.5.6); null = the GraphQL pair.</summary>
+    public string? Allow { get; init; }
+
     public static readonly Refusal MissingKey = new(401, "missing_key", "API key required",
         "Send the key as 'Authorization: Bearer <key>' or in the api_key query parameter.");
 
@@ -22,7 +25,7 @@ public sealed record Refusal(int Status, string Code, string Title, string Detai
         "Endpoint ids are 1 to 64 characters of A-Z, a-z, 0-9, '_' and '-'.");
 
     public static readonly Refusal InvalidPath = new(400, "invalid_path", "Invalid path",
-        "The path holds an encoded slash or backslash, a backslash, or an empty segment.");
+        "The path holds an encoded slash or backslash, a backslash, a ';' (raw or encoded), or an empty segment.");
 
     public static readonly Refusal PayloadTooLarge = new(413, "payload_too_large", "Payload too large",
         "The GraphQL request body is larger than the gateway accepts.");
@@ -51,6 +54,13 @@ public sealed record Refusal(int Status, string Code, string Title, string Detai
 
     public static Refusal MethodNotAllowed(string? detail) =>
         new(405, "method_not_allowed", "Method not allowed", detail ?? "Mutations are not allowed over GET.");
+
+    /// <summary>A method not all upper case (RFC 9110: methods are case-sensitive), on a route serving <paramref name="allow"/>.</summary>
+    public static Refusal MethodCase(string allow) =>
+        new(405, "method_not_allowed", "Method not allowed", "HTTP methods are case-sensitive: send the method in upper case (GET, not get).")
+        {
+            Allow = allow,
+        };
 
     public static Refusal UnsupportedMediaType(string? detail) =>
         new(415, "unsupported_media_type", "Unsupported media type",
