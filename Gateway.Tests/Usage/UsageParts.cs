@@ -25,7 +25,7 @@ internal sealed class UsageParts : IDisposable
             Microsoft.Extensions.Options.Options.Create(new StoreOptions()),
             NullLoggerFactory.Instance);
         Counters = new UsageCounters(Options, time, Metrics);
-        Store = new UsageStore(Connection, new KeyStore(Connection), Options);
+        Store = new UsageStore(Connection, new KeyStore(Connection), Options, Metrics);
         Flusher = new UsageFlusher(Counters, Store, Options, time, Metrics, NullLogger<UsageFlusher>.Instance);
     }
 

@@ -17,6 +17,7 @@ public sealed class GatewayMetrics : IDisposable
     private readonly Counter<long> _usageFlushFailures;
     private readonly UpDownCounter<long> _upgradesOpen;
     private readonly Counter<long> _upgradeCloses;
+    private readonly Counter<long> _usageToOther;
     private int _circuitState;
 
     public GatewayMetrics(IMeterFactory meterFactory)
@@ -25,7 +26,9 @@ public sealed class GatewayMetrics : IDisposable
         _requests = _meter.CreateCounter<long>("gateway.requests", description: "Proxied requests judged, by decision and problem code.");
         _cacheLookups = _meter.CreateCounter<long>("gateway.key_cache.lookups", description: "Key lookups by tier (l1, l2) and result (hit, miss, error).");
         _storeReadSeconds = _meter.CreateHistogram<double>("gateway.store.read.duration", unit: "s", description: "Latency of key reads from the store.");
-        _usageDropped = _meter.CreateCounter<long>("gateway.usage.dropped", description: "Counted requests dropped because Usage:MaxPendingCounters was reached.");
+        _usageDropped = _meter.CreateCounter<long>("gateway.usage.dropped", description: "Counted requests dropped because Usage:MaxPendingCounters was reached, even for the key's other target.");
+        _usageToOther = _meter.CreateCounter<long>("gateway.usage.to_other",
+            description: "Counted requests that went to their key's other target instead of their own, by reason (max_targets_per_key, max_targets_per_key_store, max_pending_counters).");
         _usageFlushFailures = _meter.CreateCounter<long>("gateway.usage.flush_failures", description: "Usage flush attempts that failed and will be retried.");
         _upgradesOpen = _meter.CreateUpDownCounter<long>("gateway.upgrades.open", description: "Upgraded connections open now, by route kind (endpoint tunnel, graphql relay).");
         _upgradeCloses = _meter.CreateCounter<long>("gateway.upgrades.closes", description: "Upgraded connections ended, by route kind and reason (ended, key_disabled, scope_denied, ...).");
@@ -58,6 +61,9 @@ public sealed class GatewayMetrics : IDisposable
 
     public void UpgradeClosed(string kind, string reason) =>
         _upgradeCloses.Add(1, new KeyValuePair<string, object?>("kind", kind), new KeyValuePair<string, object?>("reason", reason));
+
+    /// <summary>Requests counted under their key's <c>other</c> target; <paramref name="reason"/> is one of the constants of <c>UsageFold</c>.</summary>
+    public void UsageToOther(string reason, long requests) => _usageToOther.Add(requests, new KeyValuePair<string, object?>("reason", reason));
 
     public void Dispose() => _meter.Dispose();
 }

@@ -6,10 +6,15 @@ using Microsoft.Extensions.Options;
 
 namespace Gateway.Usage;
 
-/// <summary>One counter's address: a key, a UTC day, a target (an endpoint id, or null for GraphQL).</summary>
-internal readonly record struct UsageSlot(string KeyId, int Day, string? EndpointId)
+/// <summary>
+/// One counter's address: a key, a UTC day, a target (an endpoint id, or null for GraphQL; or the key's <c>other</c>
+/// target, where its targets past the caps of contract §6 are counted).
+/// </summary>
+internal readonly record struct UsageSlot(string KeyId, int Day, string? EndpointId, bool IsOther = false)
 {
-    public string Target => EndpointId is null ? ScopeTarget.GraphQLName : ScopeTarget.EndpointPrefix + EndpointId;
+    public const string OtherName = "other";
+
+    public string Target => IsOther ? OtherName : EndpointId is null ? ScopeTarget.GraphQLName : ScopeTarget.EndpointPrefix + EndpointId;
 }
 
 /// <summary>Counts of one slot not yet written to Redis, changed only with interlocked operations.</summary>
@@ -22,26 +27,44 @@ internal sealed class PendingCount(KeyDigest digest)
     public KeyDigest Digest { get; } = digest;
 }
 
+/// <summary>How many targets of one key and day this instance counts separately; changed only with interlocked operations.</summary>
+internal sealed class KeyDayTargets
+{
+    public int Count;
+}
+
 /// <summary>
 /// The request path's side of usage counting: increments in-memory aggregates, with no queue, no await and
 /// no Redis call. The flusher takes the deltas out with interlocked exchanges, so nothing is counted twice or lost.
+/// Two bounds keep one key from crowding out the others (contract §6): a key's targets past
+/// <c>Usage:MaxTargetsPerKey</c> in a day are counted under its <c>other</c> target, and once the counters in memory
+/// reach the last tenth of <c>Usage:MaxPendingCounters</c> every key's new targets go to its <c>other</c>; that tenth is
+/// kept for <c>other</c> counters, so a count is dropped only when a key that has none finds it full.
 /// </summary>
 internal sealed class UsageCounters : IUsageRecorder
 {
     private readonly ConcurrentDictionary<UsageSlot, PendingCount> _slots = new();
+    private readonly ConcurrentDictionary<(string KeyId, int Day), KeyDayTargets> _keyDays = new();
     private readonly int _maxSlots;
+    private readonly int _maxTargetSlots;
+    private readonly int _maxTargetsPerKey;
     private readonly TimeProvider _time;
     private readonly GatewayMetrics _metrics;
+
+    // The slots in _slots, plus those being added: kept by hand because ConcurrentDictionary.Count takes every lock.
+    private int _slotCount;
 
     public UsageCounters(IOptions<UsageOptions> options, TimeProvider time, GatewayMetrics metrics)
     {
         _maxSlots = options.Value.MaxPendingCounters;
+        _maxTargetSlots = _maxSlots - Math.Max(1, _maxSlots / 10);
+        _maxTargetsPerKey = options.Value.MaxTargetsPerKey;
         _time = time;
         _metrics = metrics;
-        metrics.ObservePendingUsage(() => _slots.Count);
+        metrics.ObservePendingUsage(() => Volatile.Read(ref _slotCount));
     }
 
-    public int SlotCount => _slots.Count;
+    public int SlotCount => Volatile.Read(ref _slotCount);
 
     public void Record(ApiKey key, KeyDigest digest, ScopeTarget target, bool allowed)
     {
@@ -49,19 +72,95 @@ internal sealed class UsageCounters : IUsageRecorder
         var slot = new UsageSlot(key.Id, UsageDays.Of(now), target.IsGraphQL ? null : target.EndpointId);
         if (!_slots.TryGetValue(slot, out var count))
         {
-            if (_slots.Count >= _maxSlots)
+            count = AddTarget(slot, digest);
+            if (count is null)
             {
                 // Bounded memory over completeness: the request is served, the loss is counted and visible.
                 _metrics.UsageDropped();
                 return;
             }
-
-            count = _slots.GetOrAdd(slot, static (_, d) => new PendingCount(d), digest);
         }
 
         Interlocked.Increment(ref allowed ? ref count.Allowed : ref count.Denied);
         // Last writer wins within one flush interval, which is the granularity the contract promises.
         Volatile.Write(ref count.LastUsedUnixMs, now.ToUnixTimeMilliseconds());
+    }
+
+    /// <summary>
+    /// The counter of a target new to this key and day: its own while the key is under its cap and memory is not
+    /// near its bound, else the key's <c>other</c>; null when not even that can be held.
+    /// </summary>
+    private PendingCount? AddTarget(UsageSlot slot, KeyDigest digest)
+    {
+        var targets = _keyDays.TryGetValue((slot.KeyId, slot.Day), out var found) ? found
+            : _keyDays.GetOrAdd((slot.KeyId, slot.Day), static _ => new KeyDayTargets());
+        if (!TryReserve(ref targets.Count, _maxTargetsPerKey))
+        {
+            // Another request may have just given this target its counter: a target counted separately stays so.
+            return _slots.TryGetValue(slot, out var raced) ? raced : Other(slot, digest, UsageFold.MaxTargetsPerKey);
+        }
+
+        if (!TryReserve(ref _slotCount, _maxTargetSlots))
+        {
+            Interlocked.Decrement(ref targets.Count);
+            return _slots.TryGetValue(slot, out var raced) ? raced : Other(slot, digest, UsageFold.MaxPendingCounters);
+        }
+
+        var added = new PendingCount(digest);
+        if (_slots.TryAdd(slot, added))
+        {
+            return added;
+        }
+
+        // Another request added the same target first: both reservations were for one target, so one is given back.
+        Interlocked.Decrement(ref targets.Count);
+        Interlocked.Decrement(ref _slotCount);
+        return _slots[slot];
+    }
+
+    private PendingCount? Other(UsageSlot slot, KeyDigest digest, string reason)
+    {
+        var other = slot with { EndpointId = null, IsOther = true };
+        if (!_slots.TryGetValue(other, out var count))
+        {
+            // The last tenth of the bound is for these: past all of it, the count is dropped (fails open: served, uncounted).
+            if (!TryReserve(ref _slotCount, _maxSlots))
+            {
+                return null;
+            }
+
+            var added = new PendingCount(digest);
+            if (_slots.TryAdd(other, added))
+            {
+                count = added;
+            }
+            else
+            {
+                Interlocked.Decrement(ref _slotCount);
+                count = _slots[other];
+            }
+        }
+
+        _metrics.UsageToOther(reason, 1);
+        return count;
+    }
+
+    /// <summary>Adds one to <paramref name="count"/> unless that would pass <paramref name="max"/>; no lock, so two racing callers cannot both take the last place.</summary>
+    private static bool TryReserve(ref int count, int max)
+    {
+        var current = Volatile.Read(ref count);
+        while (current < max)
+        {
+            var seen = Interlocked.CompareExchange(ref count, current + 1, current);
+            if (seen == current)
+            {
+                return true;
+            }
+
+            current = seen;
+        }
+
+        return false;
     }
 
     /// <summary>Takes every pending delta out of memory; slots of past days that stayed idle are released.</summary>
@@ -77,15 +176,38 @@ internal sealed class UsageCounters : IUsageRecorder
             {
                 deltas.Add(new UsageDelta(slot, count.Digest, allowed, denied, Volatile.Read(ref count.LastUsedUnixMs)));
             }
-            else if (UsageDays.IsBefore(slot.Day, today, days: 2))
+            else if (UsageDays.IsBefore(slot.Day, today, days: 2)
+                && _slots.TryRemove(new KeyValuePair<UsageSlot, PendingCount>(slot, count)))
             {
                 // Two days idle: no request can still be counting into it, so removing it loses nothing.
-                _slots.TryRemove(new KeyValuePair<UsageSlot, PendingCount>(slot, count));
+                Interlocked.Decrement(ref _slotCount);
+            }
+        }
+
+        foreach (var (keyDay, _) in _keyDays)
+        {
+            if (UsageDays.IsBefore(keyDay.Day, today, days: 2))
+            {
+                // A key's cap is per day: two days on, no request counts into that day any more.
+                _keyDays.TryRemove(keyDay, out _);
             }
         }
 
         return deltas;
     }
+}
+
+/// <summary>Why a count went to its key's <c>other</c> target: the <c>reason</c> label of <c>gateway.usage.to_other</c>.</summary>
+internal static class UsageFold
+{
+    /// <summary>This instance already counts <c>Usage:MaxTargetsPerKey</c> targets of the key that day.</summary>
+    public const string MaxTargetsPerKey = "max_targets_per_key";
+
+    /// <summary>Redis already held <c>Usage:MaxTargetsPerKey</c> targets of the key that day, counted through any instance.</summary>
+    public const string MaxTargetsPerKeyInStore = "max_targets_per_key_store";
+
+    /// <summary>The counters in memory were near <c>Usage:MaxPendingCounters</c>.</summary>
+    public const string MaxPendingCounters = "max_pending_counters";
 }
 
 /// <summary>What one slot gained since the last flush.</summary>

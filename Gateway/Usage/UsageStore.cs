@@ -1,5 +1,6 @@
 using System.Globalization;
 using Gateway.Configuration;
+using Gateway.Observability;
 using Gateway.Store;
 using Microsoft.Extensions.Options;
 using StackExchange.Redis;
@@ -14,14 +15,38 @@ internal sealed record UsageBatch(string Id, IReadOnlyList<UsageDelta> Deltas);
 /// sets a marker named after the batch in the same hash slot (the <c>{keyId}</c> tag), so a retried batch is a no-op
 /// and the layout stays Redis Cluster safe.
 /// </summary>
-internal sealed class UsageStore(StoreConnection connection, KeyStore keys, IOptions<UsageOptions> options)
+internal sealed class UsageStore(StoreConnection connection, KeyStore keys, IOptions<UsageOptions> options, GatewayMetrics metrics)
 {
-    // KEYS[1] marker, KEYS[2] usage hash; ARGV[1] marker TTL s, ARGV[2] hash EXPIREAT, then field/delta pairs.
+    // KEYS[1] marker, KEYS[2] usage hash; ARGV[1] marker TTL s, ARGV[2] hash EXPIREAT, ARGV[3] Usage:MaxTargetsPerKey,
+    // then target/allowed/denied triples. Returns -1 for a batch already applied, else the requests it moved to 'other'.
+    // The cap holds across instances here, in one atomic script on the hash itself: a target the hash does not have
+    // yet is added only while the hash has fewer distinct targets than the cap, else its counts go to 'other'.
+    // The distinct count is taken (HKEYS, at most about three fields per target) only when a new target arrives.
     private const string ApplyScript = """
-        if not redis.call('SET', KEYS[1], '1', 'NX', 'EX', tonumber(ARGV[1])) then return 0 end
-        for i = 3, #ARGV, 2 do redis.call('HINCRBY', KEYS[2], ARGV[i], tonumber(ARGV[i + 1])) end
+        if not redis.call('SET', KEYS[1], '1', 'NX', 'EX', tonumber(ARGV[1])) then return -1 end
+        local cap, targets, moved = tonumber(ARGV[3]), nil, 0
+        local function known(t)
+          return redis.call('HEXISTS', KEYS[2], t .. ':allowed') == 1 or redis.call('HEXISTS', KEYS[2], t .. ':denied') == 1
+            or redis.call('HEXISTS', KEYS[2], t .. ':limited') == 1
+        end
+        for i = 4, #ARGV, 3 do
+          local target, allowed, denied = ARGV[i], tonumber(ARGV[i + 1]), tonumber(ARGV[i + 2])
+          if target ~= 'other' and not known(target) then
+            if targets == nil then
+              local seen = {}
+              targets = 0
+              for _, field in ipairs(redis.call('HKEYS', KEYS[2])) do
+                local t = string.match(field, '^(.*):[^:]*$')
+                if t and t ~= 'other' and not seen[t] then seen[t] = true; targets = targets + 1 end
+              end
+            end
+            if targets < cap then targets = targets + 1 else target = 'other'; moved = moved + allowed + denied end
+          end
+          if allowed ~= 0 then redis.call('HINCRBY', KEYS[2], target .. ':allowed', allowed) end
+          if denied ~= 0 then redis.call('HINCRBY', KEYS[2], target .. ':denied', denied) end
+        end
         redis.call('EXPIREAT', KEYS[2], tonumber(ARGV[2]))
-        return 1
+        return moved
         """;
 
     // KEYS[1] key record; ARGV[1] unix ms. Never creates a record (a deleted key stays deleted) and never moves back.
@@ -37,6 +62,7 @@ internal sealed class UsageStore(StoreConnection connection, KeyStore keys, IOpt
     private static readonly TimeSpan MarkerLifetime = TimeSpan.FromDays(1);
     private readonly string _prefix = connection.KeyPrefix;
     private readonly int _retentionDays = options.Value.RetentionDays;
+    private readonly int _maxTargetsPerKey = options.Value.MaxTargetsPerKey;
 
     public RedisKey HashKey(string keyId, int day) => $"{_prefix}usage:{{{keyId}}}:{UsageDays.Format(day)}";
 
@@ -53,30 +79,22 @@ internal sealed class UsageStore(StoreConnection connection, KeyStore keys, IOpt
         foreach (var chunk in batch.Deltas.GroupBy(d => (d.Slot.KeyId, d.Slot.Day)).Chunk(FlushChunk))
         {
             var writes = new List<Task>(chunk.Length + 4);
+            var scripts = new List<Task<RedisResult>>(chunk.Length);
             var idsByDay = new Dictionary<int, List<RedisValue>>();
             foreach (var group in chunk)
             {
                 var (keyId, day) = group.Key;
                 var expireAt = UsageDays.ExpiresAt(day, _retentionDays).ToUnixTimeSeconds();
-                var args = new List<RedisValue> { (long)MarkerLifetime.TotalSeconds, expireAt };
+                var args = new List<RedisValue> { (long)MarkerLifetime.TotalSeconds, expireAt, _maxTargetsPerKey };
                 foreach (var delta in group)
                 {
-                    var target = delta.Slot.Target;
-                    if (delta.Allowed != 0)
-                    {
-                        args.Add(target + ":allowed");
-                        args.Add(delta.Allowed);
-                    }
-
-                    if (delta.Denied != 0)
-                    {
-                        args.Add(target + ":denied");
-                        args.Add(delta.Denied);
-                    }
+                    args.Add(delta.Slot.Target);
+                    args.Add(delta.Allowed);
+                    args.Add(delta.Denied);
                 }
 
                 // Concurrent calls pipeline on the one connection; nothing here waits on a single reply.
-                writes.Add(db.ScriptEvaluateAsync(ApplyScript, [MarkerKey(keyId, batch.Id, day), HashKey(keyId, day)], [.. args]));
+                scripts.Add(db.ScriptEvaluateAsync(ApplyScript, [MarkerKey(keyId, batch.Id, day), HashKey(keyId, day)], [.. args]));
                 if (!idsByDay.TryGetValue(day, out var ids))
                 {
                     idsByDay[day] = ids = [];
@@ -92,7 +110,13 @@ internal sealed class UsageStore(StoreConnection connection, KeyStore keys, IOpt
                 writes.Add(db.KeyExpireAsync(DayIndexKey(day), UsageDays.ExpiresAt(day, _retentionDays).UtcDateTime));
             }
 
+            writes.AddRange(scripts);
             await Task.WhenAll(writes).ConfigureAwait(false);
+            var moved = scripts.Sum(s => Math.Max(0, (long)s.Result));
+            if (moved > 0)
+            {
+                metrics.UsageToOther(UsageFold.MaxTargetsPerKeyInStore, moved);
+            }
         }
 
         foreach (var chunk in batch.Deltas.GroupBy(d => d.Digest).Chunk(FlushChunk))

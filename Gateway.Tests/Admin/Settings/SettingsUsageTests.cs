@@ -45,6 +45,46 @@ public sealed class SettingsUsageTests(SettingsFixture fixture, ITestOutputHelpe
     }
 
     [BrowserFact]
+    public async Task UsageDialog_KeyPastMaxTargetsPerKey_ShowsOtherLikeAnyTarget()
+    {
+        // A gateway of its own with a cap of 2 targets per key and day, so a few requests reach 'other'.
+        await using var host = new GatewayHost(GatewayHost.WriteConfig(fixture.Upstream.Address), TestStore.Configuration, TestStore.UniquePrefix(),
+            new Dictionary<string, string?> { ["Usage:MaxTargetsPerKey"] = "2" }).Start();
+        var name = SettingsFixture.UniqueName("ui-other");
+        var (key, id) = await host.CreateKeyAsync(new { name, endpoints = new Dictionary<string, string> { ["ep1"] = "read" } });
+        (HttpMethod Method, string Path, int Status)[] requests =
+        [
+            (HttpMethod.Get, "/v2/ep1/status", 200), (HttpMethod.Get, "/v2/ep1/status", 200), (HttpMethod.Post, "/v2/ep2/run", 403),
+            (HttpMethod.Post, "/v2/ep3/run", 403), (HttpMethod.Post, "/v2/ep3/run", 403), (HttpMethod.Get, "/v2/ep4/status", 403),
+        ];
+        foreach (var (method, path, status) in requests)
+        {
+            Assert.Equal(status, (await host.SendWithKeyAsync(method, path, key)).Status);
+        }
+
+        await Eventually.TrueAsync(async () =>
+        {
+            var usage = await host.Admin.GetFromJsonAsync<JsonObject>($"/admin/keys/{id}/usage?days=2");
+            return usage!["days"]!.AsArray().Sum(d => (int?)d!["targets"]!["other"]?["denied"] ?? 0) == 3;
+        }, "the usage API to show 3 denied under other");
+
+        await using var session = await fixture.OpenAsync(host);
+        await session.SignInAsync();
+        await session.ClickRowButtonAsync(name, "Usage of " + name);
+        var dialog = session.Dialog($"Usage of {name} (last 30 days)");
+        await Expect(dialog.Locator("#usage-summary")).ToHaveTextAsync(new Regex(@"^2 allowed, 4 denied\. Last used: "));
+        await Expect(dialog.GetByRole(AriaRole.Img, new() { Name = "Requests per day over 30 days: 2 allowed and 4 denied in all." })).ToBeVisibleAsync();
+        var rows = dialog.Locator("#usage-table tbody tr");
+        await Expect(rows).ToHaveCountAsync(3);
+        await Expect(rows.Nth(0).GetByRole(AriaRole.Cell)).ToHaveTextAsync(["endpoint:ep1", "2", "0"]);
+        await Expect(rows.Nth(1).GetByRole(AriaRole.Cell)).ToHaveTextAsync(["endpoint:ep2", "0", "1"]);
+        await Expect(rows.Nth(2).GetByRole(AriaRole.Cell)).ToHaveTextAsync(["other", "0", "3"]);
+        await Expect(rows.Nth(2).GetByRole(AriaRole.Cell).First).ToHaveAttributeAsync("title", new Regex("per-key daily limit"));
+        session.AssertRanClean();
+        File.Delete(host.ConfigPath);
+    }
+
+    [BrowserFact]
     public async Task UsageDialog_ForAnotherKey_DoesNotShowThePreviousKeysTotalsWhileLoading()
     {
         var busy = SettingsFixture.UniqueName("ui-busy");

@@ -69,7 +69,12 @@ function drawUsage(usage) {
   const legend = el("div", { class: "legend" }, el("span", { class: "allowed" }, "allowed"), el("span", { class: "denied" }, "denied"));
   $("usage-chart").replaceChildren(svg, legend);
 
-  const rows = Object.entries(totals).sort((a, b) => a[0].localeCompare(b[0]))
-    .map(([target, c]) => el("tr", {}, el("td", {}, target), el("td", {}, String(c.allowed)), el("td", {}, String(c.denied))));
+  // "other" is a target like any other (contract §6: a key's targets past Usage:MaxTargetsPerKey in a day), listed
+  // last and explained on hover, since no scope names it.
+  const order = (t) => (t === "other" ? "\uffff" : t);
+  const rows = Object.entries(totals).sort((a, b) => order(a[0]).localeCompare(order(b[0])))
+    .map(([target, c]) => el("tr", {},
+      el("td", target === "other" ? { title: "Targets past the per-key daily limit of targets counted separately" } : {}, target),
+      el("td", {}, String(c.allowed)), el("td", {}, String(c.denied))));
   $("usage-table").querySelector("tbody").replaceChildren(...rows);
 }

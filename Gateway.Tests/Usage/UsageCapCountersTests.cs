@@ -1,0 +1,125 @@
+using System.Diagnostics.Metrics;
+using Gateway.Configuration;
+using Gateway.Keys;
+using Gateway.Observability;
+using Gateway.Usage;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Options;
+
+namespace Gateway.Tests.Usage;
+
+/// <summary>
+/// The in-memory side of contract §6's caps, without Redis: Usage:MaxTargetsPerKey per key and day, and the last
+/// tenth of Usage:MaxPendingCounters kept for each key's <c>other</c>. Racing recorders never pass either bound.
+/// </summary>
+public sealed class UsageCapCountersTests : IDisposable
+{
+    private readonly ServiceProvider _services = new ServiceCollection().AddMetrics().BuildServiceProvider();
+    private readonly GatewayMetrics _metrics;
+    private readonly CounterProbe _toOther;
+    private readonly CounterProbe _dropped;
+
+    public UsageCapCountersTests()
+    {
+        var factory = _services.GetRequiredService<IMeterFactory>();
+        _metrics = new GatewayMetrics(factory);
+        _toOther = new CounterProbe(factory, "gateway.usage.to_other");
+        _dropped = new CounterProbe(factory, "gateway.usage.dropped");
+    }
+
+    public void Dispose()
+    {
+        _toOther.Dispose();
+        _dropped.Dispose();
+        _metrics.Dispose();
+        _services.Dispose();
+    }
+
+    [Fact]
+    public void PastMaxTargetsPerKey_NewTargetsGoToOther_KnownTargetsStaySeparate_OtherKeysUnaffected()
+    {
+        var counters = Counters(new UsageOptions { MaxTargetsPerKey = 3 });
+        var sprayer = UsageParts.Key("ks");
+        var neighbour = UsageParts.Key("kn");
+        counters.Record(sprayer, default, ScopeTarget.GraphQLApi, allowed: true);
+        for (var i = 0; i < 10; i++)
+        {
+            counters.Record(sprayer, default, ScopeTarget.Endpoint("x" + i), allowed: false);
+        }
+
+        counters.Record(sprayer, default, ScopeTarget.Endpoint("x0"), allowed: true);
+        counters.Record(sprayer, default, ScopeTarget.GraphQLApi, allowed: true);
+        counters.Record(neighbour, default, ScopeTarget.Endpoint("x9"), allowed: true);
+
+        Assert.Equal(
+            "kn endpoint:x9 1/0, ks endpoint:x0 1/1, ks endpoint:x1 0/1, ks graphql 2/0, ks other 0/8",
+            Show(counters.Drain()));
+        Assert.Equal(8, _toOther.Value);
+        Assert.Equal(0, _dropped.Value);
+    }
+
+    [Fact]
+    public async Task RacingNewTargets_AtTheCap_ExactlyTheCapIsCountedSeparately_AndNothingIsLost()
+    {
+        const int Cap = 1000;
+        const int Threads = 4;
+        const int PerThread = 5000;
+        var counters = Counters(new UsageOptions { MaxTargetsPerKey = Cap });
+        var key = UsageParts.Key("kr");
+        // Every thread records the same ids in its own order, so many adds of one new target race each other.
+        var ids = Enumerable.Range(0, PerThread).Select(i => ScopeTarget.Endpoint("t" + i)).ToArray();
+        using var start = new Barrier(Threads);
+        await Task.WhenAll(Enumerable.Range(0, Threads).Select(t => Task.Run(() =>
+        {
+            start.SignalAndWait();
+            for (var i = 0; i < PerThread; i++)
+            {
+                counters.Record(key, default, ids[(i * (t + 1)) % PerThread], allowed: true);
+            }
+        })));
+
+        var deltas = counters.Drain();
+        Assert.Equal(Cap, deltas.Count(d => !d.Slot.IsOther));
+        Assert.Single(deltas, d => d.Slot.IsOther);
+        Assert.Equal((long)Threads * PerThread, deltas.Sum(d => d.Allowed));
+        Assert.Equal(Cap + 1, counters.SlotCount);
+        Assert.Equal(deltas.Single(d => d.Slot.IsOther).Allowed, _toOther.Value);
+    }
+
+    [Fact]
+    public void NearMaxPendingCounters_NewTargetsGoToTheirKeysOther_DroppedOnlyWhenNoOtherFits()
+    {
+        // 20 counters: 18 for targets, the last 2 kept for 'other' counters.
+        var counters = Counters(new UsageOptions { MaxPendingCounters = 20 });
+        var victim = UsageParts.Key("kv");
+        var sprayer = UsageParts.Key("ks");
+        var late = UsageParts.Key("kl");
+        counters.Record(victim, default, ScopeTarget.Endpoint("ep-a"), allowed: true);
+        for (var i = 0; i < 100; i++)
+        {
+            counters.Record(sprayer, default, ScopeTarget.Endpoint("x" + i), allowed: false);
+        }
+
+        counters.Record(victim, default, ScopeTarget.Endpoint("ep-a"), allowed: true);
+        counters.Record(victim, default, ScopeTarget.Endpoint("ep-b"), allowed: true);
+        Assert.Equal(0, _dropped.Value);
+        Assert.Equal(20, counters.SlotCount);
+
+        // A third key with no counter yet: not even an 'other' fits.
+        counters.Record(late, default, ScopeTarget.Endpoint("ep-a"), allowed: true);
+        Assert.Equal(1, _dropped.Value);
+        Assert.Equal(20, counters.SlotCount);
+
+        var deltas = counters.Drain();
+        Assert.Equal("kv endpoint:ep-a 2/0, kv other 1/0", Show(deltas.Where(d => d.Slot.KeyId == "kv")));
+        Assert.Equal(17, deltas.Count(d => d.Slot.KeyId == "ks" && !d.Slot.IsOther));
+        Assert.Equal(83, deltas.Single(d => d.Slot.KeyId == "ks" && d.Slot.IsOther).Denied);
+        Assert.Equal(84, _toOther.Value);
+    }
+
+    private UsageCounters Counters(UsageOptions options) => new(Options.Create(options), TimeProvider.System, _metrics);
+
+    private static string Show(IEnumerable<UsageDelta> deltas) => string.Join(", ", deltas
+        .OrderBy(d => d.Slot.KeyId, StringComparer.Ordinal).ThenBy(d => d.Slot.Target, StringComparer.Ordinal)
+        .Select(d => $"{d.Slot.KeyId} {d.Slot.Target} {d.Allowed}/{d.Denied}"));
+}
