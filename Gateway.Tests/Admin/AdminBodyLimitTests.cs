@@ -20,7 +20,7 @@ public sealed class AdminBodyLimitTests : GatewayTest
     [InlineData(false)]
     public async Task CreateOverTheLimit_Is413_AndNoKeyIsStored(bool chunked)
     {
-        var answer = await SendAsync(HttpMethod.Post, "/admin/keys", Padded("""{"name":"too big""", "}", Limit + 1), chunked);
+        var answer = await SendAsync(HttpMethod.Post, "/admin/keys", Padded("{\"name\":\"too big\"", "}", Limit + 1), chunked);
 
         AssertTooLarge(answer);
         Assert.DoesNotContain(JsonNode.Parse(await Host.Admin.GetStringAsync("/admin/keys"))!["keys"]!.AsArray(),
@@ -34,7 +34,7 @@ public sealed class AdminBodyLimitTests : GatewayTest
     {
         var (key, id) = await Host.CreateKeyAsync(new { name = "kept", endpoints = new Dictionary<string, string> { ["*"] = "read" } });
 
-        var answer = await SendAsync(HttpMethod.Patch, $"/admin/keys/{id}", Padded("""{"enabled":false""", "}", Limit + 1), chunked);
+        var answer = await SendAsync(HttpMethod.Patch, $"/admin/keys/{id}", Padded("{\"enabled\":false", "}", Limit + 1), chunked);
 
         AssertTooLarge(answer);
         Assert.True((bool)JsonNode.Parse(await Host.Admin.GetStringAsync($"/admin/keys/{id}"))!["enabled"]!);
@@ -55,7 +55,7 @@ public sealed class AdminBodyLimitTests : GatewayTest
     [Fact]
     public async Task AChunkedBodyOfExactlyTheLimit_IsAccepted()
     {
-        var answer = await SendAsync(HttpMethod.Post, "/admin/keys", Padded("""{"name":"just fits""", "}", Limit), chunked: true);
+        var answer = await SendAsync(HttpMethod.Post, "/admin/keys", Padded("{\"name\":\"just fits\"", "}", Limit), chunked: true);
 
         Assert.True(answer.Status == HttpStatusCode.Created, $"{(int)answer.Status} {answer.Text}");
     }
@@ -69,6 +69,7 @@ public sealed class AdminBodyLimitTests : GatewayTest
         body.AsSpan().Fill((byte)' ');
         Encoding.UTF8.GetBytes(head).CopyTo(body, 0);
         Encoding.UTF8.GetBytes(tail).CopyTo(body, length - tail.Length);
+        using var valid = System.Text.Json.JsonDocument.Parse(body);
         return body;
     }
 
@@ -78,6 +79,10 @@ public sealed class AdminBodyLimitTests : GatewayTest
         request.Content = chunked ? new StreamContent(new NonSeekableStream(body)) : new ByteArrayContent(body);
         request.Content.Headers.ContentType = new MediaTypeHeaderValue("application/json");
         request.Headers.TransferEncodingChunked = chunked;
+        // A body announced too large is refused before a byte of it is read, and the connection is closed; a client that
+        // sends 4 MiB regardless would see a broken pipe before the answer. So the test, like curl for large bodies, waits
+        // for "100 Continue", which never comes.
+        request.Headers.ExpectContinue = !chunked;
         using var response = await Host.Admin.SendAsync(request);
         return new AdminAnswer(response.StatusCode, response.Content.Headers.ContentType?.MediaType, response.Headers.Location,
             await response.Content.ReadAsStringAsync());

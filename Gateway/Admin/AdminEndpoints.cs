@@ -69,12 +69,13 @@ internal static class AdminEndpoints
 
     private static ValueTask<object?> LimitBody(EndpointFilterInvocationContext context, EndpointFilterDelegate next)
     {
-        // Kestrel's own limit (30 MiB, for proxied payloads) lowered to the admin API's, before anything reads the body:
-        // it holds for chunked bodies too, and Kestrel then stops reading the connection instead of draining the rest.
-        // Where it cannot be set, KeyRequests' bounded read still refuses past the limit (fails closed either way).
+        // KeyRequests counts the body's own bytes against the 4 MiB, exactly, chunked or not. Kestrel's limit (30 MiB, for
+        // proxied payloads) is lowered too, so a refused body is not drained for long; Kestrel counts chunk framing in it,
+        // so it is set at twice the limit: room for the framing of any real client (only chunks of a few bytes each would
+        // pass it, and those are refused as too large, which fails closed).
         if (context.HttpContext.Features.Get<IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } limit)
         {
-            limit.MaxRequestBodySize = KeyRequests.MaxBodyBytes;
+            limit.MaxRequestBodySize = 2L * KeyRequests.MaxBodyBytes;
         }
 
         return next(context);

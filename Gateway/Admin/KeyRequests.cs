@@ -27,8 +27,8 @@ internal static class KeyRequests
 
     /// <summary>
     /// Reads the body as one JSON object, at most <see cref="MaxBodyBytes"/> whether it has a <c>Content-Length</c> or is
-    /// chunked: past that it is 413 and nothing more is read. The bytes are counted here as well as by Kestrel's own limit
-    /// (set for admin calls in <see cref="AdminEndpoints"/>), so the bound holds on any server.
+    /// chunked: past that it is 413 and nothing more is read. The bytes are counted here, not left to Kestrel's limit, which
+    /// counts chunk framing too (see <see cref="AdminEndpoints"/>), so the bound is exact and holds on any server.
     /// </summary>
     public static async Task<(JsonDocument? Document, Refusal? Error)> ReadObjectAsync(HttpRequest request)
     {
