@@ -7,26 +7,21 @@ using Microsoft.Extensions.Options;
 
 namespace Gateway.Tests.Store;
 
-// Every instance's usage flusher writes lastUsedAt into a busy key's record every flush interval. An admin update racing that
-// write must still land (found by bench/revocation.sh: a disable answered 404 key_not_found for a key in use).
+// Admin writes are compare-and-set on the record's version. Two instances (two stores, two connections) writing one key
+// conflict, and a conflict is read again and re-applied, never written over: found from outside, a rename racing a
+// disable put the stale "enabled" back. Every instance's usage flusher also writes lastUsedAt into a busy key's record;
+// that must neither conflict with nor be undone by an admin write (found by bench/revocation.sh: a disable answered 404).
 public class KeyStoreConcurrencyTests
 {
     [Fact]
     public async Task UpdateAsync_RecordWrittenConcurrently_EveryUpdateLands()
     {
-        using var connection = new StoreConnection(
-            Options.Create(new RedisOptions { Configuration = TestStore.Configuration, KeyPrefix = TestStore.UniquePrefix() }),
-            Options.Create(new StoreOptions()),
-            NullLoggerFactory.Instance);
+        var prefix = TestStore.UniquePrefix();
+        using var connection = Connect(prefix);
         var store = new KeyStore(connection);
-        var plaintext = KeyFormat.Generate();
-        var digest = KeyDigest.Compute(plaintext);
-        var key = new ApiKey(KeyIds.NewId(), "busy", KeyKind.Rpa, KeyFormat.DisplayPrefix(plaintext), true,
-            DateTimeOffset.UtcNow, null, null, KeyScopes.All);
-        Assert.True(await store.CreateAsync(key, digest));
+        var (key, digest) = await CreateAsync(store, "busy");
 
-        // Another instance's flusher, on its own connection (one multiplexer never interleaves another command into
-        // its own transaction), and about a thousand times more often than once a second, so the race shows up within a few updates.
+        // Another instance's flusher, on its own connection, about a thousand times more often than once a second.
         using var other = await StackExchange.Redis.ConnectionMultiplexer.ConnectAsync(TestStore.Configuration);
         using var stop = new CancellationTokenSource();
         var writer = Task.Run(async () =>
@@ -44,9 +39,9 @@ public class KeyStoreConcurrencyTests
             for (var i = 0; i < 60; i++)
             {
                 var enabled = i % 2 == 1;
-                var updated = await store.UpdateAsync(key.Id, k => k with { Enabled = enabled });
-                Assert.NotNull(updated);
-                Assert.Equal(enabled, updated.Enabled);
+                var write = await store.UpdateAsync(key.Id, k => k with { Enabled = enabled });
+                Assert.Equal(KeyWriteStatus.Written, write.Status);
+                Assert.Equal(enabled, write.After!.Enabled);
                 Assert.Equal(enabled, (await store.GetAsync(key.Id))!.Enabled);
             }
         }
@@ -55,5 +50,119 @@ public class KeyStoreConcurrencyTests
             stop.Cancel();
             await writer;
         }
+
+        // lastUsedAt is usage, not a setting: the flusher's writes never moved the version nor made an update retry.
+        Assert.Equal(KeyStore.FirstVersion + 60, (await store.GetAsync(key.Id))!.Version);
+        Assert.Equal(0, store.WriteConflicts);
+    }
+
+    [Fact]
+    public async Task UpdateAsync_RecordChangedBetweenReadAndWrite_IsRetriedOnTheNewState()
+    {
+        var prefix = TestStore.UniquePrefix();
+        using var connection = Connect(prefix);
+        using var otherConnection = Connect(prefix);
+        var store = new KeyStore(connection);
+        var otherInstance = new KeyStore(otherConnection);
+        var (key, _) = await CreateAsync(store, "original");
+
+        var calls = 0;
+        var write = await store.UpdateAsync(key.Id, current =>
+        {
+            // The first time only, another instance disables the key after this write read it and before it stores.
+            if (Interlocked.Increment(ref calls) == 1)
+            {
+                Assert.Equal(KeyWriteStatus.Written, otherInstance.UpdateAsync(key.Id, k => k with { Enabled = false }).GetAwaiter().GetResult().Status);
+            }
+
+            return current with { Name = "renamed" };
+        });
+
+        Assert.Equal(2, calls);
+        Assert.Equal(1, store.WriteConflicts);
+        Assert.Equal(KeyWriteStatus.Written, write.Status);
+        // What the write replaced is the other instance's state, and what it stored keeps that state's disable.
+        Assert.False(write.Before!.Enabled);
+        Assert.Equal(KeyStore.FirstVersion + 1, write.Before.Version);
+        Assert.Equal((false, "renamed", KeyStore.FirstVersion + 2), (write.After!.Enabled, write.After.Name, write.After.Version));
+        var stored = (await store.GetAsync(key.Id))!;
+        Assert.Equal((false, "renamed", KeyStore.FirstVersion + 2), (stored.Enabled, stored.Name, stored.Version));
+    }
+
+    [Fact]
+    public async Task UpdateAsync_TwoInstancesIncrementingOneKey_LoseNoIncrement()
+    {
+        const int PerInstance = 100;
+        var prefix = TestStore.UniquePrefix();
+        using var connectionA = Connect(prefix);
+        using var connectionB = Connect(prefix);
+        var a = new KeyStore(connectionA);
+        var b = new KeyStore(connectionB);
+        var (key, _) = await CreateAsync(a, "0");
+
+        // A read-modify-write that is only right if each write applies to the state it read.
+        async Task IncrementAsync(KeyStore store)
+        {
+            for (var i = 0; i < PerInstance; i++)
+            {
+                var write = await store.UpdateAsync(key.Id, k => k with { Name = (int.Parse(k.Name) + 1).ToString() });
+                Assert.Equal(KeyWriteStatus.Written, write.Status);
+                Assert.Equal(int.Parse(write.Before!.Name) + 1, int.Parse(write.After!.Name));
+            }
+        }
+
+        await Task.WhenAll(Task.Run(() => IncrementAsync(a)), Task.Run(() => IncrementAsync(b)));
+
+        var stored = (await a.GetAsync(key.Id))!;
+        Assert.Equal((2 * PerInstance).ToString(), stored.Name);
+        Assert.Equal(KeyStore.FirstVersion + 2 * PerInstance, stored.Version);
+        Assert.True(a.WriteConflicts + b.WriteConflicts > 0, "the two instances never conflicted, so nothing was proved");
+    }
+
+    [Fact]
+    public async Task DeleteAsync_WithAPreconditionThatNoLongerHolds_DeletesNothing()
+    {
+        using var connection = Connect(TestStore.UniquePrefix());
+        var store = new KeyStore(connection);
+        var (key, digest) = await CreateAsync(store, "kept");
+        Assert.Equal(KeyWriteStatus.Written, (await store.UpdateAsync(key.Id, k => k with { Name = "moved on" })).Status);
+
+        var delete = await store.DeleteAsync(key.Id, version => version == KeyStore.FirstVersion);
+
+        Assert.Equal(KeyWriteStatus.PreconditionFailed, delete.Status);
+        Assert.NotNull(await store.FindAsync(digest));
+        var deleted = await store.DeleteAsync(key.Id, version => version == KeyStore.FirstVersion + 1);
+        Assert.Equal((KeyWriteStatus.Written, "moved on"), (deleted.Status, deleted.Before!.Name));
+        Assert.Null(await store.FindAsync(digest));
+    }
+
+    [Fact]
+    public async Task UpdateAsync_ARecordFromBeforeVersions_IsVersionZero_AndUpdatesToOne()
+    {
+        using var connection = Connect(TestStore.UniquePrefix());
+        var store = new KeyStore(connection);
+        var (key, digest) = await CreateAsync(store, "old");
+        await connection.Database.HashDeleteAsync(store.RecordKey(digest), KeyRecordCodec.Version);
+        Assert.Equal(0, (await store.GetAsync(key.Id))!.Version);
+
+        var write = await store.UpdateAsync(key.Id, k => k with { Enabled = false }, version => version == 0);
+
+        Assert.Equal((KeyWriteStatus.Written, 1L), (write.Status, write.After!.Version));
+        Assert.False((await store.FindAsync(digest))!.Enabled);
+    }
+
+    private static StoreConnection Connect(string prefix) => new(
+        Options.Create(new RedisOptions { Configuration = TestStore.Configuration, KeyPrefix = prefix }),
+        Options.Create(new StoreOptions()),
+        NullLoggerFactory.Instance);
+
+    private static async Task<(ApiKey Key, KeyDigest Digest)> CreateAsync(KeyStore store, string name)
+    {
+        var plaintext = KeyFormat.Generate();
+        var digest = KeyDigest.Compute(plaintext);
+        var key = new ApiKey(KeyIds.NewId(), name, KeyKind.Rpa, KeyFormat.DisplayPrefix(plaintext), true,
+            DateTimeOffset.UtcNow, null, null, KeyScopes.All);
+        Assert.True(await store.CreateAsync(key, digest));
+        return (key, digest);
     }
 }

@@ -25,7 +25,8 @@ internal static class AdminAudit
             action,
             after?.Id ?? before?.Id,
             before is null ? null : ViewOf(before),
-            after is null ? null : ViewOf(after)));
+            after is null ? null : ViewOf(after),
+            after?.Version ?? before?.Version));
     }
 
     public static async Task<IResult> ReadAsync(HttpRequest request, AuditLog audit)

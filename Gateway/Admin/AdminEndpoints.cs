@@ -3,6 +3,7 @@ using Gateway.Abuse;
 using Gateway.Enforcement;
 using Gateway.Keys;
 using Gateway.Store;
+using Microsoft.AspNetCore.Http.Features;
 using StackExchange.Redis;
 
 namespace Gateway.Admin;
@@ -15,6 +16,7 @@ internal static class AdminEndpoints
         var admin = endpoints.MapGroup("/admin");
         admin.AddEndpointFilter(RequireAdminToken);
         admin.AddEndpointFilter(StoreFailuresAre503);
+        admin.AddEndpointFilter(LimitBody);
 
         var keys = admin.MapGroup("/keys");
         keys.MapPost("", CreateAsync);
@@ -65,6 +67,20 @@ internal static class AdminEndpoints
         }
     }
 
+    private static ValueTask<object?> LimitBody(EndpointFilterInvocationContext context, EndpointFilterDelegate next)
+    {
+        // KeyRequests counts the body's own bytes against the 4 MiB, exactly, chunked or not. Kestrel's limit (30 MiB, for
+        // proxied payloads) is lowered too, so a refused body is not drained for long; Kestrel counts chunk framing in it,
+        // so it is set at twice the limit: room for the framing of any real client (only chunks of a few bytes each would
+        // pass it, and those are refused as too large, which fails closed).
+        if (context.HttpContext.Features.Get<IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } limit)
+        {
+            limit.MaxRequestBodySize = 2L * KeyRequests.MaxBodyBytes;
+        }
+
+        return next(context);
+    }
+
     private static async Task<IResult> CreateAsync(HttpRequest request, KeyStore store, TimeProvider time)
     {
         var (document, error) = await KeyRequests.ReadObjectAsync(request).ConfigureAwait(false);
@@ -90,7 +106,10 @@ internal static class AdminEndpoints
             now,
             null,
             changes.ExpiresAt,
-            new KeyScopes(changes.GraphQL ?? AccessLevel.None, changes.Endpoints ?? new Dictionary<string, AccessLevel>()));
+            new KeyScopes(changes.GraphQL ?? AccessLevel.None, changes.Endpoints ?? new Dictionary<string, AccessLevel>()))
+        {
+            Version = KeyStore.FirstVersion,
+        };
         if (!await store.CreateAsync(key, KeyDigest.Compute(plaintext)).ConfigureAwait(false))
         {
             // 178 random bits do not collide; reaching this means the store is not what it seems.
@@ -98,7 +117,7 @@ internal static class AdminEndpoints
         }
 
         await AdminAudit.RecordAsync(request.HttpContext, "create", null, key).ConfigureAwait(false);
-        return new JsonResult(201, json => KeyView.Write(json, key, plaintext), $"/admin/keys/{key.Id}");
+        return new JsonResult(201, json => KeyView.Write(json, key, plaintext), $"/admin/keys/{key.Id}", KeyETags.Of(key));
     }
 
     private static async Task<IResult> ListAsync(KeyStore store)
@@ -121,7 +140,9 @@ internal static class AdminEndpoints
     private static async Task<IResult> GetAsync(string id, KeyStore store)
     {
         var key = await store.GetAsync(id).ConfigureAwait(false);
-        return key is null ? new RefusalResult(AdminRefusals.KeyNotFound) : new JsonResult(200, json => KeyView.Write(json, key));
+        return key is null
+            ? new RefusalResult(AdminRefusals.KeyNotFound)
+            : new JsonResult(200, json => KeyView.Write(json, key), etag: KeyETags.Of(key));
     }
 
     private static async Task<IResult> PatchAsync(string id, HttpRequest request, KeyStore store, TimeProvider time)
@@ -138,51 +159,75 @@ internal static class AdminEndpoints
             return new RefusalResult(invalid);
         }
 
-        var current = await store.GetAsync(id).ConfigureAwait(false);
-        if (current is null)
+        if (KeyETags.ReadIfMatch(request, out var precondition) is { } invalidIfMatch)
         {
-            return new RefusalResult(AdminRefusals.KeyNotFound);
+            return new RefusalResult(invalidIfMatch);
         }
 
-        if (current.Kind == KeyKind.Legacy)
+        // The change is applied to the key as stored at the moment of the write (re-applied if another write got in
+        // first), never to an earlier read: so a concurrent rename cannot undo a disable.
+        string? immutableField = null;
+        var write = await store.UpdateAsync(id, key =>
         {
-            var field = changes.GraphQL is not null ? "graphql" : changes.Endpoints is not null ? "endpoints" : changes.ExpiresAtGiven ? "expiresAt" : null;
-            if (field is not null)
+            if (key.Kind == KeyKind.Legacy)
             {
-                return new RefusalResult(AdminRefusals.LegacyImmutable(field));
+                immutableField = changes.GraphQL is not null ? "graphql" : changes.Endpoints is not null ? "endpoints" : changes.ExpiresAtGiven ? "expiresAt" : null;
+                if (immutableField is not null)
+                {
+                    return null;
+                }
             }
+
+            return key with
+            {
+                Name = changes.Name ?? key.Name,
+                Enabled = changes.Enabled ?? key.Enabled,
+                ExpiresAt = changes.ExpiresAtGiven ? changes.ExpiresAt : key.ExpiresAt,
+                Scopes = changes.GraphQL is null && changes.Endpoints is null
+                    ? key.Scopes
+                    : new KeyScopes(changes.GraphQL ?? key.Scopes.GraphQL, changes.Endpoints ?? key.Scopes.Endpoints),
+            };
+        }, precondition).ConfigureAwait(false);
+
+        switch (write.Status)
+        {
+            case KeyWriteStatus.NotFound:
+                return new RefusalResult(AdminRefusals.KeyNotFound);
+            case KeyWriteStatus.PreconditionFailed:
+                return new RefusalResult(AdminRefusals.PreconditionFailed);
+            case KeyWriteStatus.Declined:
+                return new RefusalResult(AdminRefusals.LegacyImmutable(immutableField!));
+            case KeyWriteStatus.Written:
+                // The entry holds the state this write replaced and the state it stored, as the store saw them.
+                var onlyEnabled = changes is { Name: null, GraphQL: null, Endpoints: null, ExpiresAtGiven: false, Enabled: not null };
+                var action = onlyEnabled ? (changes.Enabled!.Value ? "enable" : "disable") : "update";
+                await AdminAudit.RecordAsync(request.HttpContext, action, write.Before, write.After).ConfigureAwait(false);
+                break;
         }
 
-        var updated = await store.UpdateAsync(id, key => key with
-        {
-            Name = changes.Name ?? key.Name,
-            Enabled = changes.Enabled ?? key.Enabled,
-            ExpiresAt = changes.ExpiresAtGiven ? changes.ExpiresAt : key.ExpiresAt,
-            Scopes = changes.GraphQL is null && changes.Endpoints is null
-                ? key.Scopes
-                : new KeyScopes(changes.GraphQL ?? key.Scopes.GraphQL, changes.Endpoints ?? key.Scopes.Endpoints),
-        }).ConfigureAwait(false);
-        if (updated is null)
-        {
-            return new RefusalResult(AdminRefusals.KeyNotFound);
-        }
-
-        var onlyEnabled = changes is { Name: null, GraphQL: null, Endpoints: null, ExpiresAtGiven: false, Enabled: not null };
-        var action = onlyEnabled ? (changes.Enabled!.Value ? "enable" : "disable") : "update";
-        await AdminAudit.RecordAsync(request.HttpContext, action, current, updated).ConfigureAwait(false);
-        return new JsonResult(200, json => KeyView.Write(json, updated));
+        // Written, or Unchanged (nothing to write, nothing audited): either way the view is what is stored.
+        var stored = write.After!;
+        return new JsonResult(200, json => KeyView.Write(json, stored), etag: KeyETags.Of(stored));
     }
 
     private static async Task<IResult> DeleteAsync(string id, HttpContext http, KeyStore store)
     {
-        var before = await store.GetAsync(id).ConfigureAwait(false);
-        if (before is null || !await store.DeleteAsync(id).ConfigureAwait(false))
+        if (KeyETags.ReadIfMatch(http.Request, out var precondition) is { } invalid)
         {
-            return new RefusalResult(AdminRefusals.KeyNotFound);
+            return new RefusalResult(invalid);
         }
 
-        await AdminAudit.RecordAsync(http, "delete", before, null).ConfigureAwait(false);
-        return Results.NoContent();
+        var write = await store.DeleteAsync(id, precondition).ConfigureAwait(false);
+        switch (write.Status)
+        {
+            case KeyWriteStatus.Written:
+                await AdminAudit.RecordAsync(http, "delete", write.Before, null).ConfigureAwait(false);
+                return Results.NoContent();
+            case KeyWriteStatus.PreconditionFailed:
+                return new RefusalResult(AdminRefusals.PreconditionFailed);
+            default:
+                return new RefusalResult(AdminRefusals.KeyNotFound);
+        }
     }
 
     private static async Task<IResult> ImportLegacyAsync(HttpRequest request, KeyStore store, TimeProvider time)
@@ -209,7 +254,10 @@ internal static class AdminEndpoints
             var digest = KeyDigest.Compute(entry.Key);
             var key = new ApiKey(
                 KeyIds.NewId(), entry.Name, KeyKind.Legacy, KeyFormat.DisplayPrefix(entry.Key), true, now, null, null,
-                new KeyScopes(entry.GraphQL, new Dictionary<string, AccessLevel>(StringComparer.Ordinal) { ["*"] = AccessLevel.ReadWrite }));
+                new KeyScopes(entry.GraphQL, new Dictionary<string, AccessLevel>(StringComparer.Ordinal) { ["*"] = AccessLevel.ReadWrite }))
+            {
+                Version = KeyStore.FirstVersion,
+            };
             if (!seen.Add(digest) || !await store.CreateAsync(key, digest).ConfigureAwait(false))
             {
                 duplicates++;
@@ -240,7 +288,7 @@ internal static class AdminEndpoints
         public Task ExecuteAsync(HttpContext httpContext) => ProblemWriter.WriteAsync(httpContext, refusal);
     }
 
-    internal sealed class JsonResult(int status, Action<Utf8JsonWriter> write, string? location = null) : IResult
+    internal sealed class JsonResult(int status, Action<Utf8JsonWriter> write, string? location = null, string? etag = null) : IResult
     {
         public async Task ExecuteAsync(HttpContext httpContext)
         {
@@ -251,6 +299,11 @@ internal static class AdminEndpoints
             if (location is not null)
             {
                 response.Headers.Location = location;
+            }
+
+            if (etag is not null)
+            {
+                response.Headers.ETag = etag;
             }
 
             await using var json = new Utf8JsonWriter(response.Body);

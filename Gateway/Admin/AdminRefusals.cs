@@ -9,6 +9,12 @@ internal static class AdminRefusals
 
     public static readonly Refusal KeyNotFound = new(404, "key_not_found", "Key not found", "No key has this id.");
 
+    public static readonly Refusal PreconditionFailed = new(412, "precondition_failed", "Precondition failed",
+        "The key changed since the ETag given in If-Match was read; read it again and retry.");
+
+    public static readonly Refusal PayloadTooLarge = new(413, "payload_too_large", "Payload too large",
+        "Admin request bodies are limited to 4 MiB.");
+
     public static Refusal TooManyFailedAttempts(int retryAfterSeconds) =>
         new(429, "too_many_failed_attempts", "Too many failed attempts",
             "Too many requests from this address carried a wrong admin token; retry later.")

@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Globalization;
 using System.Text.Json;
 using Gateway.Enforcement;
@@ -24,16 +25,60 @@ internal static class KeyRequests
     public const int MaxEndpointEntries = 1000;
     public const int MaxLegacyEntries = 10_000;
 
+    /// <summary>
+    /// Reads the body as one JSON object, at most <see cref="MaxBodyBytes"/> whether it has a <c>Content-Length</c> or is
+    /// chunked: past that it is 413 and nothing more is read. The bytes are counted here, not left to Kestrel's limit, which
+    /// counts chunk framing too (see <see cref="AdminEndpoints"/>), so the bound is exact and holds on any server.
+    /// </summary>
     public static async Task<(JsonDocument? Document, Refusal? Error)> ReadObjectAsync(HttpRequest request)
     {
         if (request.ContentLength > MaxBodyBytes)
         {
-            return (null, AdminRefusals.InvalidField("body", "too large"));
+            return (null, AdminRefusals.PayloadTooLarge);
         }
 
+        var reader = request.BodyReader;
         try
         {
-            var document = await JsonDocument.ParseAsync(request.Body, new JsonDocumentOptions { MaxDepth = 16 }, request.HttpContext.RequestAborted).ConfigureAwait(false);
+            while (true)
+            {
+                var read = await reader.ReadAsync(request.HttpContext.RequestAborted).ConfigureAwait(false);
+                var buffer = read.Buffer;
+                if (buffer.Length > MaxBodyBytes)
+                {
+                    reader.AdvanceTo(buffer.End);
+                    return (null, AdminRefusals.PayloadTooLarge);
+                }
+
+                if (!read.IsCompleted)
+                {
+                    // Nothing consumed yet: the whole body stays in the pipe until it is complete.
+                    reader.AdvanceTo(buffer.Start, buffer.End);
+                    continue;
+                }
+
+                try
+                {
+                    return ParseObject(buffer);
+                }
+                finally
+                {
+                    reader.AdvanceTo(buffer.End);
+                }
+            }
+        }
+        catch (BadHttpRequestException ex) when (ex.StatusCode == StatusCodes.Status413PayloadTooLarge)
+        {
+            return (null, AdminRefusals.PayloadTooLarge);
+        }
+    }
+
+    private static (JsonDocument? Document, Refusal? Error) ParseObject(ReadOnlySequence<byte> body)
+    {
+        try
+        {
+            // A copy: a document parsed from a one-segment sequence would keep pointing into the pipe's buffer.
+            var document = JsonDocument.Parse(body.ToArray(), new JsonDocumentOptions { MaxDepth = 16 });
             if (document.RootElement.ValueKind != JsonValueKind.Object)
             {
                 document.Dispose();

@@ -6,12 +6,17 @@ using StackExchange.Redis;
 
 namespace Gateway.Audit;
 
-/// <summary>One admin change: who, what, the key's view before and after (never a plaintext or a hash), when.</summary>
-public sealed record AuditEntry(DateTimeOffset At, string Actor, string Client, string? Address, string Action, string? KeyId, JsonNode? Before, JsonNode? After);
+/// <summary>
+/// One admin change: who, what, the key's view before and after (never a plaintext or a hash), when, and the key's
+/// version the change stored (or, for a delete, deleted). Entries of one key sorted by version chain: each one's
+/// <c>before</c> is the previous one's <c>after</c>, since a write stores only over the state it read.
+/// </summary>
+public sealed record AuditEntry(DateTimeOffset At, string Actor, string Client, string? Address, string Action, string? KeyId, JsonNode? Before, JsonNode? After, long? Version = null);
 
 /// <summary>
 /// Appends every admin change to the Redis stream <c>{prefix}audit</c>, trimmed to <c>Audit:MaxEntries</c>. A store
 /// without streams (the embedded Garnet has none) gets a list, <c>{prefix}audit:list</c>, trimmed the same way.
+/// It uses the admin connection: reading a thousand entries never delays the proxy's key lookups.
 /// </summary>
 public sealed partial class AuditLog(StoreConnection connection, IOptions<AuditOptions> options, ILogger<AuditLog> logger)
 {
@@ -23,7 +28,7 @@ public sealed partial class AuditLog(StoreConnection connection, IOptions<AuditO
     public async Task AppendAsync(AuditEntry entry)
     {
         var json = JsonSerializer.Serialize(ToJson(entry));
-        var db = connection.Database;
+        var db = connection.AdminDatabase;
         try
         {
             if (!_noStreams)
@@ -53,7 +58,7 @@ public sealed partial class AuditLog(StoreConnection connection, IOptions<AuditO
     /// <summary>The newest <paramref name="limit"/> entries, newest first.</summary>
     public async Task<IReadOnlyList<JsonNode>> ReadAsync(int limit)
     {
-        var db = connection.Database;
+        var db = connection.AdminDatabase;
         var raw = new List<string>();
         if (!_noStreams)
         {
@@ -93,6 +98,7 @@ public sealed partial class AuditLog(StoreConnection connection, IOptions<AuditO
         ["keyId"] = entry.KeyId,
         ["before"] = entry.Before?.DeepClone(),
         ["after"] = entry.After?.DeepClone(),
+        ["version"] = entry.Version,
     };
 
     private static partial class Log

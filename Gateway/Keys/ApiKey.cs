@@ -13,4 +13,11 @@ public sealed record ApiKey(
     DateTimeOffset CreatedAt,
     DateTimeOffset? LastUsedAt,
     DateTimeOffset? ExpiresAt,
-    KeyScopes Scopes);
+    KeyScopes Scopes)
+{
+    /// <summary>
+    /// The version of the key's settings in the store: 1 on create, one more on every admin change, 0 for a record
+    /// written before versions existed. <see cref="LastUsedAt"/> is usage, not a setting, and does not move it.
+    /// </summary>
+    public long Version { get; init; }
+}

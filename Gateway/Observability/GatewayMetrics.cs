@@ -40,6 +40,10 @@ public sealed class GatewayMetrics : IDisposable
     public void ObservePendingUsage(Func<int> pending) =>
         _meter.CreateObservableGauge("gateway.usage.pending_counters", pending, description: "Usage counters held in memory (flushed or not).");
 
+    /// <summary>Registers the count of admin writes that found their key changed since they read it, and were retried.</summary>
+    public void ObserveAdminWriteConflicts(Func<long> conflicts) =>
+        _meter.CreateObservableCounter("gateway.admin.write_conflicts", conflicts, description: "Admin writes that found the key changed since they read it, and were retried.");
+
     public void Allowed() => _requests.Add(1, new KeyValuePair<string, object?>("decision", "allowed"), new KeyValuePair<string, object?>("code", "ok"));
 
     public void Refused(string code) => _requests.Add(1, new KeyValuePair<string, object?>("decision", "refused"), new KeyValuePair<string, object?>("code", code));

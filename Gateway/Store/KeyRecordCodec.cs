@@ -21,6 +21,7 @@ internal static class KeyRecordCodec
     public const string LastUsedAt = "lastUsedAt";
     public const string GraphQL = "graphql";
     public const string Endpoints = "endpoints";
+    public const string Version = "version";
 
     public static HashEntry[] Encode(ApiKey key) =>
     [
@@ -33,8 +34,10 @@ internal static class KeyRecordCodec
         new(ExpiresAt, key.ExpiresAt?.ToUnixTimeMilliseconds() ?? 0),
         new(GraphQL, key.Scopes.GraphQL.ToWire()),
         new(Endpoints, EncodeEndpoints(key.Scopes.Endpoints)),
+        new(Version, key.Version),
     ];
 
+    /// <summary>The fields an admin change may write (never the version, which the write script sets).</summary>
     public static HashEntry[] EncodeMutable(ApiKey key) =>
     [
         new(Name, key.Name),
@@ -56,7 +59,7 @@ internal static class KeyRecordCodec
         KeyKind? kind = null;
         AccessLevel? graphql = null;
         bool? enabled = null;
-        long createdAt = -1, expiresAt = 0, lastUsedAt = 0;
+        long createdAt = -1, expiresAt = 0, lastUsedAt = 0, version = 0;
         foreach (var entry in entries)
         {
             switch ((string?)entry.Name)
@@ -71,10 +74,12 @@ internal static class KeyRecordCodec
                 case CreatedAt: createdAt = ParseLong(entry.Value); break;
                 case ExpiresAt: expiresAt = ParseLong(entry.Value); break;
                 case LastUsedAt: lastUsedAt = ParseLong(entry.Value); break;
+                case Version: version = ParseLong(entry.Value); break;
             }
         }
 
-        if (id is null || name is null || prefix is null || kind is null || graphql is null || enabled is null || createdAt < 0
+        // A record without a version predates versions (0); one with an unreadable version is damaged, like any bad field.
+        if (id is null || name is null || prefix is null || kind is null || graphql is null || enabled is null || createdAt < 0 || version < 0
             || DecodeEndpoints(endpoints) is not { } endpointLevels)
         {
             return null;
@@ -89,7 +94,10 @@ internal static class KeyRecordCodec
             DateTimeOffset.FromUnixTimeMilliseconds(createdAt),
             lastUsedAt > 0 ? DateTimeOffset.FromUnixTimeMilliseconds(lastUsedAt) : null,
             expiresAt > 0 ? DateTimeOffset.FromUnixTimeMilliseconds(expiresAt) : null,
-            new KeyScopes(graphql.Value, endpointLevels));
+            new KeyScopes(graphql.Value, endpointLevels))
+        {
+            Version = version,
+        };
     }
 
     public static string EncodeEndpoints(IReadOnlyDictionary<string, AccessLevel> endpoints)

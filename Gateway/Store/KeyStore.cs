@@ -1,4 +1,5 @@
 using Gateway.Keys;
+using Gateway.Observability;
 using StackExchange.Redis;
 
 namespace Gateway.Store;
@@ -12,20 +13,38 @@ namespace Gateway.Store;
 /// </list>
 /// Every write goes to the store first and then publishes the record's hash on <c>{prefix}invalidate</c>,
 /// so every instance drops its cached copy (including a negative entry that would hide a new key).
+/// The proxy's lookup (<see cref="FindAsync"/>) uses the proxy's connection; everything the admin API does uses the
+/// admin connection (<see cref="StoreConnection.AdminMultiplexer"/>), so no admin call queues ahead of a lookup.
 /// </summary>
-public sealed class KeyStore(StoreConnection connection)
+public sealed partial class KeyStore
 {
-    // Conflicts come from lastUsedAt writes (one a flush interval per instance) and concurrent admin writes.
-    private const int MaxUpdateAttempts = 10;
-    private readonly string _prefix = connection.KeyPrefix;
+    /// <summary>The version a new record starts at.</summary>
+    public const long FirstVersion = 1;
+
+    // Records read per awaited round of a list: bounds what one list has in flight, so ten lists of 20,000 keys at
+    // once are a few thousand commands on the admin connection, not 400,000, and Redis serves every other client between rounds.
+    private const int ListBatch = 256;
+
+    private readonly StoreConnection _connection;
+    private readonly string _prefix;
     private long _digestLookups;
+
+    public KeyStore(StoreConnection connection, GatewayMetrics? metrics = null)
+    {
+        _connection = connection;
+        _prefix = connection.KeyPrefix;
+        metrics?.ObserveAdminWriteConflicts(() => WriteConflicts);
+    }
 
     public RedisChannel InvalidationChannel => RedisChannel.Literal(_prefix + "invalidate");
 
     /// <summary>Store reads made for presented keys; tests and metrics read it.</summary>
     public long DigestLookups => Interlocked.Read(ref _digestLookups);
 
-    private IDatabase Db => connection.Database;
+    // The proxy's connection: key lookups only.
+    private IDatabase ProxyDb => _connection.Database;
+
+    private IDatabase AdminDb => _connection.AdminDatabase;
 
     public RedisKey RecordKey(KeyDigest digest) => _prefix + "key:" + digest.ToHex();
 
@@ -37,59 +56,77 @@ public sealed class KeyStore(StoreConnection connection)
     public async Task<ApiKey?> FindAsync(KeyDigest digest)
     {
         Interlocked.Increment(ref _digestLookups);
-        var entries = await Db.HashGetAllAsync(RecordKey(digest)).ConfigureAwait(false);
+        var entries = await ProxyDb.HashGetAllAsync(RecordKey(digest)).ConfigureAwait(false);
         return KeyRecordCodec.Decode(entries);
     }
 
     public async Task<ApiKey?> GetAsync(string id)
     {
-        var hex = await Db.StringGetAsync(IdKey(id)).ConfigureAwait(false);
-        if (hex.IsNullOrEmpty || !KeyDigest.TryParseHex((string)hex!, out var digest))
+        if (await DigestOfAsync(id).ConfigureAwait(false) is not { } digest)
         {
             return null;
         }
 
-        var key = KeyRecordCodec.Decode(await Db.HashGetAllAsync(RecordKey(digest)).ConfigureAwait(false));
+        var key = KeyRecordCodec.Decode(await AdminDb.HashGetAllAsync(RecordKey(digest)).ConfigureAwait(false));
         return key?.Id == id ? key : null;
     }
 
-    /// <summary>All keys, newest first.</summary>
+    /// <summary>All keys, newest first, read in bounded rounds on the admin connection.</summary>
     public async Task<IReadOnlyList<ApiKey>> ListAsync()
     {
-        var ids = await Db.SortedSetRangeByRankAsync(ListKey, order: Order.Descending).ConfigureAwait(false);
-        var lookups = new Task<ApiKey?>[ids.Length];
-        for (var i = 0; i < ids.Length; i++)
+        var db = AdminDb;
+        var ids = await db.SortedSetRangeByRankAsync(ListKey, order: Order.Descending).ConfigureAwait(false);
+        var keys = new List<ApiKey>(ids.Length);
+        foreach (var chunk in ids.Chunk(ListBatch))
         {
-            // Concurrent calls pipeline on the one connection.
-            lookups[i] = GetAsync((string)ids[i]!);
+            // Two pipelined rounds per chunk (id to hash, hash to record); each command touches one key (Cluster safe).
+            var hexes = await Task.WhenAll(chunk.Select(id => db.StringGetAsync(IdKey((string)id!)))).ConfigureAwait(false);
+            var reads = new List<(string Id, Task<HashEntry[]> Record)>(chunk.Length);
+            for (var i = 0; i < chunk.Length; i++)
+            {
+                if (!hexes[i].IsNullOrEmpty && KeyDigest.TryParseHex((string)hexes[i]!, out var digest))
+                {
+                    reads.Add(((string)chunk[i]!, db.HashGetAllAsync(RecordKey(digest))));
+                }
+            }
+
+            await Task.WhenAll(reads.Select(r => r.Record)).ConfigureAwait(false);
+            foreach (var (id, record) in reads)
+            {
+                // An id whose record is gone or names another id (an interrupted create or delete) lists as nothing.
+                if (KeyRecordCodec.Decode(record.Result) is { } key && key.Id == id)
+                {
+                    keys.Add(key);
+                }
+            }
         }
 
-        var keys = await Task.WhenAll(lookups).ConfigureAwait(false);
-        return keys.OfType<ApiKey>().ToList();
+        return keys;
     }
 
-    /// <summary>Stores a new key; <c>false</c> when a key with the same hash already exists.</summary>
+    /// <summary>Stores a new key at <see cref="FirstVersion"/>; <c>false</c> when a key with the same hash already exists.</summary>
     public async Task<bool> CreateAsync(ApiKey key, KeyDigest digest)
     {
+        var db = AdminDb;
         var recordKey = RecordKey(digest);
-        if (await Db.KeyExistsAsync(recordKey).ConfigureAwait(false))
+        if (await db.KeyExistsAsync(recordKey).ConfigureAwait(false))
         {
             return false;
         }
 
         // Index first, record last: an interrupted create leaves an id without a record, which lists as
         // nothing and authorizes nothing, never a working key the admin API cannot see.
-        await Db.StringSetAsync(IdKey(key.Id), digest.ToHex()).ConfigureAwait(false);
-        await Db.SortedSetAddAsync(ListKey, key.Id, key.CreatedAt.ToUnixTimeMilliseconds()).ConfigureAwait(false);
+        await db.StringSetAsync(IdKey(key.Id), digest.ToHex()).ConfigureAwait(false);
+        await db.SortedSetAddAsync(ListKey, key.Id, key.CreatedAt.ToUnixTimeMilliseconds()).ConfigureAwait(false);
 
-        var tran = Db.CreateTransaction();
+        var tran = db.CreateTransaction();
         tran.AddCondition(Condition.KeyNotExists(recordKey));
-        _ = tran.HashSetAsync(recordKey, KeyRecordCodec.Encode(key));
+        _ = tran.HashSetAsync(recordKey, KeyRecordCodec.Encode(key with { Version = FirstVersion }));
         var created = await tran.ExecuteAsync().ConfigureAwait(false);
         if (!created)
         {
-            await Db.KeyDeleteAsync(IdKey(key.Id)).ConfigureAwait(false);
-            await Db.SortedSetRemoveAsync(ListKey, key.Id).ConfigureAwait(false);
+            await db.KeyDeleteAsync(IdKey(key.Id)).ConfigureAwait(false);
+            await db.SortedSetRemoveAsync(ListKey, key.Id).ConfigureAwait(false);
             return false;
         }
 
@@ -97,65 +134,19 @@ public sealed class KeyStore(StoreConnection connection)
         return true;
     }
 
-    /// <summary>Applies <paramref name="change"/> to the stored key; <c>null</c> when the id is unknown.</summary>
-    public async Task<ApiKey?> UpdateAsync(string id, Func<ApiKey, ApiKey> change)
-    {
-        var hex = await Db.StringGetAsync(IdKey(id)).ConfigureAwait(false);
-        if (hex.IsNullOrEmpty || !KeyDigest.TryParseHex((string)hex!, out var digest))
-        {
-            return null;
-        }
-
-        var recordKey = RecordKey(digest);
-        // The condition WATCHes the record, and any write to it before EXEC aborts the transaction: another admin
-        // write, but also every instance's usage flusher setting lastUsedAt on a key in use. So a conflict is read
-        // again and retried; answering "not found" instead would make a disable of a busy key fail and leave it working.
-        for (var attempt = 1; attempt <= MaxUpdateAttempts; attempt++)
-        {
-            var current = KeyRecordCodec.Decode(await Db.HashGetAllAsync(recordKey).ConfigureAwait(false));
-            if (current is null || current.Id != id)
-            {
-                return null;
-            }
-
-            var updated = change(current);
-            var tran = Db.CreateTransaction();
-            // A concurrent delete wins: never resurrect a deleted record with a partial write.
-            tran.AddCondition(Condition.KeyExists(recordKey));
-            _ = tran.HashSetAsync(recordKey, KeyRecordCodec.EncodeMutable(updated));
-            if (await tran.ExecuteAsync().ConfigureAwait(false))
-            {
-                await PublishInvalidationAsync(digest).ConfigureAwait(false);
-                return updated;
-            }
-        }
-
-        // Fails closed: reported as a store failure (503), so the caller knows the change was not made.
-        throw new RedisException($"The key record changed during each of {MaxUpdateAttempts} update attempts.");
-    }
-
-    public async Task<bool> DeleteAsync(string id)
-    {
-        var hex = await Db.StringGetAsync(IdKey(id)).ConfigureAwait(false);
-        if (hex.IsNullOrEmpty || !KeyDigest.TryParseHex((string)hex!, out var digest))
-        {
-            return false;
-        }
-
-        // Record first: the key stops working before anything else changes.
-        var deleted = await Db.KeyDeleteAsync(RecordKey(digest)).ConfigureAwait(false);
-        await Db.KeyDeleteAsync(IdKey(id)).ConfigureAwait(false);
-        await Db.SortedSetRemoveAsync(ListKey, id).ConfigureAwait(false);
-        await PublishInvalidationAsync(digest).ConfigureAwait(false);
-        return deleted;
-    }
-
+    /// <summary>Whether the proxy's connection reaches the store (readiness).</summary>
     public async Task<bool> PingAsync()
     {
-        await Db.PingAsync().ConfigureAwait(false);
+        await ProxyDb.PingAsync().ConfigureAwait(false);
         return true;
+    }
+
+    private async Task<KeyDigest?> DigestOfAsync(string id)
+    {
+        var hex = await AdminDb.StringGetAsync(IdKey(id)).ConfigureAwait(false);
+        return !hex.IsNullOrEmpty && KeyDigest.TryParseHex((string)hex!, out var digest) ? digest : null;
     }
 
     private Task PublishInvalidationAsync(KeyDigest digest) =>
-        connection.Multiplexer.GetSubscriber().PublishAsync(InvalidationChannel, digest.ToHex());
+        _connection.AdminMultiplexer.GetSubscriber().PublishAsync(InvalidationChannel, digest.ToHex());
 }

@@ -6,8 +6,12 @@ using StackExchange.Redis;
 namespace Gateway.Store;
 
 /// <summary>
-/// The one <see cref="IConnectionMultiplexer"/> of the process. With no <c>Redis:Configuration</c> it first starts
-/// an embedded Garnet on loopback and connects to it through the very same client, so every code path is the real one.
+/// The process's connections to the store: <see cref="Multiplexer"/> for the proxy's key lookups, the usage flusher and
+/// invalidations, and <see cref="AdminMultiplexer"/> for the admin API alone. One multiplexer sends its commands in
+/// order on one socket, so a list of 20,000 keys queued on the proxy's connection made every first-seen key wait
+/// behind it past <c>Cache:StoreTimeout</c> (503, and an open circuit); on a connection of its own an admin call can
+/// only delay other admin calls. With no <c>Redis:Configuration</c> it first starts an embedded Garnet on loopback and
+/// connects to it through the very same client, so every code path is the real one.
 /// </summary>
 public sealed partial class StoreConnection : IDisposable
 {
@@ -25,25 +29,41 @@ public sealed partial class StoreConnection : IDisposable
             Log.EmbeddedStore(logger, configuration, dataDirectory);
         }
 
-        var options = ConfigurationOptions.Parse(configuration);
-        // Start even when Redis is down: keys then fail closed with 503 and service resumes by itself when it returns.
-        options.AbortOnConnectFail = false;
-        options.ConnectRetry = int.MaxValue;
-        options.ClientName ??= "gateway";
-        Multiplexer = ConnectionMultiplexer.Connect(options);
+        // Both at once: with Redis down at start each waits its connect timeout, and the start should wait only one.
+        var proxy = Connect(configuration, "gateway");
+        var admin = Connect(configuration, "gateway-admin");
+        Multiplexer = proxy.GetAwaiter().GetResult();
+        AdminMultiplexer = admin.GetAwaiter().GetResult();
         KeyPrefix = redis.Value.KeyPrefix;
     }
 
+    /// <summary>The proxy's connection: key lookups, usage flushes, invalidations.</summary>
     public IConnectionMultiplexer Multiplexer { get; }
+
+    /// <summary>The admin API's connection: its reads and writes never queue ahead of a key lookup.</summary>
+    public IConnectionMultiplexer AdminMultiplexer { get; }
 
     public string KeyPrefix { get; }
 
     public IDatabase Database => Multiplexer.GetDatabase();
 
+    public IDatabase AdminDatabase => AdminMultiplexer.GetDatabase();
+
     public void Dispose()
     {
+        AdminMultiplexer.Dispose();
         Multiplexer.Dispose();
         _embedded?.Dispose();
+    }
+
+    private static Task<ConnectionMultiplexer> Connect(string configuration, string clientName)
+    {
+        var options = ConfigurationOptions.Parse(configuration);
+        // Start even when Redis is down: keys then fail closed with 503 and service resumes by itself when it returns.
+        options.AbortOnConnectFail = false;
+        options.ConnectRetry = int.MaxValue;
+        options.ClientName ??= clientName;
+        return ConnectionMultiplexer.ConnectAsync(options);
     }
 
     private static partial class Log
