@@ -89,13 +89,22 @@ internal sealed class EnforcementMiddleware(
         }
 
         var digest = KeyDigest.Compute(credential.Key);
-        var lookup = cache.LookupAsync(digest);
-        return lookup.IsCompletedSuccessfully
-            ? Judge(context, proxy, scope, target, digest, lookup.Result)
-            : AwaitLookup(context, proxy, scope, target, digest, lookup);
+        if (cache.TryLookupInMemory(digest, out var known))
+        {
+            return Judge(context, proxy, scope, target, digest, known);
+        }
+
+        // An address over its failed-key limit is answered before any store lookup (contract §7), so its guesses
+        // cost no Redis call. Checked only on a memory miss: a key in memory costs no lookup, so it still passes.
+        if (abuse.Keys.IsBlocked(context.Connection.RemoteIpAddress))
+        {
+            return Refuse(context, Refusal.TooManyFailedAttempts(abuse.Keys.RetryAfterSeconds));
+        }
+
+        return AwaitLookup(context, proxy, scope, target, digest, cache.LookupInStoreAsync(digest));
     }
 
-    private async Task AwaitLookup(HttpContext context, IReverseProxyFeature proxy, RouteKeyScope scope, ScopeTarget target, KeyDigest digest, ValueTask<KeyLookup> lookup) =>
+    private async Task AwaitLookup(HttpContext context, IReverseProxyFeature proxy, RouteKeyScope scope, ScopeTarget target, KeyDigest digest, Task<KeyLookup> lookup) =>
         await Judge(context, proxy, scope, target, digest, await lookup.ConfigureAwait(false)).ConfigureAwait(false);
 
     private Task Judge(HttpContext context, IReverseProxyFeature proxy, RouteKeyScope scope, ScopeTarget target, KeyDigest digest, KeyLookup lookup)
