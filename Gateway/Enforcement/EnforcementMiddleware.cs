@@ -24,6 +24,7 @@ internal sealed class EnforcementMiddleware(
     IOptionsMonitor<KeyScopesOptions> limits,
     GatewayMetrics metrics,
     AbuseLimiters abuse,
+    GraphQLBodyReader bodies,
     TimeProvider time)
 {
     private static readonly string[] MethodOverrideHeaders = ["X-HTTP-Method-Override", "X-HTTP-Method", "X-Method-Override"];
@@ -158,17 +159,17 @@ internal sealed class EnforcementMiddleware(
             }
             else
             {
-                var body = await GraphQLBodyReader.ReadAsync(request, limits.CurrentValue.MaxGraphQLBodyBytes, context.RequestAborted).ConfigureAwait(false);
+                var (body, refusal) = await bodies.ReadAsync(request, context.RequestAborted).ConfigureAwait(false);
                 if (body is null)
                 {
-                    await Refuse(context, Refusal.PayloadTooLarge).ConfigureAwait(false);
+                    // The rest of the body is never read: close the connection rather than let it go on sending.
+                    context.Response.Headers.Connection = "close";
+                    await Refuse(context, refusal!).ConfigureAwait(false);
                     return;
                 }
 
                 GraphQLBodyReader.Replace(context, body);
-                verdict = GraphQLHttpRules.IsJson(request.ContentType!)
-                    ? GraphQLClassifier.ClassifyJsonBody(body, limits.CurrentValue.GraphQLLimits)
-                    : GraphQLClassifier.ClassifyDocumentBody(body, limits.CurrentValue.GraphQLLimits);
+                verdict = GraphQLBodyClassification.Classify(body, GraphQLHttpRules.IsJson(request.ContentType!), limits.CurrentValue.GraphQLLimits);
             }
         }
 

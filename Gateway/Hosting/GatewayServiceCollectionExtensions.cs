@@ -66,7 +66,11 @@ public static class GatewayServiceCollectionExtensions
             .Validate(o => o.StoreTimeout > TimeSpan.Zero, "Cache:StoreTimeout must be positive.");
         AddValidatedOptions<UsageOptions>(services, configuration, UsageOptions.Section)
             .Validate(o => o.FlushInterval > TimeSpan.Zero, "Usage:FlushInterval must be positive.");
-        AddValidatedOptions<KeyScopesOptions>(services, configuration, KeyScopesOptions.Section);
+        AddValidatedOptions<KeyScopesOptions>(services, configuration, KeyScopesOptions.Section)
+            .Validate(o => o.GraphQLBodyTimeout > TimeSpan.Zero, "KeyScopes:GraphQLBodyTimeout must be positive.")
+            .Validate(o => o.MaxBufferedGraphQLBytes >= o.MaxGraphQLBodyBytes, "KeyScopes:MaxBufferedGraphQLBytes must be at least KeyScopes:MaxGraphQLBodyBytes.");
+        services.AddSingleton<GraphQLBodyBudget>();
+        services.AddSingleton<GraphQLBodyReader>();
         AddValidatedOptions<AbuseOptions>(services, configuration, AbuseOptions.Section)
             .Validate(o => o.Window > TimeSpan.Zero, "Abuse:Window must be positive.");
         services.AddSingleton(sp =>

@@ -33,6 +33,10 @@ public sealed class GatewayMetrics : IDisposable
     public void ObservePendingUsage(Func<int> pending) =>
         _meter.CreateObservableGauge("gateway.usage.pending_counters", pending, description: "Usage counters held in memory (flushed or not).");
 
+    /// <summary>Registers the gauge of GraphQL body bytes held against <c>KeyScopes:MaxBufferedGraphQLBytes</c>.</summary>
+    public void ObserveBufferedGraphQLBytes(Func<long> held) =>
+        _meter.CreateObservableGauge("gateway.graphql.buffered", held, unit: "By", description: "GraphQL request body bytes held in memory.");
+
     public void Allowed() => _requests.Add(1, new KeyValuePair<string, object?>("decision", "allowed"), new KeyValuePair<string, object?>("code", "ok"));
 
     public void Refused(string code) => _requests.Add(1, new KeyValuePair<string, object?>("decision", "refused"), new KeyValuePair<string, object?>("code", code));
