@@ -66,7 +66,7 @@ public static class RawHttp
         return Parse(received.ToArray());
     }
 
-    private static ProxyResponse Parse(byte[] response)
+    internal static ProxyResponse Parse(byte[] response)
     {
         var text = Encoding.Latin1.GetString(response);
         var endOfHead = text.IndexOf("\r\n\r\n", StringComparison.Ordinal);

@@ -43,7 +43,11 @@ public sealed partial class KeyCache : IDisposable
     }
 
     /// <summary>Resolves a key by its digest. Completes synchronously when the answer is in memory.</summary>
-    public ValueTask<KeyLookup> LookupAsync(KeyDigest digest)
+    public ValueTask<KeyLookup> LookupAsync(KeyDigest digest) =>
+        TryLookupInMemory(digest, out var known) ? new ValueTask<KeyLookup>(known) : new ValueTask<KeyLookup>(LookupInStoreAsync(digest));
+
+    /// <summary>The answer L1 or the negative cache holds, without any store call; <c>false</c> when neither knows the key.</summary>
+    public bool TryLookupInMemory(KeyDigest digest, out KeyLookup lookup)
     {
         var now = _time.GetUtcNow();
         Span<char> name = stackalloc char[NameLength];
@@ -51,17 +55,26 @@ public sealed partial class KeyCache : IDisposable
         if (_found.TryGetValue(name, out Entry? entry) && entry!.FreshUntil > now)
         {
             _metrics.CacheLookup("l1", "hit");
-            return new ValueTask<KeyLookup>(KeyLookup.Found(entry.Key));
+            lookup = KeyLookup.Found(entry.Key);
+            return true;
         }
 
         if (_unknown.TryGetValue(name, out DateTimeOffset unknownUntil) && unknownUntil > now)
         {
             _metrics.CacheLookup("l1", "hit");
-            return new ValueTask<KeyLookup>(KeyLookup.NotFound);
+            lookup = KeyLookup.NotFound;
+            return true;
         }
 
+        lookup = default;
+        return false;
+    }
+
+    /// <summary>Reads a key memory did not know from the store (one read however many ask at once).</summary>
+    public Task<KeyLookup> LookupInStoreAsync(KeyDigest digest)
+    {
         _metrics.CacheLookup("l1", "miss");
-        return new ValueTask<KeyLookup>(LoadOnceAsync(digest));
+        return LoadOnceAsync(digest);
     }
 
     /// <summary>Drops everything known about one key; called for every admin write, on every instance.</summary>

@@ -95,6 +95,13 @@ public sealed class KeyScopesOptions
     [Range(1, 64 * 1024 * 1024)]
     public int MaxGraphQLBodyBytes { get; set; } = 1024 * 1024;
 
+    /// <summary>Most bytes of GraphQL bodies held at once, over every request; past it a request is 503 <c>overloaded</c>.</summary>
+    [Range(1, long.MaxValue)]
+    public long MaxBufferedGraphQLBytes { get; set; } = 256L * 1024 * 1024;
+
+    /// <summary>How long a GraphQL body may take to arrive, from when the gateway starts reading it; then 408 <c>body_timeout</c>.</summary>
+    public TimeSpan GraphQLBodyTimeout { get; set; } = TimeSpan.FromSeconds(10);
+
     /// <summary>Most fields nested in one another in a GraphQL document, counted through fragment spreads.</summary>
     // Past about 60 the parser's own nesting limit (GraphQLClassifier.MaxDocumentDepth) answers first.
     [Range(1, 60)]

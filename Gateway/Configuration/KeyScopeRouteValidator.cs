@@ -12,22 +12,29 @@ internal sealed class KeyScopeRouteValidator : IRouteValidator
 {
     public ValueTask ValidateAsync(RouteConfig routeConfig, IList<Exception> errors)
     {
-        var scope = RouteKeyScopes.Parse(routeConfig);
-        if (scope == RouteKeyScope.Invalid)
+        if (Problem(routeConfig.RouteId, routeConfig.Metadata, routeConfig.Match.Path) is { } problem)
         {
-            var found = routeConfig.Metadata is not null && routeConfig.Metadata.TryGetValue(RouteKeyScopes.MetadataKey, out var v)
-                ? $"'{v}'"
-                : "nothing";
-            errors.Add(new ArgumentException(
-                $"Route '{routeConfig.RouteId}' must declare Metadata:KeyScope as Endpoint, GraphQL or Public; found {found}."));
-        }
-        else if (scope == RouteKeyScope.Endpoint && !DeclaresEndpointId(routeConfig.Match.Path))
-        {
-            errors.Add(new ArgumentException(
-                $"Route '{routeConfig.RouteId}' has KeyScope Endpoint but its path has no '{{{RouteKeyScopes.EndpointIdRouteValue}}}' route value."));
+            errors.Add(new ArgumentException(problem));
         }
 
         return ValueTask.CompletedTask;
+    }
+
+    /// <summary>What is wrong with a route's key scope, or <c>null</c>; also run on a reload before it is published.</summary>
+    internal static string? Problem(string routeId, IReadOnlyDictionary<string, string>? metadata, string? path)
+    {
+        var scope = RouteKeyScopes.Parse(metadata);
+        if (scope == RouteKeyScope.Invalid)
+        {
+            var found = metadata is not null && metadata.TryGetValue(RouteKeyScopes.MetadataKey, out var v)
+                ? $"'{v}'"
+                : "nothing";
+            return $"Route '{routeId}' must declare Metadata:KeyScope as Endpoint, GraphQL or Public; found {found}.";
+        }
+
+        return scope == RouteKeyScope.Endpoint && !DeclaresEndpointId(path)
+            ? $"Route '{routeId}' has KeyScope Endpoint but its path has no '{{{RouteKeyScopes.EndpointIdRouteValue}}}' route value."
+            : null;
     }
 
     private static bool DeclaresEndpointId(string? path)

@@ -26,6 +26,7 @@ internal sealed class EnforcementMiddleware(
     GatewayMetrics metrics,
     AbuseLimiters abuse,
     UpgradeGate upgrades,
+    GraphQLBodyReader bodies,
     TimeProvider time)
 {
     private static readonly string[] MethodOverrideHeaders = ["X-HTTP-Method-Override", "X-HTTP-Method", "X-Method-Override"];
@@ -100,13 +101,22 @@ internal sealed class EnforcementMiddleware(
         }
 
         var digest = KeyDigest.Compute(credential.Key);
-        var lookup = cache.LookupAsync(digest);
-        return lookup.IsCompletedSuccessfully
-            ? Judge(context, proxy, scope, target, digest, lookup.Result)
-            : AwaitLookup(context, proxy, scope, target, digest, lookup);
+        if (cache.TryLookupInMemory(digest, out var known))
+        {
+            return Judge(context, proxy, scope, target, digest, known);
+        }
+
+        // An address over its failed-key limit is answered before any store lookup (contract §7), so its guesses
+        // cost no Redis call. Checked only on a memory miss: a key in memory costs no lookup, so it still passes.
+        if (abuse.Keys.IsBlocked(context.Connection.RemoteIpAddress))
+        {
+            return Refuse(context, Refusal.TooManyFailedAttempts(abuse.Keys.RetryAfterSeconds));
+        }
+
+        return AwaitLookup(context, proxy, scope, target, digest, cache.LookupInStoreAsync(digest));
     }
 
-    private async Task AwaitLookup(HttpContext context, IReverseProxyFeature proxy, RouteKeyScope scope, ScopeTarget target, KeyDigest digest, ValueTask<KeyLookup> lookup) =>
+    private async Task AwaitLookup(HttpContext context, IReverseProxyFeature proxy, RouteKeyScope scope, ScopeTarget target, KeyDigest digest, Task<KeyLookup> lookup) =>
         await Judge(context, proxy, scope, target, digest, await lookup.ConfigureAwait(false)).ConfigureAwait(false);
 
     private Task Judge(HttpContext context, IReverseProxyFeature proxy, RouteKeyScope scope, ScopeTarget target, KeyDigest digest, KeyLookup lookup)
@@ -203,17 +213,17 @@ internal sealed class EnforcementMiddleware(
             }
             else
             {
-                var body = await GraphQLBodyReader.ReadAsync(request, limits.CurrentValue.MaxGraphQLBodyBytes, context.RequestAborted).ConfigureAwait(false);
+                var (body, refusal) = await bodies.ReadAsync(request, context.RequestAborted).ConfigureAwait(false);
                 if (body is null)
                 {
-                    await Refuse(context, Refusal.PayloadTooLarge).ConfigureAwait(false);
+                    // The rest of the body is never read: close the connection rather than let it go on sending.
+                    context.Response.Headers.Connection = "close";
+                    await Refuse(context, refusal!).ConfigureAwait(false);
                     return;
                 }
 
                 GraphQLBodyReader.Replace(context, body);
-                verdict = GraphQLHttpRules.IsJson(request.ContentType!)
-                    ? GraphQLClassifier.ClassifyJsonBody(body, limits.CurrentValue.GraphQLLimits)
-                    : GraphQLClassifier.ClassifyDocumentBody(body, limits.CurrentValue.GraphQLLimits);
+                verdict = GraphQLBodyClassification.Classify(body, GraphQLHttpRules.IsJson(request.ContentType!), limits.CurrentValue.GraphQLLimits);
             }
         }
 

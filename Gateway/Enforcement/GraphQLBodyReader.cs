@@ -1,62 +1,83 @@
-using System.Buffers;
+using Gateway.Configuration;
+using Microsoft.Extensions.Options;
 
 namespace Gateway.Enforcement;
 
-/// <summary>Buffers a GraphQL request body, never more than the limit, so it can be classified and then forwarded byte for byte.</summary>
-internal static class GraphQLBodyReader
+/// <summary>What reading a GraphQL body came to: the body, or why there is none.</summary>
+internal readonly record struct BodyRead(BufferedBody? Body, Refusal? Refusal);
+
+/// <summary>
+/// Buffers a GraphQL request body so it can be classified and then forwarded byte for byte, within three bounds
+/// (contract §4, §7): <c>MaxGraphQLBodyBytes</c> per body, <c>MaxBufferedGraphQLBytes</c> for every body held at
+/// once, and <c>GraphQLBodyTimeout</c> for the whole body to arrive. Memory grows with the bytes received.
+/// </summary>
+internal sealed class GraphQLBodyReader(GraphQLBodyBudget budget, IOptionsMonitor<KeyScopesOptions> options, TimeProvider time)
 {
-    /// <summary>The body, or <c>null</c> when it is larger than <paramref name="limit"/>.</summary>
-    public static async Task<byte[]?> ReadAsync(HttpRequest request, int limit, CancellationToken cancellationToken)
+    // The budget frees as soon as held bodies complete or time out, so a short wait is the honest hint.
+    private const int OverloadedRetryAfterSeconds = 1;
+
+    public async Task<BodyRead> ReadAsync(HttpRequest request, CancellationToken requestAborted)
     {
-        if (request.ContentLength is { } declared && declared > limit)
+        var limits = options.CurrentValue;
+        var declared = request.ContentLength;
+        if (declared > limits.MaxGraphQLBodyBytes)
         {
-            return null;
+            return new BodyRead(null, Refusal.PayloadTooLarge);
         }
 
-        var buffer = ArrayPool<byte>.Shared.Rent((int)Math.Min(limit + 1L, request.ContentLength + 1 ?? 16 * 1024));
-        var length = 0;
+        // With a Content-Length, Kestrel delivers exactly that many bytes; without one (chunked), one byte past the
+        // limit is room enough to see that a body is too large.
+        var expected = declared ?? limits.MaxGraphQLBodyBytes + 1L;
+        var body = new BufferedBody(budget);
+        using var deadline = new CancellationTokenSource(limits.GraphQLBodyTimeout, time);
+        using var aborted = requestAborted.UnsafeRegister(static state => ((CancellationTokenSource)state!).Cancel(), deadline);
         try
         {
-            while (true)
+            while (body.Length < expected)
             {
-                if (length == buffer.Length)
+                var space = body.GetSpace(expected - body.Length);
+                if (space.IsEmpty)
                 {
-                    if (length > limit)
-                    {
-                        return null;
-                    }
-
-                    var larger = ArrayPool<byte>.Shared.Rent((int)Math.Min(limit + 1L, buffer.Length * 2L));
-                    buffer.AsSpan(0, length).CopyTo(larger);
-                    ArrayPool<byte>.Shared.Return(buffer);
-                    buffer = larger;
+                    return new BodyRead(null, Refusal.Overloaded(OverloadedRetryAfterSeconds));
                 }
 
-                var read = await request.Body.ReadAsync(buffer.AsMemory(length), cancellationToken).ConfigureAwait(false);
+                var read = await request.Body.ReadAsync(space, deadline.Token).ConfigureAwait(false);
                 if (read == 0)
                 {
                     break;
                 }
 
-                length += read;
-                if (length > limit)
-                {
-                    return null;
-                }
+                body.Advance(read);
             }
 
-            return buffer.AsSpan(0, length).ToArray();
+            if (body.Length > limits.MaxGraphQLBodyBytes)
+            {
+                return new BodyRead(null, Refusal.PayloadTooLarge);
+            }
+
+            var complete = body;
+            body = null;
+            return new BodyRead(complete, null);
+        }
+        catch (OperationCanceledException) when (!requestAborted.IsCancellationRequested)
+        {
+            return new BodyRead(null, Refusal.BodyTimeout);
         }
         finally
         {
-            ArrayPool<byte>.Shared.Return(buffer);
+            // Every path but success gives the buffers and their reservation back at once.
+            body?.Dispose();
         }
     }
 
-    /// <summary>Puts the buffered body back so the proxy forwards exactly what was judged.</summary>
-    public static void Replace(HttpContext context, byte[] body)
+    /// <summary>
+    /// Puts the buffered body back so the proxy forwards exactly what was judged. The buffers go back to the pool,
+    /// and their bytes to the budget, when the request ends.
+    /// </summary>
+    public static void Replace(HttpContext context, BufferedBody body)
     {
-        context.Request.Body = new MemoryStream(body, writable: false);
+        context.Response.RegisterForDispose(body);
+        context.Request.Body = body.AsStream();
         // A chunked request keeps being forwarded chunked; a sized one keeps its length.
         if (context.Request.ContentLength is not null)
         {

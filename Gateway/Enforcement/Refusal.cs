@@ -30,11 +30,21 @@ public sealed record Refusal(int Status, string Code, string Title, string Detai
     public static readonly Refusal PayloadTooLarge = new(413, "payload_too_large", "Payload too large",
         "The GraphQL request body is larger than the gateway accepts.");
 
+    public static readonly Refusal BodyTimeout = new(408, "body_timeout", "Request body timeout",
+        "The GraphQL request body did not arrive within the time the gateway allows.");
+
     public static readonly Refusal NotFound = new(404, "not_found", "Not found", "No route serves this path.");
 
     public static Refusal StoreUnavailable(int retryAfterSeconds) =>
         new(503, "store_unavailable", "Key store unavailable",
             "The API key could not be verified because the key store is unreachable; retry later.")
+        {
+            RetryAfterSeconds = Math.Max(1, retryAfterSeconds),
+        };
+
+    public static Refusal Overloaded(int retryAfterSeconds) =>
+        new(503, "overloaded", "Gateway overloaded",
+            "The gateway is holding as many GraphQL request bodies as it may at once; retry later.")
         {
             RetryAfterSeconds = Math.Max(1, retryAfterSeconds),
         };

@@ -22,8 +22,13 @@ public static class GatewayServiceCollectionExtensions
     {
         ArgumentNullException.ThrowIfNull(builder);
         builder.UseGatewayConfigFile();
-        var configuration = builder.Configuration;
         var services = builder.Services;
+        // Options and routes read the last valid configuration; a reload is published only when all of it is valid.
+        var validated = new ValidatedConfiguration(builder.Configuration);
+        services.AddSingleton(validated);
+        services.AddHostedService<ConfigReloadWatcher>();
+        validated.AddCheck(ConfigReloadChecks.Routes);
+        var configuration = validated.Configuration;
 
         // First, so every logger resolved from here on, the framework's included, is redacting (Observability/).
         services.AddLogRedaction();
@@ -56,20 +61,24 @@ public static class GatewayServiceCollectionExtensions
                 });
         });
 
-        AddValidatedOptions<RedisOptions>(services, configuration, RedisOptions.Section)
+        AddValidatedOptions<RedisOptions>(services, validated, RedisOptions.Section)
             .Validate(o => !string.IsNullOrEmpty(o.KeyPrefix), "Redis:KeyPrefix must not be empty.");
-        AddValidatedOptions<StoreOptions>(services, configuration, StoreOptions.Section)
+        AddValidatedOptions<StoreOptions>(services, validated, StoreOptions.Section)
             .Validate(o => !string.IsNullOrWhiteSpace(o.DataDirectory), "Store:DataDirectory must not be empty.");
-        AddValidatedOptions<AdminOptions>(services, configuration, AdminOptions.Section);
-        AddValidatedOptions<CacheOptions>(services, configuration, CacheOptions.Section)
+        AddValidatedOptions<AdminOptions>(services, validated, AdminOptions.Section);
+        AddValidatedOptions<CacheOptions>(services, validated, CacheOptions.Section)
             .Validate(o => o.L1Ttl > TimeSpan.Zero, "Cache:L1Ttl must be positive.")
             .Validate(o => o.NegativeTtl > TimeSpan.Zero, "Cache:NegativeTtl must be positive.")
             .Validate(o => o.StaleIfErrorTtl >= TimeSpan.Zero, "Cache:StaleIfErrorTtl must not be negative.")
             .Validate(o => o.StoreTimeout > TimeSpan.Zero, "Cache:StoreTimeout must be positive.");
-        AddValidatedOptions<UsageOptions>(services, configuration, UsageOptions.Section)
+        AddValidatedOptions<UsageOptions>(services, validated, UsageOptions.Section)
             .Validate(o => o.FlushInterval > TimeSpan.Zero, "Usage:FlushInterval must be positive.");
-        AddValidatedOptions<KeyScopesOptions>(services, configuration, KeyScopesOptions.Section);
-        AddValidatedOptions<AbuseOptions>(services, configuration, AbuseOptions.Section)
+        AddValidatedOptions<KeyScopesOptions>(services, validated, KeyScopesOptions.Section)
+            .Validate(o => o.GraphQLBodyTimeout > TimeSpan.Zero, "KeyScopes:GraphQLBodyTimeout must be positive.")
+            .Validate(o => o.MaxBufferedGraphQLBytes >= o.MaxGraphQLBodyBytes, "KeyScopes:MaxBufferedGraphQLBytes must be at least KeyScopes:MaxGraphQLBodyBytes.");
+        services.AddSingleton<GraphQLBodyBudget>();
+        services.AddSingleton<GraphQLBodyReader>();
+        AddValidatedOptions<AbuseOptions>(services, validated, AbuseOptions.Section)
             .Validate(o => o.Window > TimeSpan.Zero, "Abuse:Window must be positive.");
         services.AddSingleton(sp =>
         {
@@ -102,7 +111,7 @@ public static class GatewayServiceCollectionExtensions
         services.AddSingleton<UsageFlusher>();
         services.AddHostedService(sp => sp.GetRequiredService<UsageFlusher>());
         services.AddSingleton<AdminToken>();
-        AddValidatedOptions<AuditOptions>(services, configuration, AuditOptions.Section);
+        AddValidatedOptions<AuditOptions>(services, validated, AuditOptions.Section);
         services.AddSingleton<AuditLog>();
         services.AddSingleton<Microsoft.AspNetCore.Routing.MatcherPolicy, ListenerMatcherPolicy>();
         services.AddHealthChecks().AddCheck<StoreHealthCheck>("store", tags: ["ready"]);
@@ -126,7 +135,14 @@ public static class GatewayServiceCollectionExtensions
         descriptor.ServiceType == typeof(IHostedService)
         && descriptor.ImplementationType?.FullName == "Microsoft.AspNetCore.DataProtection.Internal.DataProtectionHostedService";
 
-    private static OptionsBuilder<T> AddValidatedOptions<T>(IServiceCollection services, IConfiguration configuration, string section)
-        where T : class =>
-        services.AddOptions<T>().Bind(configuration.GetSection(section)).ValidateDataAnnotations().ValidateOnStart();
+    /// <summary>
+    /// Binds an options section to the validated configuration, checked at start and on every reload: every
+    /// gateway options section must be added here, or a bad reload of it would not be refused.
+    /// </summary>
+    private static OptionsBuilder<T> AddValidatedOptions<T>(IServiceCollection services, ValidatedConfiguration configuration, string section)
+        where T : class, new()
+    {
+        configuration.AddCheck((candidate, provider) => ConfigReloadChecks.Options<T>(candidate, provider, section));
+        return services.AddOptions<T>().Bind(configuration.Configuration.GetSection(section)).ValidateDataAnnotations().ValidateOnStart();
+    }
 }

@@ -44,6 +44,10 @@ public sealed class GatewayMetrics : IDisposable
     public void ObserveAdminWriteConflicts(Func<long> conflicts) =>
         _meter.CreateObservableCounter("gateway.admin.write_conflicts", conflicts, description: "Admin writes that found the key changed since they read it, and were retried.");
 
+    /// <summary>Registers the gauge of GraphQL body bytes held against <c>KeyScopes:MaxBufferedGraphQLBytes</c>.</summary>
+    public void ObserveBufferedGraphQLBytes(Func<long> held) =>
+        _meter.CreateObservableGauge("gateway.graphql.buffered", held, unit: "By", description: "GraphQL request body bytes held in memory.");
+
     public void Allowed() => _requests.Add(1, new KeyValuePair<string, object?>("decision", "allowed"), new KeyValuePair<string, object?>("code", "ok"));
 
     public void Refused(string code) => _requests.Add(1, new KeyValuePair<string, object?>("decision", "refused"), new KeyValuePair<string, object?>("code", code));

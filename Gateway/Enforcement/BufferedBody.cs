@@ -1,0 +1,115 @@
+using System.Buffers;
+using System.IO.Pipelines;
+
+namespace Gateway.Enforcement;
+
+/// <summary>
+/// A request body held in a chain of pooled segments that grow with the bytes received (4 KiB, then doubling up to
+/// 32 KiB each), so a body holds about what arrived, never what it declared. Every segment is reserved against the
+/// <see cref="GraphQLBodyBudget"/> before it is rented; <see cref="Dispose"/> returns them and the reservation.
+/// </summary>
+internal sealed class BufferedBody(GraphQLBodyBudget budget) : IDisposable
+{
+    private const int FirstSegmentBytes = 4 * 1024;
+    private const int LargestSegmentBytes = 32 * 1024;
+
+    private Segment? _first;
+    private Segment? _last;
+    private long _reserved;
+
+    public long Length { get; private set; }
+
+    public ReadOnlySequence<byte> Sequence => _first is null
+        ? ReadOnlySequence<byte>.Empty
+        : new ReadOnlySequence<byte>(_first, 0, _last!, _last!.Memory.Length);
+
+    /// <summary>
+    /// Room for the next read, at most <paramref name="wanted"/> bytes; empty when the budget has no room for
+    /// another segment.
+    /// </summary>
+    public Memory<byte> GetSpace(long wanted)
+    {
+        if (_last is { } last && last.Written < last.Array.Length)
+        {
+            return last.Array.AsMemory(last.Written, (int)Math.Min(last.Array.Length - last.Written, wanted));
+        }
+
+        var size = (int)Math.Min(Math.Clamp(Length, FirstSegmentBytes, LargestSegmentBytes), Math.Max(wanted, 1));
+        // Reserved at the size the pool hands out (rounded up to a power of two), since that is what is held.
+        var rounded = (int)Math.Max(16, System.Numerics.BitOperations.RoundUpToPowerOf2((uint)size));
+        if (!budget.TryReserve(rounded))
+        {
+            return Memory<byte>.Empty;
+        }
+
+        _reserved += rounded;
+        var segment = new Segment(ArrayPool<byte>.Shared.Rent(rounded), Length);
+        if (_last is null)
+        {
+            _first = segment;
+        }
+        else
+        {
+            _last.SetNext(segment);
+        }
+
+        _last = segment;
+        return segment.Array.AsMemory(0, (int)Math.Min(segment.Array.Length, wanted));
+    }
+
+    public void Advance(int count)
+    {
+        _last!.Advance(count);
+        Length += count;
+    }
+
+    /// <summary>The body as one span when it fits one segment (no copy), else <c>false</c>.</summary>
+    public bool TryGetSingleSpan(out ReadOnlySpan<byte> span)
+    {
+        if (_first is null || _first == _last)
+        {
+            span = _first is null ? [] : _first.Memory.Span;
+            return true;
+        }
+
+        span = default;
+        return false;
+    }
+
+    /// <summary>A stream over the held bytes, for the proxy to forward exactly what was judged.</summary>
+    public Stream AsStream() => PipeReader.Create(Sequence).AsStream();
+
+    public void Dispose()
+    {
+        for (var segment = _first; segment is not null; segment = (Segment?)segment.Next)
+        {
+            ArrayPool<byte>.Shared.Return(segment.Array);
+        }
+
+        _first = _last = null;
+        budget.Release(_reserved);
+        _reserved = 0;
+    }
+
+    private sealed class Segment : ReadOnlySequenceSegment<byte>
+    {
+        public Segment(byte[] array, long runningIndex)
+        {
+            Array = array;
+            RunningIndex = runningIndex;
+            Memory = array.AsMemory(0, 0);
+        }
+
+        public byte[] Array { get; }
+
+        public int Written { get; private set; }
+
+        public void Advance(int count)
+        {
+            Written += count;
+            Memory = Array.AsMemory(0, Written);
+        }
+
+        public void SetNext(Segment next) => Next = next;
+    }
+}
