@@ -193,9 +193,9 @@ internal sealed class EnforcementMiddleware(
     {
         // (4) The body: headers first, then the body within the limit, then the operations in it.
         var request = context.Request;
-        if (QueryStringRefusal(context) is { } refusal)
+        if (QueryStringRefusal(context) is { } queryRefusal)
         {
-            await Refuse(context, refusal).ConfigureAwait(false);
+            await Refuse(context, queryRefusal).ConfigureAwait(false);
             return;
         }
 
