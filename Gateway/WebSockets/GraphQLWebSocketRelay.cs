@@ -33,8 +33,10 @@ internal sealed partial class GraphQLWebSocketRelay(
     private readonly SemaphoreSlim _upstreamSend = new(1, 1);
     private WebSocket? _client;
     private WebSocket? _upstream;
+    private readonly Lock _gate = new();
     private GraphQLSubprotocol _protocol;
     private int _closing;
+    private string? _closeBeforeStart;
 
     /// <summary>Set once registered; every close goes through it so metrics see one reason per connection.</summary>
     public UpgradeRegistry.Registration? Registration { get; set; }
@@ -53,10 +55,21 @@ internal sealed partial class GraphQLWebSocketRelay(
     {
         var (yarpEnd, relayEnd) = DuplexPipeStream.CreatePair();
         var known = GraphQLUpgradeRules.TryParseSubprotocol(chosen, out _protocol) && offered.Contains(_protocol);
-        // Keep-alive pings are answered by each WebSocket itself; none are originated, so idle behaviour is the peers'.
-        _client = WebSocket.CreateFromStream(clientStream, new WebSocketCreationOptions { IsServer = true, SubProtocol = known ? chosen : null, KeepAliveInterval = TimeSpan.Zero });
-        _upstream = WebSocket.CreateFromStream(relayEnd, new WebSocketCreationOptions { IsServer = false, SubProtocol = known ? chosen : null, KeepAliveInterval = TimeSpan.Zero });
-        if (!known)
+        string? closeBeforeStart;
+        lock (_gate)
+        {
+            // Keep-alive pings are answered by each WebSocket itself; none are originated, so idle behaviour is the peers'.
+            _upstream = WebSocket.CreateFromStream(relayEnd, new WebSocketCreationOptions { IsServer = false, SubProtocol = known ? chosen : null, KeepAliveInterval = TimeSpan.Zero });
+            _client = WebSocket.CreateFromStream(clientStream, new WebSocketCreationOptions { IsServer = true, SubProtocol = known ? chosen : null, KeepAliveInterval = TimeSpan.Zero });
+            closeBeforeStart = _closeBeforeStart;
+        }
+
+        if (closeBeforeStart is not null)
+        {
+            // The key changed between the decision and the upstream's answer: the client gets the close at once.
+            _ = CloseCoreAsync(closeBeforeStart);
+        }
+        else if (!known)
         {
             // Fails closed: without a subprotocol the client offered and the relay knows, no message can be judged.
             Log.UnknownSubprotocol(logger);
@@ -69,10 +82,22 @@ internal sealed partial class GraphQLWebSocketRelay(
 
     public void Close(string reason)
     {
-        if (Interlocked.Exchange(ref _closing, 1) == 0)
+        if (Interlocked.Exchange(ref _closing, 1) != 0)
         {
-            _ = CloseCoreAsync(reason);
+            return;
         }
+
+        lock (_gate)
+        {
+            if (_client is null)
+            {
+                // Not upgraded yet: Attach closes it as soon as it is.
+                _closeBeforeStart = reason;
+                return;
+            }
+        }
+
+        _ = CloseCoreAsync(reason);
     }
 
     /// <summary>Closes through the registration when there is one, so the close is counted once with its reason.</summary>

@@ -57,6 +57,9 @@ internal sealed partial class UpgradeRegistry : IDisposable
         _byKey.GetOrAdd(digest, static _ => new ConcurrentDictionary<Registration, byte>()).TryAdd(registration, 0);
         _metrics.UpgradeOpened(kind);
         registration.ArmExpiry(key.ExpiresAt);
+        // An invalidation that arrived between the request's key lookup and this registration found nothing to
+        // close; one recheck now (an L1 hit when nothing changed) closes that window.
+        Recheck(digest);
         return registration;
     }
 
