@@ -167,3 +167,31 @@ public sealed class RefuseModeTests(RefusingWebSocketFixture gateway) : IClassFi
         File.Delete(path);
     }
 }
+
+/// <summary>The upgrade counts as one request; each judged operation on the socket counts as one more.</summary>
+public sealed class UpgradeUsageTests(WebSocketFixture gateway) : IClassFixture<WebSocketFixture>
+{
+    [Fact]
+    public async Task UpgradeAndOperations_AreCounted_AllowedAndDenied()
+    {
+        var (key, id) = await gateway.Host.CreateKeyAsync(new { name = "ws usage", graphql = "read" });
+        using (var client = await gateway.GraphQLAsync("usage", key))
+        {
+            await client.InitAsync();
+            await client.SendAsync(WsClient.Subscribe("1", "subscription { a }"));
+            Assert.NotNull(await client.ReceiveAsync());
+            await client.SendAsync(WsClient.Subscribe("2", "{ b }"));
+            Assert.NotNull(await client.ReceiveAsync());
+            await client.SendAsync(WsClient.Subscribe("3", "mutation { c }"));
+            Assert.Equal(4403, await client.ClosedWithAsync());
+        }
+
+        // The upgrade and two operations allowed, the mutation denied; init and ping-like messages are not counted.
+        await Infrastructure.Eventually.TrueAsync(async () =>
+        {
+            var usage = System.Text.Json.Nodes.JsonNode.Parse(await gateway.Host.Admin.GetStringAsync($"/admin/keys/{id}/usage?days=1"))!;
+            var graphql = usage["days"]!.AsArray().Select(d => d!["targets"]?["graphql"]).FirstOrDefault(t => t is not null);
+            return graphql is not null && (long)graphql["allowed"]! == 3 && (long)graphql["denied"]! == 1;
+        }, "the upgrade and its operations to be counted");
+    }
+}

@@ -66,3 +66,13 @@ public sealed class RefusingWebSocketFixture : WebSocketFixture
         ["KeyScopes:GraphQLWebSockets"] = "refuse",
     };
 }
+
+/// <summary>The same gateway with its proxy listener speaking HTTP/2 only (cleartext, prior knowledge), for extended CONNECT.</summary>
+public sealed class Http2WebSocketFixture : WebSocketFixture
+{
+    protected override IDictionary<string, string?> Settings => new Dictionary<string, string?>
+    {
+        ["KeyScopes:MaxGraphQLBodyBytes"] = MaxMessageBytes.ToString(System.Globalization.CultureInfo.InvariantCulture),
+        ["Kestrel:Endpoints:Proxy:Protocols"] = "Http2",
+    };
+}

@@ -17,14 +17,15 @@ public sealed class WsClient : IDisposable
 
     public ClientWebSocket Socket { get; }
 
-    /// <summary>The HTTP status of the upgrade answer: 101 when it was accepted.</summary>
+    /// <summary>The HTTP status of the upgrade answer: 101 (200 over HTTP/2) when it was accepted.</summary>
     public int Status { get; }
 
-    public bool Connected => Status == 101;
+    public bool Connected => Status is 101 or 200;
 
     /// <param name="protocols">Each entry is sent as offered, in one Sec-WebSocket-Protocol header ("" = none).</param>
     public static async Task<WsClient> ConnectAsync(
-        Uri proxy, string pathAndQuery, string marker, string? key, string[]? protocols = null, Action<ClientWebSocketOptions>? edit = null)
+        Uri proxy, string pathAndQuery, string marker, string? key, string[]? protocols = null, Action<ClientWebSocketOptions>? edit = null,
+        HttpMessageInvoker? invoker = null)
     {
         var socket = new ClientWebSocket();
         socket.Options.CollectHttpResponseDetails = true;
@@ -45,7 +46,7 @@ public sealed class WsClient : IDisposable
         using var timeout = new CancellationTokenSource(Wait);
         try
         {
-            await socket.ConnectAsync(uri, timeout.Token);
+            await socket.ConnectAsync(uri, invoker, timeout.Token);
         }
         catch (WebSocketException)
         {

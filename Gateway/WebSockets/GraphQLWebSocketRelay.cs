@@ -33,8 +33,10 @@ internal sealed partial class GraphQLWebSocketRelay(
     private readonly SemaphoreSlim _upstreamSend = new(1, 1);
     private WebSocket? _client;
     private WebSocket? _upstream;
+    private readonly Lock _gate = new();
     private GraphQLSubprotocol _protocol;
     private int _closing;
+    private string? _closeBeforeStart;
 
     /// <summary>Set once registered; every close goes through it so metrics see one reason per connection.</summary>
     public UpgradeRegistry.Registration? Registration { get; set; }
@@ -53,10 +55,21 @@ internal sealed partial class GraphQLWebSocketRelay(
     {
         var (yarpEnd, relayEnd) = DuplexPipeStream.CreatePair();
         var known = GraphQLUpgradeRules.TryParseSubprotocol(chosen, out _protocol) && offered.Contains(_protocol);
-        // Keep-alive pings are answered by each WebSocket itself; none are originated, so idle behaviour is the peers'.
-        _client = WebSocket.CreateFromStream(clientStream, new WebSocketCreationOptions { IsServer = true, SubProtocol = known ? chosen : null, KeepAliveInterval = TimeSpan.Zero });
-        _upstream = WebSocket.CreateFromStream(relayEnd, new WebSocketCreationOptions { IsServer = false, SubProtocol = known ? chosen : null, KeepAliveInterval = TimeSpan.Zero });
-        if (!known)
+        string? closeBeforeStart;
+        lock (_gate)
+        {
+            // Keep-alive pings are answered by each WebSocket itself; none are originated, so idle behaviour is the peers'.
+            _upstream = WebSocket.CreateFromStream(relayEnd, new WebSocketCreationOptions { IsServer = false, SubProtocol = known ? chosen : null, KeepAliveInterval = TimeSpan.Zero });
+            _client = WebSocket.CreateFromStream(clientStream, new WebSocketCreationOptions { IsServer = true, SubProtocol = known ? chosen : null, KeepAliveInterval = TimeSpan.Zero });
+            closeBeforeStart = _closeBeforeStart;
+        }
+
+        if (closeBeforeStart is not null)
+        {
+            // The key changed between the decision and the upstream's answer: the client gets the close at once.
+            _ = CloseCoreAsync(closeBeforeStart);
+        }
+        else if (!known)
         {
             // Fails closed: without a subprotocol the client offered and the relay knows, no message can be judged.
             Log.UnknownSubprotocol(logger);
@@ -69,10 +82,22 @@ internal sealed partial class GraphQLWebSocketRelay(
 
     public void Close(string reason)
     {
-        if (Interlocked.Exchange(ref _closing, 1) == 0)
+        if (Interlocked.Exchange(ref _closing, 1) != 0)
         {
-            _ = CloseCoreAsync(reason);
+            return;
         }
+
+        lock (_gate)
+        {
+            if (_client is null)
+            {
+                // Not upgraded yet: Attach closes it as soon as it is.
+                _closeBeforeStart = reason;
+                return;
+            }
+        }
+
+        _ = CloseCoreAsync(reason);
     }
 
     /// <summary>Closes through the registration when there is one, so the close is counted once with its reason.</summary>
@@ -261,69 +286,6 @@ internal sealed partial class GraphQLWebSocketRelay(
             ArrayPool<byte>.Shared.Return(buffer);
         }
     }
-
-    private async Task CloseCoreAsync(string reason)
-    {
-        var (status, description) = CloseFrameFor(reason);
-        if (_client is not null)
-        {
-            await SendCloseAsync(_client, _clientSend, status, description).ConfigureAwait(false);
-            await SendCloseAsync(_upstream!, _upstreamSend, WebSocketCloseStatus.NormalClosure, null).ConfigureAwait(false);
-        }
-
-        Abort();
-    }
-
-    /// <summary>Sends a close frame unless the socket is past it; bounded, so a peer that stops reading cannot hold a close.</summary>
-    private static async Task SendCloseAsync(WebSocket socket, SemaphoreSlim sending, WebSocketCloseStatus status, string? description)
-    {
-        using var timeout = new CancellationTokenSource(CloseTimeout);
-        try
-        {
-            await sending.WaitAsync(timeout.Token).ConfigureAwait(false);
-        }
-        catch (OperationCanceledException)
-        {
-            return;
-        }
-
-        try
-        {
-            if (socket.State is WebSocketState.Open or WebSocketState.CloseReceived)
-            {
-                await socket.CloseOutputAsync(status, description, timeout.Token).ConfigureAwait(false);
-            }
-        }
-        catch (Exception ex) when (ex is WebSocketException or OperationCanceledException or IOException or ObjectDisposedException)
-        {
-            // The peer is gone or not reading; the abort that follows ends the connection either way.
-        }
-        finally
-        {
-            sending.Release();
-        }
-    }
-
-    private void Abort()
-    {
-        Interlocked.Exchange(ref _closing, 1);
-        _stop.Cancel();
-        _client?.Abort();
-        _upstream?.Abort();
-        _client?.Dispose();
-        _upstream?.Dispose();
-    }
-
-    /// <summary>The close the client gets: 4403 when the key does not allow what it sent, as graphql-transport-ws uses it.</summary>
-    internal static (WebSocketCloseStatus Status, string Description) CloseFrameFor(string reason) => reason switch
-    {
-        "scope_denied" or "key_disabled" or "key_expired" or "invalid_key" => ((WebSocketCloseStatus)4403, reason),
-        "invalid_graphql" => ((WebSocketCloseStatus)4400, reason),
-        "message_too_big" => (WebSocketCloseStatus.MessageTooBig, reason),
-        "binary_message" => (WebSocketCloseStatus.InvalidMessageType, reason),
-        "bad_subprotocol" => (WebSocketCloseStatus.ProtocolError, reason),
-        _ => (WebSocketCloseStatus.InternalServerError, reason),
-    };
 
     private static partial class Log
     {

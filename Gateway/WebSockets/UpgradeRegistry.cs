@@ -1,7 +1,9 @@
 using System.Collections.Concurrent;
 using Gateway.Caching;
+using Gateway.Configuration;
 using Gateway.Keys;
 using Gateway.Observability;
+using Microsoft.Extensions.Options;
 
 namespace Gateway.WebSockets;
 
@@ -21,21 +23,43 @@ internal interface IUpgradedConnection
 /// closes what it no longer allows; a timer per connection closes it at the key's <c>expiresAt</c> (a roll's grace
 /// end included, since a roll moves <c>expiresAt</c> and publishes an invalidation that re-arms the timer).
 /// </summary>
-internal sealed partial class UpgradeRegistry(KeyCache cache, TimeProvider time, GatewayMetrics metrics, ILogger<UpgradeRegistry> logger)
+internal sealed partial class UpgradeRegistry : IDisposable
 {
     private readonly ConcurrentDictionary<KeyDigest, ConcurrentDictionary<Registration, byte>> _byKey = new();
+    private readonly KeyCache _cache;
+    private readonly TimeProvider _time;
+    private readonly GatewayMetrics _metrics;
+    private readonly ILogger<UpgradeRegistry> _logger;
+    private readonly ITimer _sweep;
 
-    private TimeProvider Time => time;
+    public UpgradeRegistry(KeyCache cache, TimeProvider time, GatewayMetrics metrics, IOptions<CacheOptions> cacheOptions, ILogger<UpgradeRegistry> logger)
+    {
+        _cache = cache;
+        _time = time;
+        _metrics = metrics;
+        _logger = logger;
+        // Invalidation messages can be lost while pub/sub works badly; a key in L1 is re-read after L1Ttl at the
+        // latest, so rechecking every open connection's key that often keeps the same bound for connections.
+        var every = cacheOptions.Value.L1Ttl;
+        _sweep = time.CreateTimer(_ => RecheckAll(), null, every, every);
+    }
 
-    private GatewayMetrics Metrics => metrics;
+    public void Dispose() => _sweep.Dispose();
+
+    private TimeProvider Time => _time;
+
+    private GatewayMetrics Metrics => _metrics;
 
     /// <summary>Registers <paramref name="connection"/>; dispose the result when the connection ends.</summary>
     public Registration Register(KeyDigest digest, ApiKey key, string kind, IUpgradedConnection connection)
     {
         var registration = new Registration(this, digest, kind, connection);
         _byKey.GetOrAdd(digest, static _ => new ConcurrentDictionary<Registration, byte>()).TryAdd(registration, 0);
-        metrics.UpgradeOpened(kind);
+        _metrics.UpgradeOpened(kind);
         registration.ArmExpiry(key.ExpiresAt);
+        // An invalidation that arrived between the request's key lookup and this registration found nothing to
+        // close; one recheck now (an L1 hit when nothing changed) closes that window.
+        Recheck(digest);
         return registration;
     }
 
@@ -66,13 +90,13 @@ internal sealed partial class UpgradeRegistry(KeyCache cache, TimeProvider time,
     {
         try
         {
-            var lookup = await cache.LookupAsync(digest).ConfigureAwait(false);
+            var lookup = await _cache.LookupAsync(digest).ConfigureAwait(false);
             var reason = lookup switch
             {
                 // Fails closed: the key just changed and cannot be confirmed, so what it opened is not kept open.
                 { Status: LookupStatus.StoreUnavailable } => "store_unavailable",
                 { Key: null } => "invalid_key",
-                { Key: { } key } => KeyState.Check(key, time.GetUtcNow()) switch
+                { Key: { } key } => KeyState.Check(key, _time.GetUtcNow()) switch
                 {
                     Verdict.Disabled => "key_disabled",
                     Verdict.Expired => "key_expired",
@@ -98,7 +122,7 @@ internal sealed partial class UpgradeRegistry(KeyCache cache, TimeProvider time,
         catch (Exception ex)
         {
             // Runs detached from any request; an unexpected failure must not go unobserved, and fails closed.
-            Log.RecheckFailed(logger, ex);
+            Log.RecheckFailed(_logger, ex);
             foreach (var registration in set.Keys)
             {
                 registration.Close("store_unavailable");
