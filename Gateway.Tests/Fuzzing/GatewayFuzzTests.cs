@@ -69,6 +69,36 @@ public sealed class GatewayFuzzTests(GatewayFuzzFixture gateway, ITestOutputHelp
         output.WriteLine(string.Join(", ", kinds.OrderBy(k => k.Key, StringComparer.Ordinal).Select(k => $"{k.Key}: {k.Value}")));
     }
 
+    /// <summary>
+    /// GraphQL GET query strings (contract §4): the answer is the model's, exactly, and a forwarded request's query
+    /// string holds no ';' and no api_key. Sent raw: HttpClient would turn %71uery into query.
+    /// </summary>
+    [Fact]
+    public async Task GraphQLQueryStrings_AnsweredAsTheModelSays_500Cases()
+    {
+        var kinds = new Dictionary<string, int>();
+        await FuzzRun.CheckAsync(output, nameof(GraphQLQueryStrings_AnsweredAsTheModelSays_500Cases), 500, QueryStringModel.Case(gateway.Key), async @case =>
+        {
+            var marker = Guid.NewGuid().ToString("N");
+            var response = await gateway.RawAsync(marker, "GET", @case.ToString());
+            var forwarded = gateway.Forwarded(marker);
+            var (status, code) = QueryStringModel.Expected(@case, gateway.Key);
+            Assert.True(status == response.Status && code == response.Code, $"expected {status} {code}, got {response}");
+            Assert.Equal(status == 200, forwarded is not null);
+            if (forwarded is not null)
+            {
+                Assert.DoesNotContain(';', forwarded.RawTarget);
+                Assert.DoesNotContain("api_key", forwarded.RawTarget, StringComparison.OrdinalIgnoreCase);
+                Assert.DoesNotContain("api%5f", forwarded.RawTarget, StringComparison.OrdinalIgnoreCase);
+            }
+
+            var outcome = $"{status} {code}";
+            kinds[outcome] = kinds.GetValueOrDefault(outcome) + 1;
+        }, @case => @case.ToString());
+        output.WriteLine(string.Join(", ", kinds.OrderBy(k => k.Key, StringComparer.Ordinal).Select(k => $"{k.Key}: {k.Value}")));
+        Assert.True(kinds.GetValueOrDefault("200 ") > 0 && kinds.Count >= 3, "the generator did not reach every verdict: the property proved little");
+    }
+
     [Fact]
     public async Task Paths_NeverJudgedAgainstAnotherEndpoint_Never5xx_1500Cases()
     {
@@ -92,6 +122,14 @@ public sealed class GatewayFuzzTests(GatewayFuzzFixture gateway, ITestOutputHelp
                 {
                     Assert.True(endpoint == PathModel.Granted, $"forwarded as {forwarded.RawTarget}, which read {reading} names endpoint '{endpoint}'");
                 }
+            }
+
+            if (PathModel.HasPathParameter(@case.Target))
+            {
+                // The model sees a ';' (raw, %3B, %253B): never forwarded, and refused as invalid_path unless Kestrel
+                // (400, no problem document) or routing (404) refused it first.
+                Assert.True(forwarded is null, $"a path holding a ';' reached the upstream as {forwarded?.RawTarget}");
+                Assert.True(response.Code is null or "invalid_path" || response.Status == 404, $"a path holding a ';' answered {response}");
             }
 
             var outcome = forwarded is not null ? "forwarded" : $"refused {response.Status} {response.Code}";

@@ -13,7 +13,8 @@ public sealed record PathCase(string Method, string Target)
 /// <summary>
 /// Generates request targets around <c>/v2/{endpointId}/...</c>: the endpoint <c>granted</c> or another spelled with
 /// percent-encodings (any hex case, doubled), encoded slashes, backslashes and dots, dot segments, empty segments,
-/// unicode (raw and encoded, overlong, full-width), parameters. <see cref="DecodedEndpoint"/> is an independent
+/// unicode (raw and encoded, overlong, full-width), path parameters (<c>;</c> raw, <c>%3B</c> any case, <c>%253B</c>).
+/// <see cref="DecodedEndpoint"/> is an independent
 /// reading of which endpoint a target names.
 /// </summary>
 public static class PathModel
@@ -24,7 +25,8 @@ public static class PathModel
     private static readonly string[] Endpoints = [Granted, Granted, Granted, "other", "Granted", "GRANTED", "granted2", "grant", "granted-x"];
     private static readonly string[] Injections =
     [
-        "%2F", "%2f", "%5C", "%5c", "%2E", "%2e", "%2E%2E", "..", ".", "%252F", "%252f", "%255C", "\\", ";x=1", "%3B",
+        "%2F", "%2f", "%5C", "%5c", "%2E", "%2e", "%2E%2E", "..", ".", "%252F", "%252f", "%255C", "\\", ";x=1", "%3B", ";", "%3b",
+        "%253B", "%253b",
         "%3F", "%23", "%00", "%20", "+", "é", "%C3%A9", "%C0%AE", "%C0%AF", "%E2%80%8B", "%EF%BC%8F", "ｇ", "%25", "%", "%G1", "/", "//",
     ];
 
@@ -32,6 +34,8 @@ public static class PathModel
     [
         "run", "runsync", "status", "..", ".", "%2E%2E", "%2e", "", "other", Granted, "%2F", "a%5Cb", "%252F", "x%20y",
         "..%2Fother", "..%2fother", "%2E%2E%2Fother", "..%5Cother", "..\\other", "..%252Fother", "..%255cother", ".%2E%2Fother",
+        // Path parameters: servers that strip ";..." before resolving dot segments read "..;" as "..".
+        "..;", "..;x=y", "..%3B", "..%3b", "%2e%2e;", "%2E%2E%3B", "..%253B", ";jsessionid=1", "run;v=2",
     ];
     private static readonly string[] Methods = ["GET", "POST", "DELETE", "HEAD", "PUT", "OPTIONS"];
 
@@ -57,6 +61,17 @@ public static class PathModel
     public static string? DecodedEndpoint(string target) => EndpointOf(target.Split('?', 2)[0].Split('/').Skip(1).Select(segment => Decode(segment, lenient: false)));
 
     /// <summary>
+    /// Whether the path (before <c>?</c>) holds a <c>;</c> raw, percent-encoded (any case), or encoded twice: contract
+    /// §4 says such a target is never forwarded (invalid_path), since Tomcat, Jetty and Spring strip path parameters.
+    /// </summary>
+    public static bool HasPathParameter(string target)
+    {
+        var path = target.Split('?', 2)[0];
+        var once = Decode(path, lenient: true);
+        return path.Contains(';') || once.Contains(';') || Decode(once, lenient: true).Contains(';');
+    }
+
+    /// <summary>
     /// The endpoint as laxer upstreams could read a target: per segment as above, and decoding the whole path
     /// before splitting it (so %2F and %5C are separators, and a backslash is a slash), once and twice. What the
     /// gateway forwards must name the same endpoint under every reading.
@@ -68,6 +83,8 @@ public static class PathModel
         var once = Decode(path, lenient: true).Replace('\\', '/');
         yield return ("decoded before split", EndpointOf(once.Split('/').Skip(1)));
         yield return ("decoded twice before split", EndpointOf(Decode(once, lenient: true).Replace('\\', '/').Split('/').Skip(1)));
+        // Tomcat and Jetty: each segment's ";..." dropped, then dot segments resolved.
+        yield return ("path parameters stripped", EndpointOf(once.Split('/').Skip(1).Select(segment => segment.Split(';', 2)[0])));
     }
 
     private static string? EndpointOf(IEnumerable<string> segments)

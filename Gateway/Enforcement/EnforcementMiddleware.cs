@@ -38,7 +38,7 @@ internal sealed class EnforcementMiddleware(
         var scope = RouteKeyScopes.Parse(proxy.Route.Config.Metadata);
 
         // (1) The method's case, first and on every route, Public ones too: "head" would be judged as a custom
-        // method here and run as HEAD upstream, and Kestrel would frame the upstream's answer wrongly (a 500).
+        // method here and run as HEAD upstream, and Kestrel would frame the upstream's HEAD answer as a full one.
         if (!MethodRules.IsCaseValid(context.Request.Method))
         {
             return Refuse(context, Refusal.MethodCase(scope == RouteKeyScope.GraphQL ? "GET, POST" : EndpointMethods));
