@@ -66,6 +66,9 @@ internal sealed class UsageCounters : IUsageRecorder
 
     public int SlotCount => Volatile.Read(ref _slotCount);
 
+    /// <summary>Keys and days whose target count is held (for tests: it takes every lock of the dictionary).</summary>
+    public int KeyDayCount => _keyDays.Count;
+
     public void Record(ApiKey key, KeyDigest digest, ScopeTarget target, bool allowed)
     {
         var now = _time.GetUtcNow();
