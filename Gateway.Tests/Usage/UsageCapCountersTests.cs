@@ -5,6 +5,7 @@ using Gateway.Observability;
 using Gateway.Usage;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
+using Microsoft.Extensions.Time.Testing;
 
 namespace Gateway.Tests.Usage;
 
@@ -115,6 +116,30 @@ public sealed class UsageCapCountersTests : IDisposable
         Assert.Equal(17, deltas.Count(d => d.Slot.KeyId == "ks" && !d.Slot.IsOther));
         Assert.Equal(83, deltas.Single(d => d.Slot.KeyId == "ks" && d.Slot.IsOther).Denied);
         Assert.Equal(84, _toOther.Value);
+    }
+
+    [Fact]
+    public void TheCapIsPerUtcDay_ANewDayCountsNewTargetsSeparatelyAgain()
+    {
+        var time = new FakeTimeProvider(new DateTimeOffset(2026, 11, 30, 23, 59, 59, TimeSpan.Zero));
+        var counters = new UsageCounters(Options.Create(new UsageOptions { MaxTargetsPerKey = 1 }), time, _metrics);
+        var key = UsageParts.Key("kd");
+        counters.Record(key, default, ScopeTarget.Endpoint("ep1"), allowed: true);
+        counters.Record(key, default, ScopeTarget.Endpoint("ep2"), allowed: true);
+        time.Advance(TimeSpan.FromSeconds(2));
+        counters.Record(key, default, ScopeTarget.Endpoint("ep2"), allowed: true);
+        counters.Record(key, default, ScopeTarget.Endpoint("ep3"), allowed: true);
+
+        Assert.Equal(
+            "20261130 endpoint:ep1, 20261130 other, 20261201 endpoint:ep2, 20261201 other",
+            string.Join(", ", counters.Drain().Select(d => $"{d.Slot.Day} {d.Slot.Target}").Order(StringComparer.Ordinal)));
+
+        // Two days on, the idle counters and the days' caps are released: memory does not grow day after day.
+        time.Advance(TimeSpan.FromDays(2));
+        Assert.Equal(2, counters.KeyDayCount);
+        counters.Drain();
+        Assert.Equal(0, counters.SlotCount);
+        Assert.Equal(0, counters.KeyDayCount);
     }
 
     private UsageCounters Counters(UsageOptions options) => new(Options.Create(options), TimeProvider.System, _metrics);

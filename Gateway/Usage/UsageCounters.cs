@@ -44,6 +44,8 @@ internal sealed class KeyDayTargets
 internal sealed class UsageCounters : IUsageRecorder
 {
     private readonly ConcurrentDictionary<UsageSlot, PendingCount> _slots = new();
+    // One small entry per key and day in use, outside Usage:MaxPendingCounters: only keys the store knows are counted,
+    // so their number is the number of real keys, not whatever ids a client invents.
     private readonly ConcurrentDictionary<(string KeyId, int Day), KeyDayTargets> _keyDays = new();
     private readonly int _maxSlots;
     private readonly int _maxTargetSlots;
@@ -65,6 +67,9 @@ internal sealed class UsageCounters : IUsageRecorder
     }
 
     public int SlotCount => Volatile.Read(ref _slotCount);
+
+    /// <summary>Keys and days whose target count is held (for tests: it takes every lock of the dictionary).</summary>
+    public int KeyDayCount => _keyDays.Count;
 
     public void Record(ApiKey key, KeyDigest digest, ScopeTarget target, bool allowed)
     {
