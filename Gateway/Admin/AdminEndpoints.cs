@@ -70,9 +70,9 @@ internal static class AdminEndpoints
     private static ValueTask<object?> LimitBody(EndpointFilterInvocationContext context, EndpointFilterDelegate next)
     {
         // KeyRequests counts the body's own bytes against the 4 MiB, exactly, chunked or not. Kestrel's limit (30 MiB, for
-        // proxied payloads) is lowered too, so a refused body is not drained for long; Kestrel counts chunk framing in it,
-        // so it is set at twice the limit: room for the framing of any real client (only chunks of a few bytes each would
-        // pass it, and those are refused as too large, which fails closed).
+        // proxied payloads) is lowered too, so a refused body is not drained for long. Kestrel counts chunk framing in it,
+        // so it is twice the limit: room for any real client's framing. Only a body sent a few bytes per chunk could reach
+        // it with under 4 MiB of content; that one is refused as too large (fails closed).
         if (context.HttpContext.Features.Get<IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } limit)
         {
             limit.MaxRequestBodySize = 2L * KeyRequests.MaxBodyBytes;

@@ -23,6 +23,9 @@ public static class EmbeddedGarnet
             // The append-only file makes keys survive a restart; recovery replays it at start.
             "--aof", "--recover",
             "--lua",
+            // Without it Garnet runs a script's commands unlocked, interleaved with other clients' commands: the admin
+            // write's compare-and-set (KeyStore.Writes) would let two writers both see the version they read.
+            "--lua-transaction-mode",
             // The managed device needs no native libaio, which many hosts lack.
             "--device-type", "RandomAccess",
         ];
