@@ -20,8 +20,9 @@ public sealed class GraphQLBodyTimeoutTests : GatewayTest
     {
         var (key, _) = await Host.CreateKeyAsync(new { name = "held", graphql = "read" });
 
-        // 100 bytes of 1,000 declared, then nothing: Kestrel's minimum data rate alone would wait for a long time.
-        await using var held = await HeldBody.StartAsync(Host.Listeners.ProxyUri!, key, declaredLength: 1000, sent: 100);
+        // 60,000 bytes of 65,536 declared, then nothing. Sent at once, they earn minutes of credit with Kestrel's
+        // minimum data rate (240 B/s averaged), so only the gateway's own deadline ends this request soon.
+        await using var held = await HeldBody.StartAsync(Host.Listeners.ProxyUri!, key, declaredLength: 65536, sent: 60_000);
         var answer = await held.ResponseAsync(TimeSpan.FromSeconds(15));
 
         Assert.Equal(408, answer.Status);
