@@ -152,6 +152,37 @@ public sealed class OutsideAttackTests(BypassFixture fixture) : IClassFixture<By
     }
 
     [Fact]
+    public async Task GraphQLBodyTrickledBelowKestrelsMinimumRate_Is408BodyTimeout_UpstreamSawNothing()
+    {
+        // Kestrel cuts a body slower than 240 bytes/s after 5 s (MinRequestBodyDataRate) by throwing from the read:
+        // that is the body deadline too, answered as the contract's 408 body_timeout, not a bare 408 and an error log.
+        fixture.Upstream.Clear();
+        var marker = Guid.NewGuid().ToString("N");
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+        using var client = new TcpClient();
+        await client.ConnectAsync(fixture.ProxyUri.Host, fixture.ProxyUri.Port, timeout.Token);
+        var stream = client.GetStream();
+        await stream.WriteAsync(Encoding.Latin1.GetBytes(Head(fixture, marker, "POST", "/graphql", "Content-Type: application/json", "Content-Length: 1000")), timeout.Token);
+
+        // The attacker's pace, not a synchronisation: one byte every 200 ms until the gateway answers.
+        var first = new byte[4096];
+        var answer = stream.ReadAsync(first, timeout.Token).AsTask();
+        while (!answer.IsCompleted)
+        {
+            await stream.WriteAsync(" "u8.ToArray(), timeout.Token);
+            await Task.WhenAny(answer, Task.Delay(200, timeout.Token));
+        }
+
+        var read = await answer;
+        Assert.True(read > 0, "the gateway closed without an answer");
+        // The refusal closes the connection, so the rest of the answer ends at the close.
+        var text = Encoding.Latin1.GetString(first, 0, read) + await ReadToEndAsync(stream, timeout.Token);
+        Assert.Equal(0, fixture.Upstream.Count);
+        Assert.StartsWith("HTTP/1.1 408 ", text, StringComparison.Ordinal);
+        Assert.Contains("\"code\":\"body_timeout\"", text, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task PathOverrideHeaders_NeverReachTheUpstream()
     {
         // IIS URL Rewrite and some frameworks route by these: the upstream would serve /v2/granted/run for a GET the
