@@ -96,6 +96,46 @@ public sealed class OutsideAttackTests(BypassFixture fixture) : IClassFixture<By
 
     public static TheoryData<string> AttackNames => new(Attacks.Keys);
 
+    /// <summary>
+    /// A comment the gateway's parser reads to the end of the line, and graphql-java's grammar (an ANTLR lexer) ends at
+    /// U+2028 or U+2029: there the mutation after it is a second operation, and operationName B runs it.
+    /// </summary>
+    public static TheoryData<string, string> UnicodeLineBreakDocuments => new()
+    {
+        { "U+2028 raw in a JSON body", "{\"query\":\"query A{a} #\u2028mutation B{b}\",\"operationName\":\"B\"}" },
+        { "U+2028 as a JSON escape", "{\"query\":\"query A{a} #\\u2028mutation B{b}\",\"operationName\":\"B\"}" },
+        { "U+2029 as a JSON escape", "{\"query\":\"query A{a} #\\u2029mutation B{b}\",\"operationName\":\"B\"}" },
+        { "U+0085 as a JSON escape", "{\"query\":\"query A{a} #\\u0085mutation B{b}\",\"operationName\":\"B\"}" },
+        { "U+2028 in a batch's second request", "[{\"query\":\"{a}\"},{\"query\":\"query A{a} #\\u2028mutation B{b}\",\"operationName\":\"B\"}]" },
+    };
+
+    [Theory]
+    [MemberData(nameof(UnicodeLineBreakDocuments))]
+    public async Task CommentEndedByAUnicodeLineBreak_IsInvalidGraphQL_UpstreamSawNothing(string name, string body)
+    {
+        fixture.Upstream.Clear();
+        var marker = Guid.NewGuid().ToString("N");
+
+        var response = await fixture.SendAsync(marker, HttpMethod.Post, "/graphql", BypassFixture.Json(body));
+
+        Assert.True(fixture.Upstream.Count == 0, $"[{name}] the upstream saw the request; response {response}");
+        Assert.True(response.Status == 400 && response.Code == "invalid_graphql", $"[{name}] got {response}");
+    }
+
+    [Fact]
+    public async Task CommentEndedByAUnicodeLineBreak_InAGraphQLDocumentBodyOrAGet_IsInvalidGraphQL()
+    {
+        fixture.Upstream.Clear();
+        var marker = Guid.NewGuid().ToString("N");
+
+        var document = await fixture.SendAsync(marker, HttpMethod.Post, "/graphql", BypassFixture.GraphQLDocument("query A{a} #\u2028mutation B{b}"));
+        var get = await fixture.SendAsync(marker, HttpMethod.Get, "/graphql?query=query%20A%7Ba%7D%20%23%E2%80%A8mutation%20B%7Bb%7D&operationName=B");
+
+        Assert.Equal(0, fixture.Upstream.Count);
+        Assert.Equal((400, "invalid_graphql"), (document.Status, document.Code));
+        Assert.Equal((400, "invalid_graphql"), (get.Status, get.Code));
+    }
+
     [Theory]
     [MemberData(nameof(AttackNames))]
     public async Task Attack_IsRefused_AndTheUpstreamSawNothing(string name)

@@ -29,6 +29,8 @@ public sealed class OutsideAttackWebSocketTests(WebSocketFixture gateway) : ICla
         { "invalid-utf8", 1007 },
         { "64-bit-length", 4403 },
         { "query-then-mutation-one-write", 4403 },
+        // graphql-java's lexer ends the comment at U+2028: a second operation, which operationName B runs.
+        { "comment-ended-by-u2028", 4400 },
     };
 
     [Theory]
@@ -45,6 +47,7 @@ public sealed class OutsideAttackWebSocketTests(WebSocketFixture gateway) : ICla
             "invalid-utf8" => Frame(Text, [.. Encoding.UTF8.GetBytes(Mutation[..^2]), 0xC0, 0xAF, (byte)'}', (byte)'}']),
             "64-bit-length" => Frame(Text, Mutation, longLength: true),
             "query-then-mutation-one-write" => Concat(Frame(Text, Query), Frame(Text, Mutation)),
+            "comment-ended-by-u2028" => Frame(Text, "{\"id\":\"3\",\"type\":\"subscribe\",\"payload\":{\"query\":\"subscription A{a} #\u2028mutation B{b}\",\"operationName\":\"B\"}}"),
             _ => throw new ArgumentOutOfRangeException(nameof(name)),
         };
 
