@@ -30,6 +30,10 @@ internal sealed class EnforcementMiddleware(
     TimeProvider time)
 {
     private static readonly string[] MethodOverrideHeaders = ["X-HTTP-Method-Override", "X-HTTP-Method", "X-Method-Override"];
+
+    // Headers IIS URL Rewrite and some frameworks (Symfony and Zend before they dropped them) take as the request's
+    // real path: an upstream that honours them would route to a path the gateway never judged.
+    private static readonly string[] PathOverrideHeaders = ["X-Original-URL", "X-Rewrite-URL"];
     private const string EndpointMethods = "GET, HEAD, OPTIONS, POST, PUT, PATCH, DELETE";
 
     public Task Invoke(HttpContext context)
@@ -45,6 +49,11 @@ internal sealed class EnforcementMiddleware(
         }
 
         foreach (var header in MethodOverrideHeaders)
+        {
+            context.Request.Headers.Remove(header);
+        }
+
+        foreach (var header in PathOverrideHeaders)
         {
             context.Request.Headers.Remove(header);
         }

@@ -63,6 +63,17 @@ internal sealed class GraphQLBodyReader(GraphQLBodyBudget budget, IOptionsMonito
         {
             return new BodyRead(null, Refusal.BodyTimeout);
         }
+        catch (BadHttpRequestException ex)
+        {
+            // Kestrel's verdict on the body itself (bad chunk framing, too slow a data rate): a refusal like any
+            // other, not an unhandled exception logged with its stack at every malformed request.
+            return new BodyRead(null, ex.StatusCode switch
+            {
+                StatusCodes.Status408RequestTimeout => Refusal.BodyTimeout,
+                StatusCodes.Status413PayloadTooLarge => Refusal.PayloadTooLarge,
+                _ => Refusal.InvalidGraphQL("the request body is not framed correctly"),
+            });
+        }
         finally
         {
             // Every path but success gives the buffers and their reservation back at once.

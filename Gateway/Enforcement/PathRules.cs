@@ -17,7 +17,18 @@ public static class PathRules
     private static readonly SearchValues<string> ForbiddenEncoded = SearchValues.Create(["%2F", "%5C", "%3B"], StringComparison.OrdinalIgnoreCase);
 
     public static bool IsSafe(string? rawTarget, string? decodedPath) =>
-        IsSafePart(PathOf(rawTarget)) && IsSafePart(decodedPath.AsSpan());
+        IsSafePart(PathOf(rawTarget)) && IsSafePart(decodedPath.AsSpan()) && !HoldsEncodedDot(decodedPath.AsSpan());
+
+    /// <summary>
+    /// A '%2E' left in the decoded path was double-encoded ('%252E'): Kestrel resolved no dot segment for it, and the
+    /// path is forwarded as sent, so an upstream that decodes once more reads "/v2/ep1/%252e%252e/ep2/run" as ep2.
+    /// A raw '%2E' is fine: Kestrel decodes it and removes the dot segments before routing.
+    /// </summary>
+    private static bool HoldsEncodedDot(ReadOnlySpan<char> decodedPath)
+    {
+        var percent = decodedPath.IndexOf('%');
+        return percent >= 0 && decodedPath[percent..].IndexOf("%2E", StringComparison.OrdinalIgnoreCase) >= 0;
+    }
 
     private static ReadOnlySpan<char> PathOf(string? rawTarget)
     {

@@ -25,7 +25,7 @@ public sealed record Refusal(int Status, string Code, string Title, string Detai
         "Endpoint ids are 1 to 64 characters of A-Z, a-z, 0-9, '_' and '-'.");
 
     public static readonly Refusal InvalidPath = new(400, "invalid_path", "Invalid path",
-        "The path holds an encoded slash or backslash, a backslash, a ';' (raw or encoded), or an empty segment.");
+        "The path holds an encoded slash or backslash, a backslash, a ';' (raw or encoded), a double-encoded dot, or an empty segment.");
 
     public static readonly Refusal PayloadTooLarge = new(413, "payload_too_large", "Payload too large",
         "The GraphQL request body is larger than the gateway accepts.");

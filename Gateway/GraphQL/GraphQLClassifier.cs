@@ -31,6 +31,11 @@ public static class GraphQLClassifier
 
     private static readonly SearchValues<char> s_lineBreaks = SearchValues.Create("\r\n");
 
+    // Line breaks outside the spec's \n and \r: graphql-java's grammar (and other ANTLR-based lexers) ends a comment
+    // at U+2028 or U+2029, and Java regexes break lines at U+0085 too, so "query A{a} #\u2028mutation B{b}" would be one
+    // query here and a query and a mutation there (operationName B runs the mutation). Refused wherever they appear.
+    private static readonly SearchValues<char> s_foreignLineBreaks = SearchValues.Create("\u0085\u2028\u2029");
+
     private static readonly AcceptedDocuments s_accepted = new(AcceptedDocumentCapacity, MaxAcceptedDocumentLength);
 
     // Comments and locations are never looked at; ignoring them keeps the AST small.
@@ -122,6 +127,12 @@ public static class GraphQLClassifier
 
             hasMutation = facts.HasMutation;
             return GraphQLVerdict.Allow(hasMutation ? GraphQLNeed.ReadWrite : GraphQLNeed.Read);
+        }
+
+        if (document.AsSpan().ContainsAny(s_foreignLineBreaks))
+        {
+            return GraphQLVerdict.Invalid(
+                "the GraphQL document holds U+0085, U+2028 or U+2029, which some servers read as line breaks; write it as an escape in a string or pass it as a variable");
         }
 
         if (HasLongLine(document))
