@@ -11,14 +11,13 @@ namespace Gateway.WebSockets;
 /// Runs an upgrade the enforcement step has allowed: registers it under its key for the whole life of the
 /// connection, and on GraphQL routes puts the judging relay between the client and YARP.
 /// </summary>
-internal sealed partial class UpgradeGate(
+internal sealed class UpgradeGate(
     UpgradeRegistry registry,
     KeyCache cache,
     IUsageRecorder usage,
     IOptionsMonitor<KeyScopesOptions> options,
     TimeProvider time,
-    ILogger<GraphQLWebSocketRelay> relayLogger,
-    ILogger<UpgradeGate> logger)
+    ILogger<GraphQLWebSocketRelay> relayLogger)
 {
     public const string EndpointKind = "endpoint";
     public const string GraphQLKind = "graphql";
@@ -26,25 +25,12 @@ internal sealed partial class UpgradeGate(
     // Past this after the relay ended, a forwarder still waiting on an upstream that ignored the close is cut off.
     private static readonly TimeSpan ForwarderGrace = TimeSpan.FromSeconds(2);
 
-    // Validated at start; a reload that makes the section invalid keeps these (contract §7: last valid value).
-    private KeyScopesOptions? _lastValid = options.CurrentValue;
-
     /// <summary>Whether upgrades on GraphQL routes are judged (the default) or refused. Anything but "judged" refuses.</summary>
     public bool GraphQLJudged => string.Equals(Current().GraphQLWebSockets, KeyScopesOptions.GraphQLWebSocketsJudged, StringComparison.Ordinal);
 
-    private KeyScopesOptions Current()
-    {
-        try
-        {
-            return _lastValid = options.CurrentValue;
-        }
-        catch (OptionsValidationException ex)
-        {
-            // Fails closed to the last validated settings, never to defaults: a typo cannot turn a refuse into judged.
-            Log.InvalidReload(logger, ex.Message);
-            return _lastValid ?? new KeyScopesOptions { GraphQLWebSockets = KeyScopesOptions.GraphQLWebSocketsRefuse };
-        }
-    }
+    // A reload with an invalid value is never published (Configuration/ValidatedConfiguration), so this is always the
+    // last valid KeyScopes section.
+    private KeyScopesOptions Current() => options.CurrentValue;
 
     /// <summary>An endpoint route's upgrade is an opaque tunnel: it is closed by aborting the request, both ways.</summary>
     public async Task TunnelAsync(HttpContext context, ApiKey key, KeyDigest digest, ScopeTarget target, RequestDelegate next)
@@ -86,11 +72,5 @@ internal sealed partial class UpgradeGate(
 
         // Aborting the request ends YARP's copy in both directions and disposes its upstream connection.
         public void Close(string reason) => context.Abort();
-    }
-
-    private static partial class Log
-    {
-        [LoggerMessage(EventId = 903, Level = LogLevel.Warning, Message = "KeyScopes failed validation after a reload; the last valid values stay in force: {Error}")]
-        public static partial void InvalidReload(ILogger logger, string error);
     }
 }
