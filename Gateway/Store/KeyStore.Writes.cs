@@ -74,7 +74,88 @@ public sealed partial class KeyStore
     /// in between; on a conflict it reads again and re-applies. <paramref name="change"/> returns null to refuse the
     /// stored state. <paramref name="precondition"/> (If-Match) is checked against the version each attempt read.
     /// </summary>
-    public async Task<KeyWrite> UpdateAsync(string id, Func<ApiKey, ApiKey?> change, Predicate<long>? precondition = null)
+    public Task<KeyWrite> UpdateAsync(string id, Func<ApiKey, ApiKey?> change, Predicate<long>? precondition = null) =>
+        WriteAsync(id, "write", async (digest, recordKey) =>
+        {
+            var current = await ReadRecordAsync(recordKey, id).ConfigureAwait(false);
+            if (current is null)
+            {
+                return new KeyWrite(KeyWriteStatus.NotFound, null, null);
+            }
+
+            if (precondition is not null && !precondition(current.Version))
+            {
+                return new KeyWrite(KeyWriteStatus.PreconditionFailed, current, null);
+            }
+
+            if (change(current) is not { } updated)
+            {
+                return new KeyWrite(KeyWriteStatus.Declined, current, null);
+            }
+
+            var fields = ChangedFields(current, updated);
+            if (fields.Count == 0)
+            {
+                return new KeyWrite(KeyWriteStatus.Unchanged, current, current);
+            }
+
+            var result = (long)await AdminDb.ScriptEvaluateAsync(UpdateScript, [recordKey], [current.Version, .. fields]).ConfigureAwait(false);
+            if (result == Missing)
+            {
+                // A concurrent delete wins: the record is never resurrected by a partial write.
+                return new KeyWrite(KeyWriteStatus.NotFound, null, null);
+            }
+
+            if (result == Conflict)
+            {
+                return null;
+            }
+
+            await PublishInvalidationAsync(digest).ConfigureAwait(false);
+            // Identity and lastUsedAt stay as read: the change may set only the mutable fields.
+            return new KeyWrite(KeyWriteStatus.Written, current, current with
+            {
+                Name = updated.Name,
+                Enabled = updated.Enabled,
+                ExpiresAt = updated.ExpiresAt,
+                Scopes = updated.Scopes,
+                Version = result,
+            });
+        });
+
+    /// <summary>Deletes the key as stored (Before is the state deleted), if <paramref name="precondition"/> holds for it.</summary>
+    public Task<KeyWrite> DeleteAsync(string id, Predicate<long>? precondition = null) =>
+        WriteAsync(id, "delete", async (digest, recordKey) =>
+        {
+            var current = await ReadRecordAsync(recordKey, id).ConfigureAwait(false);
+            if (current is not null && precondition is not null && !precondition(current.Version))
+            {
+                return new KeyWrite(KeyWriteStatus.PreconditionFailed, current, null);
+            }
+
+            var result = current is null
+                ? Missing
+                : (long)await AdminDb.ScriptEvaluateAsync(DeleteScript, [recordKey], [current.Version]).ConfigureAwait(false);
+            if (result == Conflict)
+            {
+                return null;
+            }
+
+            // Record first (above): the key stopped working before anything else changes. An index entry left by
+            // an interrupted create or delete is cleaned up too, though there was no key to delete.
+            await AdminDb.KeyDeleteAsync(IdKey(id)).ConfigureAwait(false);
+            await AdminDb.SortedSetRemoveAsync(ListKey, id).ConfigureAwait(false);
+            await PublishInvalidationAsync(digest).ConfigureAwait(false);
+            return result == Missing
+                ? new KeyWrite(KeyWriteStatus.NotFound, null, null)
+                : new KeyWrite(KeyWriteStatus.Written, current, null);
+        });
+
+    /// <summary>
+    /// Runs <paramref name="attempt"/> under the key's write gate until it answers; null is a conflict (the record
+    /// changed since it was read), retried after a back-off with a fresh read.
+    /// </summary>
+    private async Task<KeyWrite> WriteAsync(string id, string what, Func<KeyDigest, RedisKey, Task<KeyWrite?>> attempt)
     {
         if (await DigestOfAsync(id).ConfigureAwait(false) is not { } digest)
         {
@@ -86,52 +167,14 @@ public sealed partial class KeyStore
         await gate.WaitAsync().ConfigureAwait(false);
         try
         {
-            for (var attempt = 1; attempt <= MaxWriteAttempts; attempt++)
+            for (var n = 1; n <= MaxWriteAttempts; n++)
             {
-                var current = await ReadRecordAsync(recordKey, id).ConfigureAwait(false);
-                if (current is null)
+                if (await attempt(digest, recordKey).ConfigureAwait(false) is { } done)
                 {
-                    return new KeyWrite(KeyWriteStatus.NotFound, null, null);
+                    return done;
                 }
 
-                if (precondition is not null && !precondition(current.Version))
-                {
-                    return new KeyWrite(KeyWriteStatus.PreconditionFailed, current, null);
-                }
-
-                if (change(current) is not { } updated)
-                {
-                    return new KeyWrite(KeyWriteStatus.Declined, current, null);
-                }
-
-                var fields = ChangedFields(current, updated);
-                if (fields.Count == 0)
-                {
-                    return new KeyWrite(KeyWriteStatus.Unchanged, current, current);
-                }
-
-                var result = (long)await AdminDb.ScriptEvaluateAsync(UpdateScript, [recordKey], [current.Version, .. fields]).ConfigureAwait(false);
-                if (result == Missing)
-                {
-                    // A concurrent delete wins: the record is never resurrected by a partial write.
-                    return new KeyWrite(KeyWriteStatus.NotFound, null, null);
-                }
-
-                if (result != Conflict)
-                {
-                    await PublishInvalidationAsync(digest).ConfigureAwait(false);
-                    // Identity and lastUsedAt stay as read: the change may set only the mutable fields.
-                    return new KeyWrite(KeyWriteStatus.Written, current, current with
-                    {
-                        Name = updated.Name,
-                        Enabled = updated.Enabled,
-                        ExpiresAt = updated.ExpiresAt,
-                        Scopes = updated.Scopes,
-                        Version = result,
-                    });
-                }
-
-                await BackOffAsync(attempt).ConfigureAwait(false);
+                await BackOffAsync(n).ConfigureAwait(false);
             }
         }
         finally
@@ -140,55 +183,7 @@ public sealed partial class KeyStore
         }
 
         // Fails closed: reported as a store failure (503), so the caller knows the change was not made.
-        throw new RedisException($"The key record changed during each of {MaxWriteAttempts} write attempts.");
-    }
-
-    /// <summary>Deletes the key as stored (Before is the state deleted), if <paramref name="precondition"/> holds for it.</summary>
-    public async Task<KeyWrite> DeleteAsync(string id, Predicate<long>? precondition = null)
-    {
-        if (await DigestOfAsync(id).ConfigureAwait(false) is not { } digest)
-        {
-            return new KeyWrite(KeyWriteStatus.NotFound, null, null);
-        }
-
-        var recordKey = RecordKey(digest);
-        var gate = GateOf(id);
-        await gate.WaitAsync().ConfigureAwait(false);
-        try
-        {
-            for (var attempt = 1; attempt <= MaxWriteAttempts; attempt++)
-            {
-                var current = await ReadRecordAsync(recordKey, id).ConfigureAwait(false);
-                if (current is not null && precondition is not null && !precondition(current.Version))
-                {
-                    return new KeyWrite(KeyWriteStatus.PreconditionFailed, current, null);
-                }
-
-                var result = current is null
-                    ? Missing
-                    : (long)await AdminDb.ScriptEvaluateAsync(DeleteScript, [recordKey], [current.Version]).ConfigureAwait(false);
-                if (result == Conflict)
-                {
-                    await BackOffAsync(attempt).ConfigureAwait(false);
-                    continue;
-                }
-
-                // Record first (above): the key stopped working before anything else changes. An index entry left by
-                // an interrupted create or delete is cleaned up too, though there was no key to delete.
-                await AdminDb.KeyDeleteAsync(IdKey(id)).ConfigureAwait(false);
-                await AdminDb.SortedSetRemoveAsync(ListKey, id).ConfigureAwait(false);
-                await PublishInvalidationAsync(digest).ConfigureAwait(false);
-                return result == Missing
-                    ? new KeyWrite(KeyWriteStatus.NotFound, null, null)
-                    : new KeyWrite(KeyWriteStatus.Written, current, null);
-            }
-        }
-        finally
-        {
-            gate.Release();
-        }
-
-        throw new RedisException($"The key record changed during each of {MaxWriteAttempts} delete attempts.");
+        throw new RedisException($"The key record changed during each of {MaxWriteAttempts} {what} attempts.");
     }
 
     private async Task<ApiKey?> ReadRecordAsync(RedisKey recordKey, string id)
