@@ -4,7 +4,7 @@ using Gateway.Tests.Infrastructure;
 
 namespace Gateway.Tests.Admin;
 
-/// <summary>Who reaches the admin API, and on which listener (contract §2, §5).</summary>
+/// <summary>Who reaches the admin API, and on which listener (README: "Configuration", "Admin API").</summary>
 [Collection(AdminCollection.Name)]
 public sealed class AdminAccessTests(AdminFixture fixture)
 {

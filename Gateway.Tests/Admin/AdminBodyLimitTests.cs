@@ -7,7 +7,7 @@ using Gateway.Tests.Infrastructure;
 namespace Gateway.Tests.Admin;
 
 /// <summary>
-/// Contract §5: admin bodies over 4 MiB are 413, chunked or not. Found from outside: only Content-Length was checked,
+/// Admin bodies over 4 MiB are 413, chunked or not. Found from outside: only Content-Length was checked,
 /// so a chunked body was capped by Kestrel's 30 MiB alone. Each body here is valid JSON (padded with white space) that
 /// would be applied if its size were not refused, so "nothing was written" proves the refusal, not a parse error.
 /// </summary>

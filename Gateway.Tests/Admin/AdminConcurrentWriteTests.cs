@@ -7,7 +7,7 @@ using Xunit.Abstractions;
 namespace Gateway.Tests.Admin;
 
 /// <summary>
-/// Contract §5: concurrent admin writes never lose one another. Found from outside: a disable racing a rename answered
+/// Concurrent admin writes never lose one another. Found from outside: a disable racing a rename answered
 /// 200 <c>"enabled":false</c>, yet the key ended enabled and kept serving, because the rename wrote back every field of
 /// a read made before the disable. Hundreds of mixed PATCHes through two instances must end in a state some serial
 /// order of them explains, with an audit trail whose before/after chain has no gap.

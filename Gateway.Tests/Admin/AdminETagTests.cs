@@ -5,7 +5,7 @@ using Gateway.Tests.Infrastructure;
 namespace Gateway.Tests.Admin;
 
 /// <summary>
-/// Contract §5: views carry an ETag; a PATCH or DELETE whose If-Match no longer matches is 412 precondition_failed,
+/// Views carry an ETag; a PATCH or DELETE whose If-Match no longer matches is 412 precondition_failed,
 /// and changes nothing. The tag is the version of the key's settings: using the key (lastUsedAt) does not move it.
 /// </summary>
 public sealed class AdminETagTests : GatewayTest

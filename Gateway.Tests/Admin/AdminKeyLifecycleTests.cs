@@ -6,7 +6,7 @@ using Gateway.Tests.Infrastructure;
 
 namespace Gateway.Tests.Admin;
 
-/// <summary>Create, read, list, change and delete keys through the admin API (contract §5).</summary>
+/// <summary>Create, read, list, change and delete keys through the admin API (README: "Admin API").</summary>
 [Collection(AdminCollection.Name)]
 public sealed class AdminKeyLifecycleTests(AdminFixture fixture)
 {

@@ -5,7 +5,7 @@ using Gateway.Tests.Infrastructure;
 
 namespace Gateway.Tests.Admin;
 
-/// <summary>Importing legacy keys, all or nothing, and what may change on one afterwards (contract §3, §5).</summary>
+/// <summary>Importing legacy keys, all or nothing, and what may change on one afterwards (README: "How a request is judged", "Admin API").</summary>
 [Collection(AdminCollection.Name)]
 public sealed class AdminLegacyKeyTests(AdminFixture fixture)
 {

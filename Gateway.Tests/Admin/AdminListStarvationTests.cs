@@ -16,7 +16,7 @@ using Xunit.Abstractions;
 namespace Gateway.Tests.Admin;
 
 /// <summary>
-/// Contract §5: admin reads, a list of any size, never make the proxy's key lookups wait. Found from outside: with
+/// Admin reads, a list of any size, never make the proxy's key lookups wait. Found from outside: with
 /// 20,000 keys, ten concurrent <c>GET /admin/keys</c> queued 400,000 reads on the proxy's connection, 16 of 20
 /// first-seen keys got 503, and the store's circuit breaker opened for every key not in memory.
 /// </summary>

@@ -5,7 +5,7 @@ using Gateway.Tests.Infrastructure;
 
 namespace Gateway.Tests.Admin;
 
-/// <summary>Bad input is a 400 naming the field; views derive permission and show times in UTC (contract §3, §5).</summary>
+/// <summary>Bad input is a 400 naming the field; views derive permission and show times in UTC (README: "How a request is judged", "Admin API").</summary>
 [Collection(AdminCollection.Name)]
 public sealed partial class AdminValidationTests(AdminFixture fixture)
 {

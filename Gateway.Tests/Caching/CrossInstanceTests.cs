@@ -4,7 +4,7 @@ using Xunit.Abstractions;
 
 namespace Gateway.Tests.Caching;
 
-/// <summary>An admin change made on instance A is enforced by instance B within one second (contract §7).</summary>
+/// <summary>An admin change made on instance A is enforced by instance B within one second (README: "The key cache").</summary>
 [Collection(TwoHostsCollection.Name)]
 public sealed class CrossInstanceTests(TwoHostsFixture hosts, ITestOutputHelper output)
 {

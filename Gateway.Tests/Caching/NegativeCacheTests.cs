@@ -5,7 +5,7 @@ using Xunit.Abstractions;
 
 namespace Gateway.Tests.Caching;
 
-/// <summary>Unknown keys are remembered, and a key that comes to exist is never hidden by that memory for long (contract §7).</summary>
+/// <summary>Unknown keys are remembered, and a key that comes to exist is never hidden by that memory for long (README: "The key cache").</summary>
 [Collection(TwoHostsCollection.Name)]
 public sealed class NegativeCacheTests(TwoHostsFixture hosts, ITestOutputHelper output)
 {

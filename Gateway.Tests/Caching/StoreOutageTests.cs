@@ -9,7 +9,7 @@ using Xunit.Abstractions;
 namespace Gateway.Tests.Caching;
 
 /// <summary>
-/// Redis goes away and comes back (contract §7): keys in memory keep working, any other key is 503 and never a
+/// Redis goes away and comes back (README: "The key cache"): keys in memory keep working, any other key is 503 and never a
 /// pass, admin writes are 503, <c>/readyz</c> says so, and service resumes by itself. Each test has its own store.
 /// </summary>
 public sealed class StoreOutageTests(ITestOutputHelper output) : GatewayTest

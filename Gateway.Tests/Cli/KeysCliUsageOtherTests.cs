@@ -3,7 +3,7 @@ using Gateway.Tests.Infrastructure;
 
 namespace Gateway.Tests.Cli;
 
-/// <summary><c>keys usage</c> shows a key's <c>other</c> target (contract §6) like any other row.</summary>
+/// <summary><c>keys usage</c> shows a key's <c>other</c> target (README: "Usage") like any other row.</summary>
 public sealed class KeysCliUsageOtherTests : IAsyncLifetime
 {
     private RecordingUpstream _upstream = null!;

@@ -2,7 +2,7 @@ using Gateway.Configuration;
 
 namespace Gateway.Tests.Configuration;
 
-/// <summary>THE config file: <c>GATEWAY_CONFIG</c>, else the working directory's, else the one beside the binary (contract §1).</summary>
+/// <summary>THE config file: <c>GATEWAY_CONFIG</c>, else the working directory's, else the one beside the binary (README: "Configuration").</summary>
 public sealed class ConfigFileLocatorTests : IDisposable
 {
     private readonly string _root = Path.Combine(Path.GetTempPath(), "locator-" + Guid.NewGuid().ToString("N"));

@@ -4,7 +4,7 @@ namespace Gateway.Tests.Configuration;
 
 /// <summary>
 /// Every route declares its KeyScope; a route that does not, or an Endpoint route without <c>{endpointId}</c>,
-/// stops the start and is named (contract §2).
+/// stops the start and is named (README: "Configuration").
 /// </summary>
 public sealed class RouteValidationTests
 {

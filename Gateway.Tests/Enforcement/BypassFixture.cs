@@ -34,7 +34,7 @@ public sealed class BypassFixture : IAsyncLifetime
     public async Task InitializeAsync()
     {
         Upstream = await RecordingUpstream.StartAsync();
-        // A Public route beside the contract's two, for the checks that hold on every route (the method's case).
+        // A Public route beside the standard two, for the checks that hold on every route (the method's case).
         var config = GatewayHost.WriteConfig(Upstream.Address, c => c["ReverseProxy"]!["Routes"]!["open"] = new JsonObject
         {
             ["ClusterId"] = "serverless",
@@ -95,7 +95,7 @@ public sealed class BypassFixture : IAsyncLifetime
     public static StringContent GraphQLDocument(string body) => new(body, Encoding.UTF8, "application/graphql");
 
     /// <summary>
-    /// A well-formed <c>rpa_</c> key no one created, built from contract §3 alone: 30 random base62 characters and
+    /// A well-formed <c>rpa_</c> key no one created, built from the README's "How a request is judged" section alone: 30 random base62 characters and
     /// the CRC-32 of their ASCII bytes as six big-endian base62 digits.
     /// </summary>
     public static string InventedRpaKey()

@@ -2,7 +2,7 @@ namespace Gateway.Tests.Enforcement;
 
 /// <summary>
 /// Parser differentials (issue 9, findings 3 to 6), each a request the gateway would judge one way and an upstream
-/// read another. Contract §4: a ';' in the path, raw or encoded (any case, also double-encoded), is 400 invalid_path;
+/// read another. A ';' in the path, raw or encoded (any case, also double-encoded), is 400 invalid_path;
 /// on GraphQL routes the query string holds only query, operationName, variables, extensions (literal, once each)
 /// and api_key, else 400 invalid_graphql; a method not all upper case is 405 method_not_allowed, before anything
 /// else; on Endpoint routes a GET, HEAD or OPTIONS with a body (Content-Length above 0, or Transfer-Encoding) needs
@@ -53,7 +53,7 @@ public sealed partial class BypassTests
             (f, m) => f.RawAsync(m, "POST", "/graphql?operationName=A&operationName=B", ["Content-Type: application/json"], ReadBody)),
         ["POST ?x=1 with a read body"] = new(400, "invalid_graphql",
             (f, m) => f.RawAsync(m, "POST", "/graphql?x=1", ["Content-Type: application/json"], ReadBody)),
-        // The key's own parameter keeps the credential rules: two different keys are ambiguous (checked first, §4).
+        // The key's own parameter keeps the credential rules: two different keys are ambiguous (checked first).
         ["GET two different api_key values"] = new(400, "ambiguous_key",
             (f, m) => f.RawAsync(m, "GET", $"/graphql?query={Read}&api_key={f.Key}&api_key={f.OtherKey}", withKey: false)),
 

@@ -5,7 +5,7 @@ using System.Text;
 namespace Gateway.Tests.Enforcement;
 
 /// <summary>
-/// GraphQL with a <c>read</c> key. Contract §4: every operation in every document counts, mutation needs readwrite;
+/// GraphQL with a <c>read</c> key. Every operation in every document counts, mutation needs readwrite;
 /// a request whose operations cannot be seen (persisted query only) needs readwrite; mutation over GET is 405;
 /// duplicate JSON members, unknown or mis-cased request members, POST with <c>query</c> in the URL, and GET with
 /// two <c>query</c> parameters are 400 invalid_graphql; no Content-Type, another media type, or a compressed body
@@ -45,7 +45,7 @@ public sealed partial class BypassTests
             PostJson("""{"query":null,"extensions":{"persistedQuery":{"version":1,"sha256Hash":"ecf4edb46db40b5132295c0291d62fb65d6759a9eedfa4d5d612dd5ec54a6b38"}}}""")),
         ["mutation over GET"] = new(405, "method_not_allowed", Get("/graphql?query=" + Uri.EscapeDataString("mutation { podStop { id } }"))),
         // Raw, since HttpClient would send %71 as 'q'. Names are taken as sent: %71uery is not "query" to the
-        // query-string rule, whatever it decodes to (contract §4: exact names).
+        // query-string rule, whatever it decodes to (README: "How a request is judged"; exact names).
         ["mutation over GET under a percent-encoded parameter name"] = new(400, "invalid_graphql",
             Raw("GET", "/graphql?%71uery=" + Uri.EscapeDataString("mutation { podStop { id } }"))),
         ["two query parameters on GET"] = new(400, "invalid_graphql",
@@ -82,7 +82,7 @@ public sealed partial class BypassTests
             (f, m) => f.SendAsync(m, HttpMethod.Post, "/graphql", Oversized(chunked: false))),
         ["body over 1 MiB, chunked (no Content-Length)"] = new(413, "payload_too_large",
             (f, m) => f.SendAsync(m, HttpMethod.Post, "/graphql", Oversized(chunked: true), edit: r => r.Headers.TransferEncodingChunked = true)),
-        // No valid key: refused before the body is read (contract §4, "never costs a body read").
+        // No valid key: refused before the body is read (README: "How a request is judged", "never costs a body read").
         ["oversized chunked body with no key"] = new(401, "missing_key",
             (f, m) => f.SendAsync(m, HttpMethod.Post, "/graphql", Oversized(chunked: true), authorization: "", edit: r => r.Headers.TransferEncodingChunked = true)),
         ["oversized body with an unknown key"] = new(401, "invalid_key",

@@ -3,10 +3,10 @@ using System.Net;
 namespace Gateway.Tests.Enforcement;
 
 /// <summary>
-/// Key tricks. Contract §4: the key comes from <c>Authorization: Bearer</c> (scheme case-insensitive, white space
+/// Key tricks. The key comes from <c>Authorization: Bearer</c> (scheme case-insensitive, white space
 /// ignored), a bare <c>Authorization</c>, or <c>api_key</c>; an empty value is 401 missing_key; two different keys
 /// anywhere in one request are 400 ambiguous_key; a malformed, mistyped or unknown key is 401 invalid_key, and a
-/// mistyped <c>rpa_</c> key is refused without a store lookup (§3).
+/// mistyped <c>rpa_</c> key is refused without a store lookup.
 /// </summary>
 public sealed partial class BypassTests
 {
@@ -66,7 +66,7 @@ public sealed partial class BypassTests
 
     /// <summary>
     /// Whether an upper-case <c>API_KEY</c> counts as the key must not depend on an unrelated <c>%</c> elsewhere in
-    /// the query; and whenever the gateway lets such a request through, the key must not go with it (contract §4).
+    /// the query; and whenever the gateway lets such a request through, the key must not go with it (README: "How a request is judged").
     /// </summary>
     [Theory]
     [InlineData("?API_KEY={0}", false)]

@@ -2,7 +2,7 @@ namespace Gateway.Tests.Enforcement;
 
 /// <summary>
 /// Paths and methods. Every target is written raw over a socket: HttpClient would normalise some of them.
-/// Contract §4: encoded slash or backslash (any case), a backslash, or an empty segment is 400 invalid_path; an
+/// Encoded slash or backslash (any case), a backslash, or an empty segment is 400 invalid_path; an
 /// endpoint id outside <c>^[A-Za-z0-9_-]{1,64}$</c> is 400 invalid_endpoint_id; both before any key check; ids are
 /// case-sensitive; method-override headers are ignored and the real method judged.
 /// </summary>
@@ -20,12 +20,12 @@ public sealed partial class BypassTests
         ["%5c (lower case) after the endpoint id"] = new(400, "invalid_path", Raw("GET", "/v2/granted/..%5c..%5cother/run")),
         ["raw backslash inside the endpoint id"] = new(400, "invalid_path", Raw("GET", "/v2/granted\\other/run")),
         ["raw backslash dot segments after the endpoint id"] = new(400, "invalid_path", Raw("GET", "/v2/granted/..\\..\\other/run")),
-        // Kestrel decodes %25 once, so %252F arrives as %2F in the decoded path (contract §4).
+        // Kestrel decodes %25 once, so %252F arrives as %2F in the decoded path (README: "How a request is judged").
         ["double-encoded slash %252F"] = new(400, "invalid_path", Raw("GET", "/v2/granted%252Fother/run")),
         ["double-encoded backslash %255C"] = new(400, "invalid_path", Raw("GET", "/v2/granted%255cother/run")),
         ["empty segment after the endpoint id"] = new(400, "invalid_path", Raw("GET", "/v2/granted//run")),
         ["empty segment deeper in the operation"] = new(400, "invalid_path", Raw("DELETE", "/v2/granted/cancel//job")),
-        // No route serves /v2//x (routing does not match an empty {endpointId}): 404, "paths no route serves" (§4).
+        // No route serves /v2//x (routing does not match an empty {endpointId}): 404, as for any path no route serves.
         ["empty segment in place of the endpoint id"] = new(404, null, Raw("GET", "/v2//granted/run")),
         // Kestrel removes dot segments before routing: the request is for "other", and judged so.
         ["dot segments to another endpoint"] = new(403, "scope_denied", Raw("GET", "/v2/granted/../other/run")),

@@ -14,7 +14,7 @@ public sealed partial class BypassTests(BypassFixture fixture) : IClassFixture<B
     /// </summary>
     public sealed record Attempt(int Status, string? Code, Func<BypassFixture, string, Task<ProxyResponse>> Send)
     {
-        /// <summary>Contract §3: a key refused by its form is refused without a store lookup.</summary>
+        /// <summary>A key refused by its form is refused without a store lookup.</summary>
         public bool NoStoreLookup { get; init; }
     }
 

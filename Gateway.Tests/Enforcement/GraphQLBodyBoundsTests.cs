@@ -7,7 +7,7 @@ using Microsoft.Extensions.DependencyInjection;
 
 namespace Gateway.Tests.Enforcement;
 
-/// <summary>A GraphQL body must arrive within <c>KeyScopes:GraphQLBodyTimeout</c> or it is 408 <c>body_timeout</c> (contract §7).</summary>
+/// <summary>A GraphQL body must arrive within <c>KeyScopes:GraphQLBodyTimeout</c> or it is 408 <c>body_timeout</c> (README: "The key cache").</summary>
 public sealed class GraphQLBodyTimeoutTests : GatewayTest
 {
     protected override IDictionary<string, string?> Settings => new Dictionary<string, string?>
@@ -40,7 +40,7 @@ public sealed class GraphQLBodyTimeoutTests : GatewayTest
 
 /// <summary>
 /// At most <c>KeyScopes:MaxBufferedGraphQLBytes</c> of GraphQL bodies are held at once; past it a request is 503
-/// <c>overloaded</c> with <c>Retry-After</c>, and the budget comes back when held bodies end (contract §7).
+/// <c>overloaded</c> with <c>Retry-After</c>, and the budget comes back when held bodies end (README: "The key cache").
 /// </summary>
 public sealed class GraphQLBodyBudgetTests : GatewayTest
 {

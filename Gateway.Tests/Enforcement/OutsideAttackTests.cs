@@ -195,7 +195,7 @@ public sealed class OutsideAttackTests(BypassFixture fixture) : IClassFixture<By
     public async Task GraphQLBodyTrickledBelowKestrelsMinimumRate_Is408BodyTimeout_UpstreamSawNothing()
     {
         // Kestrel cuts a body slower than 240 bytes/s after 5 s (MinRequestBodyDataRate) by throwing from the read:
-        // that is the body deadline too, answered as the contract's 408 body_timeout, not a bare 408 and an error log.
+        // that is the body deadline too, answered as 408 body_timeout, not a bare 408 and an error log.
         fixture.Upstream.Clear();
         var marker = Guid.NewGuid().ToString("N");
         using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(30));

@@ -3,7 +3,7 @@ using Gateway.Enforcement;
 namespace Gateway.Tests.Enforcement;
 
 /// <summary>
-/// Contract §4: encoded slash or backslash (any case), a backslash, a ';' (raw or %3B, any case), or an empty segment
+/// Encoded slash or backslash (any case), a backslash, a ';' (raw or %3B, any case), or an empty segment
 /// in the path is invalid_path. The raw target and the decoded path are both checked, since Kestrel decodes once.
 /// </summary>
 public class PathRulesTests

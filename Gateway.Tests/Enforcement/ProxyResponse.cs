@@ -26,7 +26,7 @@ public sealed record ProxyResponse(int Status, IReadOnlyDictionary<string, strin
         }
     }
 
-    /// <summary>Problem documents carry status, title, detail and code (contract §4); throws naming what is missing.</summary>
+    /// <summary>Problem documents carry status, title, detail and code (README: "How a request is judged"); throws naming what is missing.</summary>
     public void AssertProblemShape(string because)
     {
         Assert.True(IsProblem, $"{because}: expected {ProblemJson}, got '{Header("Content-Type")}' {Body}");

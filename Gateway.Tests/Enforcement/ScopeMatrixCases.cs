@@ -1,6 +1,6 @@
 namespace Gateway.Tests.Enforcement;
 
-/// <summary>A key level as contract §3 names it; ordered so a comparison reads as "at least".</summary>
+/// <summary>A key level as the README's "How a request is judged" section names it; ordered so a comparison reads as "at least".</summary>
 public enum Level
 {
     None,
@@ -16,7 +16,7 @@ public enum KeyCondition
     Deleted,
 }
 
-/// <summary>Where the request carries its key (contract §4).</summary>
+/// <summary>Where the request carries its key (README: "How a request is judged").</summary>
 public enum Placement
 {
     BearerHeader,
@@ -25,17 +25,17 @@ public enum Placement
     LowerCaseBearer,
 }
 
-/// <summary>What the contract says a key is: its GraphQL level, its endpoint map, its state.</summary>
+/// <summary>What a key is: its GraphQL level, its endpoint map, its state.</summary>
 public sealed record KeyShape(string Name, Level GraphQL, IReadOnlyDictionary<string, Level> Endpoints, KeyCondition Condition, bool Legacy = false)
 {
-    /// <summary>Contract §3: <c>endpoints[E]</c> if present, else <c>endpoints["*"]</c>, else <c>none</c>.</summary>
+    /// <summary><c>endpoints[E]</c> if present, else <c>endpoints["*"]</c>, else <c>none</c>.</summary>
     public Level ForEndpoint(string id) =>
         Endpoints.TryGetValue(id, out var level) ? level : Endpoints.TryGetValue("*", out var any) ? any : Level.None;
 }
 
 /// <summary>
-/// One kind of request. <see cref="EndpointId"/> is null for GraphQL. <see cref="Needs"/> is what contract §4
-/// says the request needs; <see cref="BodyRefusal"/> is the refusal §4 gives the body itself, whatever the key.
+/// One kind of request. <see cref="EndpointId"/> is null for GraphQL. <see cref="Needs"/> is what the README's "How a request is judged" section
+/// says the request needs; <see cref="BodyRefusal"/> is the refusal the body itself earns, whatever the key.
 /// </summary>
 public sealed record RequestKind(
     string Name,
@@ -57,7 +57,7 @@ public sealed record Outcome(int Status, string? Code)
     public override string ToString() => IsForwarded ? "forwarded" : $"{Status} {Code}";
 }
 
-/// <summary>The scope matrix: key shapes, request kinds, placements, and the contract's rules that join them.</summary>
+/// <summary>The scope matrix: key shapes, request kinds, placements, and the rules that join them.</summary>
 public static class ScopeMatrixCases
 {
     public const string RwEndpoint = "ep-rw";
@@ -75,7 +75,7 @@ public static class ScopeMatrixCases
         new("graphql-none", Level.None, Map(), KeyCondition.Active),
         new("graphql-read", Level.Read, Map(("*", Level.None)), KeyCondition.Active),
         new("graphql-readwrite", Level.ReadWrite, Map(), KeyCondition.Active),
-        // Contract §3: legacy keys have endpoints {"*": "readwrite"} and the graphql level they were imported with.
+        // Legacy keys have endpoints {"*": "readwrite"} and the graphql level they were imported with.
         new("legacy-read", Level.Read, Map(("*", Level.ReadWrite)), KeyCondition.Active, Legacy: true),
         new("legacy-readwrite", Level.ReadWrite, Map(("*", Level.ReadWrite)), KeyCondition.Active, Legacy: true),
         // The three below would allow everything if they worked at all.
@@ -95,7 +95,7 @@ public static class ScopeMatrixCases
     {
         foreach (var id in new[] { RwEndpoint, NoneEndpoint, OtherEndpoint })
         {
-            // Contract §4: GET, HEAD and OPTIONS need read; every other method needs readwrite.
+            // GET, HEAD and OPTIONS need read; every other method needs readwrite.
             yield return new($"GET {id}", HttpMethod.Get, $"/v2/{id}/status/job-1", id, Level.Read);
             yield return new($"HEAD {id}", HttpMethod.Head, $"/v2/{id}/status/job-1", id, Level.Read);
             yield return new($"POST {id}", HttpMethod.Post, $"/v2/{id}/run", id, Level.ReadWrite, Json, "{\"input\":{\"prompt\":\"hi\"}}");
@@ -105,7 +105,7 @@ public static class ScopeMatrixCases
 
     private static IEnumerable<RequestKind> GraphQLKinds()
     {
-        // Contract §4: query and subscription need read, mutation readwrite; a request needs its highest operation.
+        // Query and subscription need read, mutation readwrite; a request needs its highest operation.
         yield return new("graphql POST json query", HttpMethod.Post, "/graphql", null, Level.Read, Json, JsonBody(QueryDoc));
         yield return new("graphql POST json mutation", HttpMethod.Post, "/graphql", null, Level.ReadWrite, Json, JsonBody(MutationDoc));
         yield return new("graphql POST json subscription", HttpMethod.Post, "/graphql", null, Level.Read, Json,
@@ -115,7 +115,7 @@ public static class ScopeMatrixCases
         yield return new("graphql POST json batch with a mutation", HttpMethod.Post, "/graphql", null, Level.ReadWrite, Json,
             $"[{JsonBody(QueryDoc)},{JsonBody(MutationDoc)}]");
         yield return new("graphql GET query", HttpMethod.Get, "/graphql?query=" + Uri.EscapeDataString(QueryDoc), null, Level.Read);
-        // Contract §4: a mutation over GET is refused (405); the body check (4) runs before the scope (5).
+        // A mutation over GET is refused (405); the body check (4) runs before the scope (5).
         yield return new("graphql GET mutation", HttpMethod.Get, "/graphql?query=" + Uri.EscapeDataString(MutationDoc), null, Level.ReadWrite,
             BodyRefusal: (405, "method_not_allowed"));
         yield return new("graphql POST application/graphql query", HttpMethod.Post, "/graphql", null, Level.Read, GraphQLDocument, QueryDoc);
@@ -126,7 +126,7 @@ public static class ScopeMatrixCases
         System.Text.Json.JsonSerializer.Serialize(new Dictionary<string, string> { ["query"] = document });
 
     /// <summary>
-    /// Contract §4, in its order: (2) existence: a deleted key is unknown, 401 invalid_key; (3) state: disabled, then
+    /// In the order of the README's "How a request is judged": (2) existence: a deleted key is unknown, 401 invalid_key; (3) state: disabled, then
     /// expired, 403; (4) the GraphQL body; (5) the scope, 403 scope_denied when the key's level is below the need.
     /// The matrix has no path or key-form errors, so check (1) and the rest of (2) always pass.
     /// </summary>

@@ -4,7 +4,7 @@ namespace Gateway.Tests.Enforcement;
 
 /// <summary>
 /// Every key shape against every kind of request in every key placement, through the real gateway to a recording
-/// upstream. Expected outcomes come from <see cref="ScopeMatrixCases.Expected"/>, the contract's rules written out.
+/// upstream. Expected outcomes come from <see cref="ScopeMatrixCases.Expected"/>, the README's rules written out.
 /// Cases of one class run one at a time (xunit), and each also finds its own requests by a unique marker header.
 /// </summary>
 public sealed class ScopeMatrixTests(ScopeMatrixFixture fixture) : IClassFixture<ScopeMatrixFixture>

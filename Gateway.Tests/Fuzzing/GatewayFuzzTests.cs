@@ -70,7 +70,7 @@ public sealed class GatewayFuzzTests(GatewayFuzzFixture gateway, ITestOutputHelp
     }
 
     /// <summary>
-    /// GraphQL GET query strings (contract §4): the answer is the model's, exactly, and a forwarded request's query
+    /// GraphQL GET query strings (README: "How a request is judged"): the answer is the model's, exactly, and a forwarded request's query
     /// string holds no ';' and no api_key. Sent raw: HttpClient would turn %71uery into query.
     /// </summary>
     [Fact]

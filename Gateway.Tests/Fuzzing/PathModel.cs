@@ -61,8 +61,8 @@ public static class PathModel
     public static string? DecodedEndpoint(string target) => EndpointOf(target.Split('?', 2)[0].Split('/').Skip(1).Select(segment => Decode(segment, lenient: false)));
 
     /// <summary>
-    /// Whether the path (before <c>?</c>) holds a <c>;</c> raw, percent-encoded (any case), or encoded twice: contract
-    /// §4 says such a target is never forwarded (invalid_path), since Tomcat, Jetty and Spring strip path parameters.
+    /// Whether the path (before <c>?</c>) holds a <c>;</c> raw, percent-encoded (any case), or encoded twice: such a
+    /// target is never forwarded (invalid_path), since Tomcat, Jetty and Spring strip path parameters.
     /// </summary>
     public static bool HasPathParameter(string target)
     {

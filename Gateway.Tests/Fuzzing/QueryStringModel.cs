@@ -21,7 +21,7 @@ public sealed record QueryStringCase(QueryPair[] Pairs, string[] Separators)
 /// GraphQL GET query strings mixing the allowed parameters (once or repeated), the key's <c>api_key</c> (several
 /// spellings of the same key), names parsers read differently (<c>query[]</c>, <c>%20query</c>, <c>+query</c>,
 /// <c>Query</c>, <c>%71uery</c>, <c>query.</c>) and unknown ones, joined by <c>&amp;</c> or a raw <c>;</c>.
-/// <see cref="Expected"/> is the contract's verdict (§4) from the model alone.
+/// <see cref="Expected"/> is the gateway's verdict from the model alone.
 /// </summary>
 public static class QueryStringModel
 {
@@ -46,7 +46,7 @@ public static class QueryStringModel
         select new QueryStringCase(pairs, separators);
 
     /// <summary>
-    /// What the gateway must answer, from the model, in the contract's order (§4): the key (ASP.NET Core splits on '&amp;'
+    /// What the gateway must answer, from the model, in the order of the README's "How a request is judged": the key (ASP.NET Core splits on '&amp;'
     /// only, so "api_key=K;query=..." is a key other than K: ambiguous_key, check 2), then the query-string rule and
     /// GraphQL over GET (check 4).
     /// </summary>

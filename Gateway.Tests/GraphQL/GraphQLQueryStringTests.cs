@@ -4,7 +4,7 @@ using Gateway.GraphQL;
 namespace Gateway.Tests.GraphQL;
 
 /// <summary>
-/// Contract §4: on GraphQL routes the query string may hold only query, operationName, variables, extensions (exact
+/// On GraphQL routes the query string may hold only query, operationName, variables, extensions (exact
 /// names, each at most once) and api_key; anything else is invalid_graphql. Names are compared as sent: an encoded
 /// spelling of an allowed name is refused, an encoded api_key is the key (read and removed by the gateway).
 /// </summary>

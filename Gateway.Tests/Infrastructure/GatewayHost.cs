@@ -66,7 +66,7 @@ public sealed class GatewayHost : WebApplicationFactory<Program>
 
     public HttpClient Admin => _admin ??= NewAdminClient();
 
-    /// <summary>Writes the standard config (contract routes) pointing both clusters at <paramref name="upstream"/>.</summary>
+    /// <summary>Writes the standard config (the serverless and GraphQL routes) pointing both clusters at <paramref name="upstream"/>.</summary>
     public static string WriteConfig(Uri upstream, Action<JsonObject>? edit = null)
     {
         var config = StandardConfig(upstream);

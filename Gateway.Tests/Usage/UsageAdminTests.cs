@@ -30,7 +30,7 @@ public sealed class UsageAdminFixture : IAsyncLifetime
     }
 }
 
-/// <summary>Contract §5: <c>GET /admin/keys/{id}/usage?days=30</c>.</summary>
+/// <summary><c>GET /admin/keys/{id}/usage?days=30</c>.</summary>
 public sealed class UsageAdminTests(UsageAdminFixture fixture) : IClassFixture<UsageAdminFixture>
 {
     private GatewayHost Host => fixture.Host;
@@ -80,7 +80,7 @@ public sealed class UsageAdminTests(UsageAdminFixture fixture) : IClassFixture<U
     public async Task Usage_DefaultsToThirtyDays_OmittingDaysWithoutCounts()
     {
         var (_, id) = await Host.CreateKeyAsync(new { name = "history" });
-        // Seeded straight into the §6 layout: today, 1, 3, 29 and 30 days back, nothing in between.
+        // Seeded straight into the usage layout (README: "Redis layout"): today, 1, 3, 29 and 30 days back, nothing in between.
         int[] seeded = [0, 1, 3, 29, 30, 89, 90];
         string today;
         JsonNode byDefault, ninety, one;
@@ -103,7 +103,7 @@ public sealed class UsageAdminTests(UsageAdminFixture fixture) : IClassFixture<U
 
         Assert.Equal(id, (string?)byDefault["keyId"]);
         Assert.Null(byDefault["lastUsedAt"]);
-        // The contract fixes which days are listed, not their order.
+        // The README fixes which days are listed, not their order.
         Assert.Equal(Dates(today, 0, 1, 3, 29).Order(), Dates(byDefault).Order());
         Assert.Equal(Dates(today, 0, 1, 3, 29, 30, 89).Order(), Dates(ninety).Order());
         Assert.Equal(Dates(today, 0), Dates(one));

@@ -10,7 +10,7 @@ using Microsoft.Extensions.Time.Testing;
 namespace Gateway.Tests.Usage;
 
 /// <summary>
-/// The in-memory side of contract §6's caps, without Redis: Usage:MaxTargetsPerKey per key and day, and the last
+/// The in-memory side of the README's "Usage" caps, without Redis: Usage:MaxTargetsPerKey per key and day, and the last
 /// tenth of Usage:MaxPendingCounters kept for each key's <c>other</c>. Racing recorders never pass either bound.
 /// </summary>
 public sealed class UsageCapCountersTests : IDisposable

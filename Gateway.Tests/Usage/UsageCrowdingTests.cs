@@ -8,7 +8,7 @@ using Xunit.Abstractions;
 namespace Gateway.Tests.Usage;
 
 /// <summary>
-/// Contract §6 under attack (issue 15): one key spraying distinct endpoint ids through two instances cannot crowd out
+/// Usage counting under attack (issue 15): one key spraying distinct endpoint ids through two instances cannot crowd out
 /// other keys' counts, and its own counts stay whole: at most Usage:MaxTargetsPerKey targets, the rest in <c>other</c>.
 /// </summary>
 public sealed class UsageCrowdingTests(ITestOutputHelper output) : IAsyncLifetime

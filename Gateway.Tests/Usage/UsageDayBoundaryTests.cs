@@ -5,7 +5,7 @@ using Microsoft.Extensions.Time.Testing;
 
 namespace Gateway.Tests.Usage;
 
-/// <summary>Contract §6: a hash per key per UTC day, expiring RetentionDays after its day ends.</summary>
+/// <summary>A hash per key per UTC day, expiring RetentionDays after its day ends.</summary>
 public sealed class UsageDayBoundaryTests : IAsyncLifetime
 {
     private const int RetentionDays = 7;

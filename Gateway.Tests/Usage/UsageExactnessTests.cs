@@ -7,7 +7,7 @@ using Xunit.Abstractions;
 
 namespace Gateway.Tests.Usage;
 
-/// <summary>Contract §6: counts are exact across concurrent requests and across instances sharing one Redis.</summary>
+/// <summary>Counts are exact across concurrent requests and across instances sharing one Redis.</summary>
 public sealed class UsageExactnessTests(ITestOutputHelper output) : IAsyncLifetime
 {
     private const int Requests = 4_800;
@@ -72,7 +72,7 @@ public sealed class UsageExactnessTests(ITestOutputHelper output) : IAsyncLifeti
             Shot.GraphQLPost(k1.Key, k1.Id, Query, 200),
             Shot.GraphQLPost(k1.Key, k1.Id, Mutation, 403, "scope_denied"),
             Shot.GraphQLGet(k1.Key, k1.Id, Query, 200),
-            // Refused before the scope check for a reason §6 does not count.
+            // Refused before the scope check for a reason usage does not count.
             Shot.GraphQLPost(k1.Key, k1.Id, "query {", 400, "invalid_graphql"),
             Shot.Endpoint(k2.Key, k2.Id, HttpMethod.Get, "ep-a", 200),
             Shot.Endpoint(k2.Key, k2.Id, HttpMethod.Post, "ep-d", 403, "scope_denied"),

@@ -6,7 +6,7 @@ using Xunit.Abstractions;
 namespace Gateway.Tests.Usage;
 
 /// <summary>
-/// Usage:MaxPendingCounters bounds the memory counting takes (contract §6). Near it, new targets of every key go to
+/// Usage:MaxPendingCounters bounds the memory counting takes (README: "Usage"). Near it, new targets of every key go to
 /// that key's <c>other</c>, so a key spraying endpoint ids cannot make another key's counts drop; a count is dropped
 /// only when not even an <c>other</c> counter fits, requests are served all the same, and the drop is in /metrics.
 /// </summary>

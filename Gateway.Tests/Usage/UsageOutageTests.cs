@@ -6,7 +6,7 @@ using Xunit.Abstractions;
 
 namespace Gateway.Tests.Usage;
 
-/// <summary>Contract §6: counts survive a Redis outage (held in memory, retried) and land exactly once when it ends.</summary>
+/// <summary>Counts survive a Redis outage (held in memory, retried) and land exactly once when it ends.</summary>
 public sealed class UsageOutageTests(ITestOutputHelper output) : IAsyncLifetime
 {
     private const int Before = 40;

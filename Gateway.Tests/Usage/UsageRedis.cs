@@ -4,7 +4,7 @@ using StackExchange.Redis;
 namespace Gateway.Tests.Usage;
 
 /// <summary>
-/// The test's own view of the usage layout of contract §6, read straight from Redis with its own connection,
+/// The test's own view of the usage layout of the README's "Usage" section, read straight from Redis with its own connection,
 /// independent of the gateway's code: <c>{prefix}usage:{&lt;keyId&gt;}:&lt;yyyyMMdd&gt;</c> and <c>{prefix}usage:keys:&lt;yyyyMMdd&gt;</c>.
 /// </summary>
 internal sealed class UsageRedis : IDisposable

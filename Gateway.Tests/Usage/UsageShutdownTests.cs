@@ -3,7 +3,7 @@ using Xunit.Abstractions;
 
 namespace Gateway.Tests.Usage;
 
-/// <summary>Contract §6: counts are flushed on graceful shutdown.</summary>
+/// <summary>Counts are flushed on graceful shutdown.</summary>
 public sealed class UsageShutdownTests(ITestOutputHelper output) : IAsyncLifetime
 {
     private readonly string _prefix = TestStore.UniquePrefix();

@@ -6,7 +6,7 @@ using Gateway.Usage;
 namespace Gateway.Tests.Usage;
 
 /// <summary>
-/// Usage:MaxTargetsPerKey held in Redis (contract §6): each instance only knows its own targets, so the flush script
+/// Usage:MaxTargetsPerKey held in Redis (README: "Usage"): each instance only knows its own targets, so the flush script
 /// folds a target the hash does not have into <c>other</c> once the hash holds the cap, atomically and idempotently.
 /// </summary>
 public sealed class UsageStoreCapTests : IAsyncLifetime

@@ -6,7 +6,7 @@ using Gateway.Tests.Infrastructure;
 
 namespace Gateway.Tests.Usage;
 
-/// <summary>How contract §6 counts a request: allowed (forwarded), denied (key_disabled, key_expired, scope_denied) or not at all.</summary>
+/// <summary>How the README's "Usage" section counts a request: allowed (forwarded), denied (key_disabled, key_expired, scope_denied) or not at all.</summary>
 internal enum Counted
 {
     No,
@@ -14,7 +14,7 @@ internal enum Counted
     Denied,
 }
 
-/// <summary>One kind of request and the answer the contract requires for it.</summary>
+/// <summary>One kind of request and the answer the gateway owes it.</summary>
 internal sealed record Shot(string Key, string? KeyId, HttpMethod Method, string Path, string? GraphQL, int Status, string? Code = null, string? Target = null)
 {
     public Counted Counted => Status == 200 ? Counted.Allowed
@@ -74,7 +74,7 @@ internal sealed class UsageTally
 
 internal static class Traffic
 {
-    /// <summary>Sends <paramref name="shot"/>, checks the answer the contract requires, and tallies it.</summary>
+    /// <summary>Sends <paramref name="shot"/>, checks the answer the gateway owes it, and tallies it.</summary>
     public static async Task SendAsync(HttpClient proxy, Shot shot, UsageTally tally)
     {
         using var request = new HttpRequestMessage(shot.Method, shot.Path);

@@ -38,7 +38,7 @@ public sealed class TwoGatewaysFixture : IAsyncLifetime
 
 /// <summary>
 /// An upgraded connection of either route kind closes within one second of its key being disabled, deleted,
-/// downgraded or expired (a roll's grace ends the same way: its expiresAt moves), on every instance (contract §4).
+/// downgraded or expired (a roll's grace ends the same way: its expiresAt moves), on every instance (README: "How a request is judged").
 /// </summary>
 public sealed class UpgradeRevocationTests(TwoGatewaysFixture hosts, ITestOutputHelper output) : IClassFixture<TwoGatewaysFixture>
 {
