@@ -1,7 +1,11 @@
 using Gateway.Configuration;
+using System.Diagnostics.Metrics;
 using Gateway.Keys;
+using Gateway.Observability;
 using Gateway.Store;
 using Gateway.Tests.Infrastructure;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Diagnostics.Metrics.Testing;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
 
@@ -16,9 +20,8 @@ public class KeyStoreConcurrencyTests
     [Fact]
     public async Task UpdateAsync_RecordWrittenConcurrently_EveryUpdateLands()
     {
-        var prefix = TestStore.UniquePrefix();
-        using var connection = Connect(prefix);
-        var store = new KeyStore(connection);
+        using var instance = new Instance(TestStore.UniquePrefix());
+        var store = instance.Store;
         var (key, digest) = await CreateAsync(store, "busy");
 
         // Another instance's flusher, on its own connection, about a thousand times more often than once a second.
@@ -53,17 +56,17 @@ public class KeyStoreConcurrencyTests
 
         // lastUsedAt is usage, not a setting: the flusher's writes never moved the version nor made an update retry.
         Assert.Equal(KeyStore.FirstVersion + 60, (await store.GetAsync(key.Id))!.Version);
-        Assert.Equal(0, store.WriteConflicts);
+        Assert.Equal(0, instance.Conflicts());
     }
 
     [Fact]
     public async Task UpdateAsync_RecordChangedBetweenReadAndWrite_IsRetriedOnTheNewState()
     {
         var prefix = TestStore.UniquePrefix();
-        using var connection = Connect(prefix);
-        using var otherConnection = Connect(prefix);
-        var store = new KeyStore(connection);
-        var otherInstance = new KeyStore(otherConnection);
+        using var instance = new Instance(prefix);
+        using var other = new Instance(prefix);
+        var store = instance.Store;
+        var otherInstance = other.Store;
         var (key, _) = await CreateAsync(store, "original");
 
         var calls = 0;
@@ -79,7 +82,8 @@ public class KeyStoreConcurrencyTests
         });
 
         Assert.Equal(2, calls);
-        Assert.Equal(1, store.WriteConflicts);
+        // The conflict is the operator's to see, on the gateway.admin.write_conflicts counter, and the other write made none.
+        Assert.Equal((1, 0), (instance.Conflicts(), other.Conflicts()));
         Assert.Equal(KeyWriteStatus.Written, write.Status);
         // What the write replaced is the other instance's state, and what it stored keeps that state's disable.
         Assert.False(write.Before!.Enabled);
@@ -94,10 +98,9 @@ public class KeyStoreConcurrencyTests
     {
         const int PerInstance = 100;
         var prefix = TestStore.UniquePrefix();
-        using var connectionA = Connect(prefix);
-        using var connectionB = Connect(prefix);
-        var a = new KeyStore(connectionA);
-        var b = new KeyStore(connectionB);
+        using var instanceA = new Instance(prefix);
+        using var instanceB = new Instance(prefix);
+        var (a, b) = (instanceA.Store, instanceB.Store);
         var (key, _) = await CreateAsync(a, "0");
 
         // A read-modify-write that is only right if each write applies to the state it read.
@@ -116,7 +119,8 @@ public class KeyStoreConcurrencyTests
         var stored = (await a.GetAsync(key.Id))!;
         Assert.Equal((2 * PerInstance).ToString(), stored.Name);
         Assert.Equal(KeyStore.FirstVersion + 2 * PerInstance, stored.Version);
-        Assert.True(a.WriteConflicts + b.WriteConflicts > 0, "the two instances never conflicted, so nothing was proved");
+        // Fails rather than passes when the two loops happened not to overlap: then nothing was proved.
+        Assert.True(instanceA.Conflicts() + instanceB.Conflicts() > 0, "the two instances never conflicted, so nothing was proved");
     }
 
     [Fact]
@@ -149,6 +153,38 @@ public class KeyStoreConcurrencyTests
 
         Assert.Equal((KeyWriteStatus.Written, 1L), (write.Status, write.After!.Version));
         Assert.False((await store.FindAsync(digest))!.Enabled);
+    }
+
+    /// <summary>One gateway instance's store: its own connection, and its own meters, read as an exporter reads them.</summary>
+    private sealed class Instance : IDisposable
+    {
+        private readonly ServiceProvider _services = new ServiceCollection().AddMetrics().BuildServiceProvider();
+        private readonly StoreConnection _connection;
+        private readonly MetricCollector<long> _conflicts;
+
+        public Instance(string prefix)
+        {
+            var factory = _services.GetRequiredService<IMeterFactory>();
+            _conflicts = new MetricCollector<long>(factory, GatewayMetrics.MeterName, "gateway.admin.write_conflicts");
+            _connection = Connect(prefix);
+            Store = new KeyStore(_connection, new GatewayMetrics(factory));
+        }
+
+        public KeyStore Store { get; }
+
+        /// <summary>The <c>gateway.admin.write_conflicts</c> total this instance reports now.</summary>
+        public long Conflicts()
+        {
+            _conflicts.RecordObservableInstruments();
+            return _conflicts.LastMeasurement?.Value ?? 0;
+        }
+
+        public void Dispose()
+        {
+            _conflicts.Dispose();
+            _connection.Dispose();
+            _services.Dispose();
+        }
     }
 
     private static StoreConnection Connect(string prefix) => new(
