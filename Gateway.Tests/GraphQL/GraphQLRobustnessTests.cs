@@ -101,21 +101,24 @@ public class GraphQLRobustnessTests
     [InlineData("{\r a(s: \"")]
     public void LongBadLine_IsCheap(string prefix)
     {
-        // GraphQL-Parser's error formatting is O(column²); a 1 MiB line would take minutes.
+        // GraphQL-Parser's error formatting is O(column²); a 1 MiB line would take minutes. A real-time bound, because
+        // the point is "not minutes": 10 s holds on a busy 2-core machine and still fails that regression.
         string document = prefix + new string('x', 1 << 20) + "!";
         var watch = System.Diagnostics.Stopwatch.StartNew();
         AssertInvalid(GraphQLClassifier.ClassifyDocument(document));
         AssertInvalid(Json("{\"query\":" + System.Text.Json.JsonSerializer.Serialize(document) + "}"));
-        Assert.True(watch.ElapsedMilliseconds < 2_000, $"{watch.ElapsedMilliseconds} ms");
+        Assert.True(watch.ElapsedMilliseconds < 10_000, $"{watch.ElapsedMilliseconds} ms");
     }
 
     [Fact]
     public void BadLineJustUnderTheCap_IsCheapEnough()
     {
+        // The cap bounds the quadratic cost; the bound says "a fraction of a second, not seconds" with room for a busy
+        // 2-core machine (a line four times the cap, the smallest regression worth catching, costs sixteen times more).
         string document = "{ a(s: \"" + new string('x', GraphQLClassifier.MaxLineLength - 10);
         var watch = System.Diagnostics.Stopwatch.StartNew();
         AssertInvalid(GraphQLClassifier.ClassifyDocument(document));
-        Assert.True(watch.ElapsedMilliseconds < 1_000, $"{watch.ElapsedMilliseconds} ms");
+        Assert.True(watch.ElapsedMilliseconds < 3_000, $"{watch.ElapsedMilliseconds} ms");
     }
 
     [Fact]
