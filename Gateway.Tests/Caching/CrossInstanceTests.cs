@@ -72,7 +72,8 @@ public sealed class CrossInstanceTests(TwoHostsFixture hosts, ITestOutputHelper 
 
     private async Task AssertWithinBoundAsync(string change, Func<Task<bool>> enforcedOnB)
     {
-        // L1Ttl is 30 s here, so only the invalidation message can explain a change seen within the bound.
+        // A real-time bound, because the bound is the promise (README: "The key cache"). The hosts' fake clock stands
+        // still, so no L1 entry expires: only the invalidation message can explain a change seen within the bound.
         var elapsed = await Eventually.TimeUntilAsync(enforcedOnB, $"B to enforce the {change}", TimeSpan.FromSeconds(10));
         output.WriteLine($"{change} on A enforced on B after {elapsed.TotalMilliseconds:0} ms");
         Assert.True(elapsed < Bound, $"{change} took {elapsed.TotalMilliseconds:0} ms to reach B");

@@ -26,6 +26,22 @@ public sealed class NegativeCacheTests(TwoHostsFixture hosts, ITestOutputHelper 
     }
 
     [Fact]
+    public async Task UnknownKey_IsAskedOfTheStoreAgain_OnlyOnceNegativeTtlHasPassed()
+    {
+        var unknown = KeyFormat.Generate();
+        Assert.Equal("invalid_key", (await CacheProbe.SendAsync(hosts.A, unknown)).Code);
+        var before = CacheProbe.StoreReads(hosts.A);
+
+        hosts.Time.Advance(TwoHostsFixture.NegativeTtl - TimeSpan.FromMilliseconds(1));
+        Assert.Equal("invalid_key", (await CacheProbe.SendAsync(hosts.A, unknown)).Code);
+        Assert.Equal(before, CacheProbe.StoreReads(hosts.A));
+
+        hosts.Time.Advance(TimeSpan.FromMilliseconds(1));
+        Assert.Equal("invalid_key", (await CacheProbe.SendAsync(hosts.A, unknown)).Code);
+        Assert.Equal(before + 1, CacheProbe.StoreReads(hosts.A));
+    }
+
+    [Fact]
     public async Task MistypedRpaKey_IsRefusedWithoutAnyStoreRead()
     {
         var real = KeyFormat.Generate();
@@ -63,6 +79,8 @@ public sealed class NegativeCacheTests(TwoHostsFixture hosts, ITestOutputHelper 
             Assert.Equal(HttpStatusCode.OK, imported.StatusCode);
         }
 
+        // A real-time bound, because the bound is the promise (README: "The key cache"); the fake clock stands still,
+        // so the negative entry cannot have expired on its own.
         var elapsed = await Eventually.TimeUntilAsync(() => CacheProbe.PassesAsync(hosts.B, token), "the imported key to pass on B", TimeSpan.FromSeconds(10));
         output.WriteLine($"negative cache to working on B: {elapsed.TotalMilliseconds:0} ms (NegativeTtl 60 s)");
         Assert.True(elapsed < TimeSpan.FromSeconds(1), $"took {elapsed.TotalMilliseconds:0} ms");

@@ -1,11 +1,12 @@
 using Gateway.Tests.Infrastructure;
+using Microsoft.Extensions.Time.Testing;
 
 namespace Gateway.Tests.Caching;
 
 /// <summary>
-/// Two gateway instances, A and B, on one store and one key prefix, as two replicas behind a load balancer.
-/// <c>Cache:NegativeTtl</c> is a minute, so a negative entry that clears within a second was cleared by an
-/// invalidation, never by expiry; <c>Cache:L1Ttl</c> keeps its 30 s default for the same reason.
+/// Two gateway instances, A and B, on one store and one key prefix, as two replicas behind a load balancer, on one
+/// fake clock that only a test moves: an entry that clears while it stands still (<c>Cache:NegativeTtl</c> a minute,
+/// <c>Cache:L1Ttl</c> its 30 s default) was cleared by an invalidation, never by expiry.
 /// </summary>
 public sealed class TwoHostsFixture : IAsyncLifetime
 {
@@ -13,6 +14,11 @@ public sealed class TwoHostsFixture : IAsyncLifetime
     {
         ["Cache:NegativeTtl"] = "00:01:00",
     };
+
+    public static readonly TimeSpan NegativeTtl = TimeSpan.FromMinutes(1);
+
+    /// <summary>Both instances' clock; a test that moves it expires what either holds in memory.</summary>
+    public FakeTimeProvider Time { get; } = FakeClock.StartingNow();
 
     public RecordingUpstream Upstream { get; private set; } = null!;
 
@@ -26,7 +32,8 @@ public sealed class TwoHostsFixture : IAsyncLifetime
 
     /// <summary>One more instance on the same store and prefix; the caller disposes it.</summary>
     public GatewayHost StartInstance() =>
-        new GatewayHost(ConfigPath, TestStore.Configuration, Prefix, new Dictionary<string, string?>(Settings)).Start();
+        new GatewayHost(ConfigPath, TestStore.Configuration, Prefix, new Dictionary<string, string?>(Settings),
+            configureServices: services => services.Use(Time)).Start();
 
     public async Task InitializeAsync()
     {

@@ -2,6 +2,7 @@ using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json.Nodes;
 using Gateway.Tests.Infrastructure;
+using Microsoft.Extensions.Time.Testing;
 
 namespace Gateway.Tests.Enforcement;
 
@@ -12,6 +13,7 @@ namespace Gateway.Tests.Enforcement;
 public sealed class ScopeMatrixFixture : IAsyncLifetime
 {
     private readonly Dictionary<string, string> _keys = new(StringComparer.Ordinal);
+    private readonly FakeTimeProvider _time = FakeClock.StartingNow();
 
     public RecordingUpstream Upstream { get; private set; } = null!;
 
@@ -23,10 +25,10 @@ public sealed class ScopeMatrixFixture : IAsyncLifetime
     public async Task InitializeAsync()
     {
         Upstream = await RecordingUpstream.StartAsync();
-        Host = new GatewayHost(GatewayHost.WriteConfig(Upstream.Address), TestStore.Configuration, TestStore.UniquePrefix()).Start();
+        Host = new GatewayHost(GatewayHost.WriteConfig(Upstream.Address), TestStore.Configuration, TestStore.UniquePrefix(),
+            configureServices: services => services.Use(_time)).Start();
 
-        // First, so the wait for its expiry overlaps the rest of the set-up.
-        var expiresAt = DateTimeOffset.UtcNow.AddSeconds(2);
+        var expiresAt = _time.GetUtcNow().AddMinutes(1);
         _keys["expired"] = (await Host.CreateKeyAsync(Body("expired", expiresAt))).Key;
 
         foreach (var shape in ScopeMatrixCases.Shapes.Where(s => s is { Legacy: false, Condition: not KeyCondition.Expired }))
@@ -46,7 +48,8 @@ public sealed class ScopeMatrixFixture : IAsyncLifetime
         }
 
         await ImportLegacyAsync();
-        await Eventually.TrueAsync(() => DateTimeOffset.UtcNow > expiresAt, "the expired key's expiresAt to pass");
+        // The gateway judges expiry by its clock, a fake one here: past expiresAt at once, with no wait.
+        _time.Advance(TimeSpan.FromMinutes(2));
     }
 
     public async Task DisposeAsync()
@@ -76,7 +79,7 @@ public sealed class ScopeMatrixFixture : IAsyncLifetime
 
     private async Task ImportLegacyAsync()
     {
-        // 16 to 256 printable non-space ASCII characters, not rpa_ (contract §3); '~' and '.' need no escaping anywhere.
+        // 16 to 256 printable non-space ASCII characters, not rpa_ (README: "How a request is judged"); '~' and '.' need no escaping anywhere.
         var legacy = ScopeMatrixCases.Shapes.Where(s => s.Legacy)
             .Select(s => (Shape: s, Key: $"legacy.{s.Name}~{Guid.NewGuid():N}"))
             .ToArray();
@@ -95,7 +98,7 @@ public sealed class ScopeMatrixFixture : IAsyncLifetime
         foreach (var (shape, key) in legacy)
         {
             var view = imported.Single(v => (string?)v!["name"] == "matrix " + shape.Name)!;
-            // Contract §3: legacy keys carry endpoints {"*": "readwrite"}; the matrix's expectations rely on it.
+            // Legacy keys carry endpoints {"*": "readwrite"}; the matrix's expectations rely on it.
             Assert.Equal("legacy", (string?)view["kind"]);
             Assert.Equal("readwrite", (string?)view["endpoints"]!["*"]);
             _keys[shape.Name] = key;
