@@ -7,8 +7,11 @@ using Gateway.Tests.Infrastructure;
 
 namespace Gateway.Tests.Abuse;
 
-public sealed class FailedAttemptTests : GatewayTest
+public sealed class FailedAttemptTests(GatewayTest.Parts parts) : GatewayTest(parts)
 {
+    // Each test counts failed attempts from the one loopback address and what the upstream saw from zero.
+    protected override bool PartsPerTest => true;
+
     protected override IDictionary<string, string?> Settings => new Dictionary<string, string?>
     {
         ["Abuse:FailedKeyAttempts"] = "3",

@@ -11,7 +11,7 @@ namespace Gateway.Tests.Admin;
 /// so a chunked body was capped by Kestrel's 30 MiB alone. Each body here is valid JSON (padded with white space) that
 /// would be applied if its size were not refused, so "nothing was written" proves the refusal, not a parse error.
 /// </summary>
-public sealed class AdminBodyLimitTests : GatewayTest
+public sealed class AdminBodyLimitTests(GatewayTest.Parts parts) : GatewayTest(parts)
 {
     private const int Limit = 4 * 1024 * 1024;
 

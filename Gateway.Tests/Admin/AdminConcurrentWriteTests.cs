@@ -12,7 +12,7 @@ namespace Gateway.Tests.Admin;
 /// a read made before the disable. Hundreds of mixed PATCHes through two instances must end in a state some serial
 /// order of them explains, with an audit trail whose before/after chain has no gap.
 /// </summary>
-public sealed class AdminConcurrentWriteTests(ITestOutputHelper output) : GatewayTest
+public sealed class AdminConcurrentWriteTests(GatewayTest.Parts parts, ITestOutputHelper output) : GatewayTest(parts)
 {
     private const int Trials = 60;
     private const int Patches = 300;

@@ -8,7 +8,7 @@ namespace Gateway.Tests.Admin;
 /// Views carry an ETag; a PATCH or DELETE whose If-Match no longer matches is 412 precondition_failed,
 /// and changes nothing. The tag is the version of the key's settings: using the key (lastUsedAt) does not move it.
 /// </summary>
-public sealed class AdminETagTests : GatewayTest
+public sealed class AdminETagTests(GatewayTest.Parts parts) : GatewayTest(parts)
 {
     private static readonly object NewKey = new { name = "tagged", endpoints = new Dictionary<string, string> { ["*"] = "read" } };
 

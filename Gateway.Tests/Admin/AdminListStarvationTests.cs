@@ -20,7 +20,7 @@ namespace Gateway.Tests.Admin;
 /// 20,000 keys, ten concurrent <c>GET /admin/keys</c> queued 400,000 reads on the proxy's connection, 16 of 20
 /// first-seen keys got 503, and the store's circuit breaker opened for every key not in memory.
 /// </summary>
-public sealed class AdminListStarvationTests(ITestOutputHelper output) : GatewayTest
+public sealed class AdminListStarvationTests(GatewayTest.Parts parts, ITestOutputHelper output) : GatewayTest(parts)
 {
     private const int ListedKeys = 20_000;
     private const int ConcurrentLists = 10;

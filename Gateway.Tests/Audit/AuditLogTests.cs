@@ -5,8 +5,11 @@ using Gateway.Tests.Infrastructure;
 
 namespace Gateway.Tests.Audit;
 
-public sealed class AuditLogTests : GatewayTest
+public sealed class AuditLogTests(GatewayTest.Parts parts) : GatewayTest(parts)
 {
+    // Each test reads the newest audit entries as its own.
+    protected override bool PartsPerTest => true;
+
     [Fact]
     public async Task EveryAdminChange_IsRecordedNewestFirst_WithBeforeAndAfterAndNoSecret()
     {

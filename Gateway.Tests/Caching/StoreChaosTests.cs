@@ -3,6 +3,7 @@ using System.Net.Http.Headers;
 using Gateway.Caching;
 using Gateway.Tests.Infrastructure;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Time.Testing;
 using Polly;
 using Polly.Simmy;
 using Polly.Simmy.Fault;
@@ -13,27 +14,43 @@ namespace Gateway.Tests.Caching;
 
 /// <summary>
 /// Fault injection with Polly's chaos strategies at the store boundary: Redis latency, exceptions and timeouts.
-/// The gateway must stay within its contract: stale-if-error for keys it verified, 503 for keys it cannot verify,
+/// The gateway must keep its promises: stale-if-error for keys it verified, 503 for keys it cannot verify,
 /// never a pass for an unverified key.
 /// </summary>
-public sealed class StoreChaosTests : GatewayTest
+public sealed class StoreChaosTests(GatewayTest.Parts parts) : GatewayTest(parts)
 {
+    // Each test switches chaos on, moves the clock, opens the read circuit and counts what the upstream saw from zero.
+    protected override bool PartsPerTest => true;
+
+    private static readonly TimeSpan StoreTimeout = TimeSpan.FromMilliseconds(200);
+
+    // Cache:L1Ttl's default: on the fake clock only the test makes an entry stale.
+    private static readonly TimeSpan L1Ttl = TimeSpan.FromSeconds(30);
     private readonly StoreChaos _chaos = new();
+    private readonly FakeTimeProvider _time = FakeClock.StartingNow();
 
     protected override IDictionary<string, string?> Settings => new Dictionary<string, string?>
     {
         ["Cache:StoreTimeout"] = "00:00:00.200",
-        ["Cache:L1Ttl"] = "00:00:00.300",
     };
 
-    protected override void ConfigureServices(IServiceCollection services) => services.AddSingleton<IStoreReadChaos>(_chaos);
+    // Polly's timeout and injected latency both run on the host's clock, here a fake one the test moves.
+    protected override void ConfigureServices(IServiceCollection services)
+    {
+        services.AddSingleton<IStoreReadChaos>(_chaos);
+        services.Use(_time);
+    }
+
     [Fact]
     public async Task InjectedLatency_PastTheStoreTimeout_UnverifiedKeyIs503AndNeverForwarded()
     {
         var (key, _) = await Host.CreateKeyAsync(new { name = "slow", endpoints = new Dictionary<string, string> { ["*"] = "read" } });
         _chaos.Latency = TimeSpan.FromSeconds(10);
 
-        using var response = await GetAsync(key);
+        // The read waits on the fake clock, moved a store timeout at a time: it must end well before the latency does.
+        var (response, advanced) = await _time.AdvanceUntilAsync(GetAsync(key), StoreTimeout);
+        using var _ = response;
+        Assert.True(advanced < _chaos.Latency, $"answered only after {advanced.TotalMilliseconds:0} ms of fake time");
 
         Assert.Equal(HttpStatusCode.ServiceUnavailable, response.StatusCode);
         Assert.Contains("store_unavailable", await response.Content.ReadAsStringAsync());
@@ -50,10 +67,9 @@ public sealed class StoreChaosTests : GatewayTest
             Assert.Equal(HttpStatusCode.OK, warm.StatusCode);
         }
 
-        var verifiedAt = DateTime.UtcNow;
         _chaos.FaultRate = 1.0;
-        // Past L1Ttl (300 ms) the entry is stale: only stale-if-error can still serve it.
-        await Eventually.TrueAsync(() => DateTime.UtcNow - verifiedAt > TimeSpan.FromMilliseconds(400), "the cached entry to go stale");
+        // Past L1Ttl the entry is stale: only stale-if-error can still serve it.
+        _time.Advance(L1Ttl);
 
         using var stale = await GetAsync(key);
         Assert.Equal(HttpStatusCode.OK, stale.StatusCode);

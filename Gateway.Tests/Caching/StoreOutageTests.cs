@@ -12,8 +12,11 @@ namespace Gateway.Tests.Caching;
 /// Redis goes away and comes back (README: "The key cache"): keys in memory keep working, any other key is 503 and never a
 /// pass, admin writes are 503, <c>/readyz</c> says so, and service resumes by itself. Each test has its own store.
 /// </summary>
-public sealed class StoreOutageTests(ITestOutputHelper output) : GatewayTest
+public sealed class StoreOutageTests(GatewayTest.Parts parts, ITestOutputHelper output) : GatewayTest(parts)
 {
+    // Each test stops and restarts the store, and opens the read circuit.
+    protected override bool PartsPerTest => true;
+
 
     protected override bool OwnStore => true;
 

@@ -16,12 +16,11 @@ namespace Gateway.Tests.Configuration;
 
 /// <summary>
 /// A config reload with an invalid value in any section is refused as a whole: every option keeps its last valid
-/// value, the refusal is logged, requests never fail because of it, and a later valid edit applies (contract §7).
+/// value, the refusal is logged, requests never fail because of it, and a later valid edit applies (README: "The key cache").
 /// </summary>
 public sealed class OptionsReloadTests : IAsyncLifetime
 {
     private const int BodyLimit = 4096;
-    private readonly CapturedLog _log = new();
     private RecordingUpstream _upstream = null!;
     private GatewayHost _host = null!;
     private string _key = null!;
@@ -29,8 +28,8 @@ public sealed class OptionsReloadTests : IAsyncLifetime
     public async Task InitializeAsync()
     {
         _upstream = await RecordingUpstream.StartAsync();
-        _host = new GatewayHost(GatewayHost.WriteConfig(_upstream.Address, config => Edit(config, _ => { })), TestStore.Configuration, TestStore.UniquePrefix()).Start();
-        _host.Services.GetRequiredService<ILoggerFactory>().AddProvider(_log);
+        _host = new GatewayHost(GatewayHost.WriteConfig(_upstream.Address, config => Edit(config, _ => { })), TestStore.Configuration, TestStore.UniquePrefix(),
+            configureLogging: logging => logging.AddFakeLogging()).Start();
         (_key, _) = await _host.CreateKeyAsync(new { name = "reload", graphql = "read", endpoints = new Dictionary<string, string> { ["*"] = "read" } });
     }
 
@@ -54,8 +53,8 @@ public sealed class OptionsReloadTests : IAsyncLifetime
             StartupFailure.Routes(config)["open"] = StartupFailure.Route("/open/{**rest}", "Public");
         });
 
-        await Eventually.TrueAsync(() => _log.Contains("MaxGraphQLBodyBytes"), "the refused reload to be logged naming the value");
-        Assert.Contains("refused", _log.Text, StringComparison.Ordinal);
+        await Eventually.TrueAsync(() => _host.FakeLog().Logged("MaxGraphQLBodyBytes"), "the refused reload to be logged naming the value");
+        Assert.Contains("refused", _host.FakeLog().Lines(), StringComparison.Ordinal);
         await ObserveForASecondAsync(async () =>
         {
             Assert.Equal(HttpStatusCode.OK, await GraphQLStatusAsync(BodyLimit));
@@ -87,15 +86,15 @@ public sealed class OptionsReloadTests : IAsyncLifetime
         var before = Snapshot();
 
         Rewrite(config => config[section] = new JsonObject { [name] = bad });
-        await Eventually.TrueAsync(() => _log.Contains(name), $"the refused reload to be logged naming {name}");
+        await Eventually.TrueAsync(() => _host.FakeLog().Logged(name), $"the refused reload to be logged naming {name}");
         Assert.Equal(before, Snapshot());
-        Assert.True(await CacheProbe.PassesAsync(_host, _key), _log.Text);
+        Assert.True(await CacheProbe.PassesAsync(_host, _key), _host.FakeLog().Lines());
         Assert.Equal(HttpStatusCode.OK, await GraphQLStatusAsync(100));
 
         Rewrite(config => config[section] = new JsonObject { [name] = good });
         await Eventually.TrueAsync(() => Snapshot() != before, $"the valid {section}:{name} to apply");
         Assert.Contains($"{name}={good}", Snapshot(), StringComparison.Ordinal);
-        Assert.True(await CacheProbe.PassesAsync(_host, _key), _log.Text);
+        Assert.True(await CacheProbe.PassesAsync(_host, _key), _host.FakeLog().Lines());
     }
 
     // Every option of every section, as the running gateway sees it now.

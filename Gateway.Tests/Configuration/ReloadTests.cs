@@ -10,11 +10,10 @@ namespace Gateway.Tests.Configuration;
 
 /// <summary>
 /// Edits to the config file's ReverseProxy section apply without a restart; a bad edit leaves the last good
-/// config serving and is logged naming the route (contract §1, §2).
+/// config serving and is logged naming the route (README: "Configuration").
 /// </summary>
 public sealed class ReloadTests : IAsyncLifetime
 {
-    private readonly CapturedLog _log = new();
     private RecordingUpstream _upstream = null!;
     private GatewayHost _host = null!;
     private string _key = null!;
@@ -22,8 +21,8 @@ public sealed class ReloadTests : IAsyncLifetime
     public async Task InitializeAsync()
     {
         _upstream = await RecordingUpstream.StartAsync();
-        _host = new GatewayHost(GatewayHost.WriteConfig(_upstream.Address), TestStore.Configuration, TestStore.UniquePrefix()).Start();
-        _host.Services.GetRequiredService<ILoggerFactory>().AddProvider(_log);
+        _host = new GatewayHost(GatewayHost.WriteConfig(_upstream.Address), TestStore.Configuration, TestStore.UniquePrefix(),
+            configureLogging: logging => logging.AddFakeLogging()).Start();
         (_key, _) = await _host.CreateKeyAsync(CacheProbe.EveryEndpoint("reload"));
     }
 
@@ -54,7 +53,7 @@ public sealed class ReloadTests : IAsyncLifetime
             routes["unscoped-route"] = StartupFailure.Route("/unscoped", null);
         });
 
-        await Eventually.TrueAsync(() => _log.Contains("unscoped-route"), "the rejected reload to be logged naming the route");
+        await Eventually.TrueAsync(() => _host.FakeLog().Logged("unscoped-route"), "the rejected reload to be logged naming the route");
         await AssertLastGoodConfigServesAsync();
 
         // A later good edit still applies: the bad one did not stop reloading.
@@ -67,7 +66,7 @@ public sealed class ReloadTests : IAsyncLifetime
     {
         Rewrite(routes => routes["serverless"] = StartupFailure.Route("/v2/{id}/{**operation}", "Endpoint"));
 
-        await Eventually.TrueAsync(() => _log.Contains("'serverless'"), "the rejected reload to be logged naming the route");
+        await Eventually.TrueAsync(() => _host.FakeLog().Logged("'serverless'"), "the rejected reload to be logged naming the route");
         await AssertLastGoodConfigServesAsync();
     }
 
@@ -89,7 +88,7 @@ public sealed class ReloadTests : IAsyncLifetime
         var clock = System.Diagnostics.Stopwatch.StartNew();
         await Eventually.TrueAsync(async () =>
         {
-            Assert.True(await CacheProbe.PassesAsync(_host, _key), _log.Text);
+            Assert.True(await CacheProbe.PassesAsync(_host, _key), _host.FakeLog().Lines());
             Assert.Equal(HttpStatusCode.NotFound, await OpenRouteStatusAsync());
             using var unscoped = await _host.Proxy.GetAsync("/unscoped");
             Assert.Equal(HttpStatusCode.NotFound, unscoped.StatusCode);

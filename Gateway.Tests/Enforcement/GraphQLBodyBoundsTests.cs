@@ -8,8 +8,11 @@ using Microsoft.Extensions.DependencyInjection;
 namespace Gateway.Tests.Enforcement;
 
 /// <summary>A GraphQL body must arrive within <c>KeyScopes:GraphQLBodyTimeout</c> or it is 408 <c>body_timeout</c> (README: "The key cache").</summary>
-public sealed class GraphQLBodyTimeoutTests : GatewayTest
+public sealed class GraphQLBodyTimeoutTests(GatewayTest.Parts parts) : GatewayTest(parts)
 {
+    // Each test counts what the upstream saw from zero.
+    protected override bool PartsPerTest => true;
+
     protected override IDictionary<string, string?> Settings => new Dictionary<string, string?>
     {
         ["KeyScopes:GraphQLBodyTimeout"] = "00:00:01",
@@ -42,8 +45,11 @@ public sealed class GraphQLBodyTimeoutTests : GatewayTest
 /// At most <c>KeyScopes:MaxBufferedGraphQLBytes</c> of GraphQL bodies are held at once; past it a request is 503
 /// <c>overloaded</c> with <c>Retry-After</c>, and the budget comes back when held bodies end (README: "The key cache").
 /// </summary>
-public sealed class GraphQLBodyBudgetTests : GatewayTest
+public sealed class GraphQLBodyBudgetTests(GatewayTest.Parts parts) : GatewayTest(parts)
 {
+    // Each test counts what the upstream saw from zero.
+    protected override bool PartsPerTest => true;
+
     private const int Limit = 32 * 1024;
 
     protected override IDictionary<string, string?> Settings => new Dictionary<string, string?>

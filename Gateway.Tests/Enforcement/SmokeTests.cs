@@ -4,7 +4,7 @@ using Gateway.Tests.Infrastructure;
 
 namespace Gateway.Tests.Enforcement;
 
-public sealed class SmokeTests : GatewayTest
+public sealed class SmokeTests(GatewayTest.Parts parts) : GatewayTest(parts)
 {
     [Fact]
     public async Task Endpoint_GrantedKey_ReachesUpstreamWithoutTheKey()

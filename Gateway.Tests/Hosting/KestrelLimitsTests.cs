@@ -6,7 +6,7 @@ using Gateway.Tests.Infrastructure;
 namespace Gateway.Tests.Hosting;
 
 /// <summary>The shipped config's Kestrel limits hold on the proxy listener, before any gateway code runs.</summary>
-public sealed class KestrelLimitsTests : GatewayTest
+public sealed class KestrelLimitsTests(GatewayTest.Parts parts) : GatewayTest(parts)
 {
     // The shipped config's limits, exactly as operators get them.
     protected override string WriteConfig(Uri upstream)

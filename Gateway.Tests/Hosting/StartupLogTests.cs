@@ -12,7 +12,7 @@ namespace Gateway.Tests.Hosting;
 /// A start with a store configured says nothing an operator must act on: the framework's warnings (Data Protection's
 /// "No XML encryptor configured" among them) are gone because the gateway configures what they warn about.
 /// </summary>
-public sealed class StartupLogTests : GatewayTest, IDisposable
+public sealed class StartupLogTests(GatewayTest.Parts parts) : GatewayTest(parts), IDisposable
 {
     // Where Data Protection would keep its key ring were it used: a fresh folder, so a key made on this start would show
     // (the default folder under the user's profile may hold one from an earlier run, and then nothing is logged).

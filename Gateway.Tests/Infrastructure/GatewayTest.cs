@@ -6,21 +6,30 @@ namespace Gateway.Tests.Infrastructure;
 /// <summary>
 /// A test class with its own recording upstream and gateway host, under a key prefix of its own, on the shared store
 /// or (<see cref="OwnStore"/>) on a store of its own that it can stop and restart; all of it is started before the
-/// first test and stopped after the last, the store process even when the set-up failed half way.
+/// first test of the class and stopped after its last (an xunit class fixture), the store process even when the
+/// set-up failed half way. A class whose tests change what the host holds (a chaos switch, a stopped store, a
+/// moved clock, a count of what the upstream saw) sets <see cref="PartsPerTest"/> and gets fresh parts per test.
 /// </summary>
-public abstract class GatewayTest : IAsyncLifetime
+public abstract class GatewayTest(GatewayTest.Parts classParts) : IClassFixture<GatewayTest.Parts>, IAsyncLifetime
 {
-    protected string Prefix { get; } = TestStore.UniquePrefix();
+    private Parts _parts = null!;
 
-    protected RecordingUpstream Upstream { get; private set; } = null!;
+    protected string Prefix => _parts.Prefix;
 
-    protected GatewayHost Host { get; private set; } = null!;
+    protected RecordingUpstream Upstream => _parts.Upstream;
+
+    protected GatewayHost Host => _parts.Host;
 
     /// <summary>The test's own store, when <see cref="OwnStore"/>.</summary>
-    protected RestartableStore Store { get; private set; } = null!;
+    protected RestartableStore Store => _parts.Store;
 
     protected virtual bool OwnStore => false;
 
+    /// <summary>Fresh parts for each test instead of the class's; the members below are then read per test.</summary>
+    protected virtual bool PartsPerTest => false;
+
+    // Read once per class (the first test's instance), unless PartsPerTest: a class sharing its parts keeps no state
+    // here that differs from one test instance to the next.
     protected virtual IDictionary<string, string?>? Settings => null;
 
     protected virtual void ConfigureServices(IServiceCollection services)
@@ -33,48 +42,82 @@ public abstract class GatewayTest : IAsyncLifetime
 
     protected virtual string WriteConfig(Uri upstream) => GatewayHost.WriteConfig(upstream);
 
-    public async Task InitializeAsync()
+    public Task InitializeAsync()
     {
-        try
-        {
-            var storeConfiguration = TestStore.Configuration;
-            if (OwnStore)
-            {
-                Store = new RestartableStore();
-                await Store.StartAsync();
-                storeConfiguration = Store.Configuration;
-            }
-
-            Upstream = await RecordingUpstream.StartAsync();
-            Host = new GatewayHost(WriteConfig(Upstream.Address), storeConfiguration, Prefix, Settings, ConfigureLogging, ConfigureServices).Start();
-        }
-        catch
-        {
-            // xunit does not call DisposeAsync when InitializeAsync throws; no process may outlive the run.
-            await DisposeAsync();
-            throw;
-        }
+        _parts = PartsPerTest ? new Parts() : classParts;
+        return _parts.StartOnceAsync(this);
     }
 
     public async Task DisposeAsync()
     {
-        try
+        if (PartsPerTest)
         {
-            if (Host is not null)
-            {
-                await Host.DisposeAsync();
-            }
+            await _parts.DisposeAsync();
+        }
+    }
 
-            if (Upstream is not null)
+    /// <summary>What a <see cref="GatewayTest"/> runs against; xunit makes one per test class and disposes it after the last test.</summary>
+    public sealed class Parts : IAsyncLifetime
+    {
+        private Task? _started;
+
+        public string Prefix { get; } = TestStore.UniquePrefix();
+
+        public RecordingUpstream Upstream { get; private set; } = null!;
+
+        public GatewayHost Host { get; private set; } = null!;
+
+        public RestartableStore Store { get; private set; } = null!;
+
+        // xunit runs one class's tests one at a time, so the first caller starts the parts and later ones find them.
+        internal Task StartOnceAsync(GatewayTest test) => _started ??= StartAsync(test);
+
+        // Nothing to do before the first test: the parts are made from that test's members.
+        public Task InitializeAsync() => Task.CompletedTask;
+
+        public async Task DisposeAsync()
+        {
+            try
             {
-                await Upstream.DisposeAsync();
+                if (Host is not null)
+                {
+                    await Host.DisposeAsync();
+                }
+
+                if (Upstream is not null)
+                {
+                    await Upstream.DisposeAsync();
+                }
+            }
+            finally
+            {
+                if (Store is not null)
+                {
+                    await Store.DisposeAsync();
+                }
             }
         }
-        finally
+
+        private async Task StartAsync(GatewayTest test)
         {
-            if (Store is not null)
+            try
             {
-                await Store.DisposeAsync();
+                var storeConfiguration = TestStore.Configuration;
+                if (test.OwnStore)
+                {
+                    Store = new RestartableStore();
+                    await Store.StartAsync();
+                    storeConfiguration = Store.Configuration;
+                }
+
+                Upstream = await RecordingUpstream.StartAsync();
+                Host = new GatewayHost(test.WriteConfig(Upstream.Address), storeConfiguration, Prefix, test.Settings, test.ConfigureLogging, test.ConfigureServices).Start();
+            }
+            catch
+            {
+                // xunit does not call DisposeAsync when InitializeAsync throws; no process may outlive the run.
+                await DisposeAsync();
+                throw;
             }
         }
     }

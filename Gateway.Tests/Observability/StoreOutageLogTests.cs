@@ -10,9 +10,8 @@ namespace Gateway.Tests.Observability;
 /// refused, flushes failing) carry the store client's own error texts, which name the Redis keys they were reading:
 /// those must not carry a key or its hash. Every log line of the host is captured at Trace.
 /// </summary>
-public sealed class StoreOutageLogTests : GatewayTest
+public sealed class StoreOutageLogTests(GatewayTest.Parts parts) : GatewayTest(parts)
 {
-    private readonly CapturingLoggerProvider _log = new();
     private readonly SecretSet _secrets = new();
 
     protected override bool OwnStore => true;
@@ -24,7 +23,7 @@ public sealed class StoreOutageLogTests : GatewayTest
         ["Cache:L1Ttl"] = "00:00:00.200",
     };
 
-    protected override void ConfigureLogging(Microsoft.Extensions.Logging.ILoggingBuilder logging) => _log.Add(logging);
+    protected override void ConfigureLogging(Microsoft.Extensions.Logging.ILoggingBuilder logging) => logging.AddFakeLoggingAtTrace();
 
 
     [Fact]
@@ -52,13 +51,13 @@ public sealed class StoreOutageLogTests : GatewayTest
         await Eventually.TrueAsync(async () =>
         {
             Assert.True(await CacheProbe.PassesAsync(Host, cached));
-            return _log.Texts.Any(text => text.Contains("serving key", StringComparison.Ordinal));
+            return Host.FakeLog().Logged("serving key");
         }, "the stale-if-error warning");
 
-        var texts = _log.Texts;
+        var texts = Host.FakeLog().AllTexts();
         Assert.Contains(texts, text => text.Contains("Store unreachable", StringComparison.Ordinal));
         var found = _secrets.FoundIn(texts, "the log");
-        Assert.True(found.Count == 0, $"{found.Count} leaks in {_log.Entries} log entries:\n" + string.Join("\n", found.Take(30)));
+        Assert.True(found.Count == 0, $"{found.Count} leaks in {Host.FakeLog().Count} log entries:\n" + string.Join("\n", found.Take(30)));
 
         // With the store back, the host's shutdown flush of the usage counted above does not wait out its timeout.
         await Store.StartAsync();

@@ -6,7 +6,7 @@ using StackExchange.Redis;
 namespace Gateway.Tests.Store;
 
 /// <summary>Whoever reads the store (a backup, a compromised Redis) finds no usable key: only hashes and display prefixes.</summary>
-public sealed class PlaintextAbsenceTests : GatewayTest
+public sealed class PlaintextAbsenceTests(GatewayTest.Parts parts) : GatewayTest(parts)
 {
     [Fact]
     public async Task NoKeyPlaintext_IsAnywhereInTheStore_AfterCreateImportUseAndAudit()

@@ -1,6 +1,5 @@
 using System.Text.Json;
 using System.Text.Json.Nodes;
-using Gateway.Tests.Configuration;
 using Gateway.Tests.Infrastructure;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
@@ -10,7 +9,6 @@ namespace Gateway.Tests.WebSockets;
 /// <summary><c>KeyScopes:GraphQLWebSockets</c> follows config file edits; an invalid value keeps the last valid one.</summary>
 public sealed class ModeReloadTests : IAsyncLifetime
 {
-    private readonly CapturedLog _log = new();
     private WebSocketUpstream _upstream = null!;
     private GatewayHost _host = null!;
     private string _key = null!;
@@ -18,8 +16,8 @@ public sealed class ModeReloadTests : IAsyncLifetime
     public async Task InitializeAsync()
     {
         _upstream = await WebSocketUpstream.StartAsync();
-        _host = new GatewayHost(WriteConfig(GatewayHost.WriteConfig(_upstream.Address), "refuse"), TestStore.Configuration, TestStore.UniquePrefix()).Start();
-        _host.Services.GetRequiredService<ILoggerFactory>().AddProvider(_log);
+        _host = new GatewayHost(WriteConfig(GatewayHost.WriteConfig(_upstream.Address), "refuse"), TestStore.Configuration, TestStore.UniquePrefix(),
+            configureLogging: logging => logging.AddFakeLogging()).Start();
         (_key, _) = await _host.CreateKeyAsync(new { name = "mode", graphql = "read" });
     }
 
@@ -39,7 +37,7 @@ public sealed class ModeReloadTests : IAsyncLifetime
         await Eventually.TrueAsync(async () =>
         {
             Assert.Equal(405, await StatusAsync());
-            return _log.Contains("GraphQLWebSockets");
+            return _host.FakeLog().Logged("GraphQLWebSockets");
         }, "the invalid value to be refused and logged");
 
         WriteConfig(_host.ConfigPath, "judged");
