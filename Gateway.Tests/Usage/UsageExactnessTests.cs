@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Net.Http.Json;
 using System.Text.Json.Nodes;
 using Gateway.Keys;
+using Gateway.Store;
 using Gateway.Tests.Infrastructure;
 using Xunit.Abstractions;
 
@@ -39,9 +40,11 @@ public sealed class UsageExactnessTests(ITestOutputHelper output) : IAsyncLifeti
     public async Task ThreeInstances_ConcurrentMixedTraffic_RedisHoldsExactCountsPerKeyDayAndField()
     {
         var first = StartHost();
-        // Expires shortly: by the time the other instances are up it answers key_expired, which is counted as denied.
-        var expiresAt = DateTimeOffset.UtcNow.AddSeconds(4);
-        var expiring = await first.CreateKeyAsync(new { name = "expiring", graphql = "read", expiresAt = expiresAt.ToString("O") });
+        // Answers key_expired, which is counted as denied. The admin API only takes a future expiresAt, so the record is
+        // moved into the past in Redis before any instance has read the key (no wait for a real expiry).
+        var expiring = await first.CreateKeyAsync(new { name = "expiring", graphql = "read", expiresAt = DateTimeOffset.UtcNow.AddHours(1).ToString("O") });
+        Assert.True(await _redis.Db.HashExistsAsync(RecordKey(expiring.Key), KeyRecordCodec.ExpiresAt));
+        await _redis.Db.HashSetAsync(RecordKey(expiring.Key), KeyRecordCodec.ExpiresAt, DateTimeOffset.UtcNow.AddMinutes(-1).ToUnixTimeMilliseconds());
         var k1 = await first.CreateKeyAsync(new
         {
             name = "k1",
@@ -86,7 +89,6 @@ public sealed class UsageExactnessTests(ITestOutputHelper output) : IAsyncLifeti
             Shot.Endpoint("rpa_notarealkeyatall", null, HttpMethod.Post, "ep-a", 401, "invalid_key"),
         ];
 
-        await Eventually.TrueAsync(() => DateTimeOffset.UtcNow > expiresAt.AddMilliseconds(50), "the expiring key to pass its expiry");
         var tally = new UsageTally();
         var clock = Stopwatch.StartNew();
         await Traffic.RunAsync(Requests, Workers, n => (_hosts[(n + (n / mix.Length)) % _hosts.Count].Proxy, mix[n % mix.Length]), tally);
@@ -178,6 +180,8 @@ public sealed class UsageExactnessTests(ITestOutputHelper output) : IAsyncLifeti
             Assert.InRange(lastUsedAt, tally.LastSent(id)!.Value.AddSeconds(-1), DateTimeOffset.UtcNow);
         }
     }
+
+    private StackExchange.Redis.RedisKey RecordKey(string key) => $"{_prefix}key:{KeyDigest.Compute(key).ToHex()}";
 
     private GatewayHost StartHost()
     {
