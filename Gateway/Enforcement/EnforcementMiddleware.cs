@@ -19,7 +19,7 @@ namespace Gateway.Enforcement;
 /// </summary>
 internal sealed class EnforcementMiddleware(
     RequestDelegate next,
-    KeyCache cache,
+    IKeyResolver keys,
     IUsageRecorder usage,
     UpstreamCredentials upstreams,
     IOptionsMonitor<KeyScopesOptions> limits,
@@ -110,7 +110,7 @@ internal sealed class EnforcementMiddleware(
         }
 
         var digest = KeyDigest.Compute(credential.Key);
-        if (cache.TryLookupInMemory(digest, out var known))
+        if (keys.TryLookupInMemory(digest, out var known))
         {
             return Judge(context, proxy, scope, target, digest, known);
         }
@@ -122,7 +122,7 @@ internal sealed class EnforcementMiddleware(
             return Refuse(context, Refusal.TooManyFailedAttempts(abuse.Keys.RetryAfterSeconds));
         }
 
-        return AwaitLookup(context, proxy, scope, target, digest, cache.LookupInStoreAsync(digest));
+        return AwaitLookup(context, proxy, scope, target, digest, keys.LookupInStoreAsync(digest));
     }
 
     private async Task AwaitLookup(HttpContext context, IReverseProxyFeature proxy, RouteKeyScope scope, ScopeTarget target, KeyDigest digest, Task<KeyLookup> lookup) =>

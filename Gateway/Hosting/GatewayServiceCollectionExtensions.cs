@@ -93,6 +93,7 @@ public static class GatewayServiceCollectionExtensions
         services.AddSingleton<StoreConnection>();
         services.AddSingleton<KeyStore>();
         services.AddSingleton<KeyCache>();
+        services.AddSingleton<IKeyResolver>(sp => sp.GetRequiredService<KeyCache>());
         services.AddHostedService<InvalidationSubscriber>();
         services.AddSingleton<UpstreamCredentials>();
         services.AddSingleton<UpgradeRegistry>();

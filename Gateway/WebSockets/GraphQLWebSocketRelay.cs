@@ -15,7 +15,7 @@ namespace Gateway.WebSockets;
 /// side slows the other instead of filling memory.
 /// </summary>
 internal sealed partial class GraphQLWebSocketRelay(
-    KeyCache cache,
+    IKeyResolver cache,
     IUsageRecorder usage,
     TimeProvider time,
     KeyDigest digest,

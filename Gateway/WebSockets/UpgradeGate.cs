@@ -13,7 +13,7 @@ namespace Gateway.WebSockets;
 /// </summary>
 internal sealed class UpgradeGate(
     UpgradeRegistry registry,
-    KeyCache cache,
+    IKeyResolver cache,
     IUsageRecorder usage,
     IOptionsMonitor<KeyScopesOptions> options,
     TimeProvider time,
