@@ -5,6 +5,7 @@ using Gateway.Abuse;
 using Gateway.Caching;
 using Gateway.Configuration;
 using Gateway.Enforcement;
+using Gateway.GraphQL;
 using Gateway.Keys;
 using Gateway.Observability;
 using Gateway.Usage;
@@ -41,21 +42,22 @@ internal sealed class MiddlewareHarness : IDisposable
     public MiddlewareHarness(KeyScopesOptions? scopes = null, int failedKeyAttempts = 100)
     {
         _services = new ServiceCollection().AddMetrics().BuildServiceProvider();
-        var meters = _services.GetRequiredService<System.Diagnostics.Metrics.IMeterFactory>();
-        Metrics = new GatewayMetrics(meters);
-        Requests = new MetricCollector<long>(meters, GatewayMetrics.MeterName, "gateway.requests");
+        Meters = _services.GetRequiredService<System.Diagnostics.Metrics.IMeterFactory>();
+        Metrics = new GatewayMetrics(Meters);
+        Requests = new MetricCollector<long>(Meters, GatewayMetrics.MeterName, "gateway.requests");
         var options = new FixedOptions<KeyScopesOptions>(scopes ?? new KeyScopesOptions());
         _abuse = new AbuseLimiters(
             new FailedAttemptLimiter(failedKeyAttempts, TimeSpan.FromHours(1)),
             new FailedAttemptLimiter(failedKeyAttempts, TimeSpan.FromHours(1)));
         _registry = new UpgradeRegistry(Keys, Time, Metrics, Options.Create(new CacheOptions()), NullLogger<UpgradeRegistry>.Instance);
-        var upgrades = new UpgradeGate(_registry, Keys, Usage, options, Time, NullLogger<GraphQLWebSocketRelay>.Instance);
+        Documents = new AcceptedDocuments(Options.Create(new GraphQLDocumentCacheOptions()), Metrics);
+        var upgrades = new UpgradeGate(_registry, Keys, Usage, options, Time, Documents, NullLogger<GraphQLWebSocketRelay>.Instance);
         var upstreams = new UpstreamCredentials(new FixedOptions<Dictionary<string, UpstreamOptions>>(new()
         {
             ["with-credentials"] = new UpstreamOptions { Authorization = UpstreamAuthorization },
         }));
         var bodies = new GraphQLBodyReader(new GraphQLBodyBudget(options, Metrics), options, Time);
-        _middleware = new EnforcementMiddleware(Next, Keys, Usage, upstreams, options, Metrics, _abuse, upgrades, bodies, Time);
+        _middleware = new EnforcementMiddleware(Next, Keys, Usage, upstreams, options, Metrics, _abuse, upgrades, bodies, Documents, Time);
     }
 
     public FakeTimeProvider Time { get; } = new(new DateTimeOffset(2026, 12, 1, 12, 0, 0, TimeSpan.Zero));
@@ -64,7 +66,11 @@ internal sealed class MiddlewareHarness : IDisposable
 
     public RecordingUsage Usage { get; } = new();
 
+    public System.Diagnostics.Metrics.IMeterFactory Meters { get; }
+
     public GatewayMetrics Metrics { get; }
+
+    public AcceptedDocuments Documents { get; }
 
     public MetricCollector<long> Requests { get; }
 

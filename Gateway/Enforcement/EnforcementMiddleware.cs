@@ -27,6 +27,7 @@ internal sealed class EnforcementMiddleware(
     AbuseLimiters abuse,
     UpgradeGate upgrades,
     GraphQLBodyReader bodies,
+    AcceptedDocuments documents,
     TimeProvider time)
 {
     private static readonly string[] MethodOverrideHeaders = ["X-HTTP-Method-Override", "X-HTTP-Method", "X-Method-Override"];
@@ -218,7 +219,7 @@ internal sealed class EnforcementMiddleware(
                 // servers read one, so fails closed: a GET that carries a body is refused.
                 verdict = context.Features.Get<IHttpRequestBodyDetectionFeature>()?.CanHaveBody != false
                     ? GraphQLVerdict.Invalid("a GET request must not carry a body")
-                    : GraphQLClassifier.ClassifyGet(queryValues.ToString(), limits.CurrentValue.GraphQLLimits);
+                    : GraphQLClassifier.ClassifyGet(queryValues.ToString(), limits.CurrentValue.GraphQLLimits, documents);
             }
             else
             {
@@ -232,7 +233,7 @@ internal sealed class EnforcementMiddleware(
                 }
 
                 GraphQLBodyReader.Replace(context, body);
-                verdict = GraphQLBodyClassification.Classify(body, GraphQLHttpRules.IsJson(request.ContentType!), limits.CurrentValue.GraphQLLimits);
+                verdict = GraphQLBodyClassification.Classify(body, GraphQLHttpRules.IsJson(request.ContentType!), limits.CurrentValue.GraphQLLimits, documents);
             }
         }
 

@@ -20,6 +20,7 @@ internal sealed partial class GraphQLWebSocketRelay(
     TimeProvider time,
     KeyDigest digest,
     GraphQLLimits limits,
+    AcceptedDocuments documents,
     int maxMessageBytes,
     IReadOnlyCollection<GraphQLSubprotocol> offered,
     ILogger logger) : IUpgradedConnection
@@ -183,7 +184,7 @@ internal sealed partial class GraphQLWebSocketRelay(
                     return;
                 }
 
-                var verdict = GraphQLMessageJudge.Judge(buffer.AsSpan(0, length), _protocol, limits);
+                var verdict = GraphQLMessageJudge.Judge(buffer.AsSpan(0, length), _protocol, limits, documents);
                 if (!await AllowAsync(verdict).ConfigureAwait(false))
                 {
                     return;
