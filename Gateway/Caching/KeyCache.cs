@@ -17,7 +17,7 @@ namespace Gateway.Caching;
 /// size-capped space so a flood of invented keys neither reaches Redis each time nor evicts real keys.
 /// Concurrent misses of one key share one store read.
 /// </summary>
-public sealed partial class KeyCache : IDisposable
+public sealed partial class KeyCache : IKeyResolver, IDisposable
 {
     private readonly KeyStore _store;
     private readonly CacheOptions _options;

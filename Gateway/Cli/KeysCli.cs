@@ -105,7 +105,7 @@ public static class KeysCli
         client.Timeout = Timeout;
         client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", token);
         // Names this client in the audit log.
-        client.DefaultRequestHeaders.Add("X-Gateway-Client", "cli");
+        client.DefaultRequestHeaders.Add(Admin.AdminAudit.ClientHeader, "cli");
         return client;
     }
 }

@@ -19,7 +19,7 @@ namespace Gateway.Enforcement;
 /// </summary>
 internal sealed class EnforcementMiddleware(
     RequestDelegate next,
-    KeyCache cache,
+    IKeyResolver keys,
     IUsageRecorder usage,
     UpstreamCredentials upstreams,
     IOptionsMonitor<KeyScopesOptions> limits,
@@ -27,6 +27,7 @@ internal sealed class EnforcementMiddleware(
     AbuseLimiters abuse,
     UpgradeGate upgrades,
     GraphQLBodyReader bodies,
+    AcceptedDocuments documents,
     TimeProvider time)
 {
     private static readonly string[] MethodOverrideHeaders = ["X-HTTP-Method-Override", "X-HTTP-Method", "X-Method-Override"];
@@ -110,7 +111,7 @@ internal sealed class EnforcementMiddleware(
         }
 
         var digest = KeyDigest.Compute(credential.Key);
-        if (cache.TryLookupInMemory(digest, out var known))
+        if (keys.TryLookupInMemory(digest, out var known))
         {
             return Judge(context, proxy, scope, target, digest, known);
         }
@@ -122,7 +123,7 @@ internal sealed class EnforcementMiddleware(
             return Refuse(context, Refusal.TooManyFailedAttempts(abuse.Keys.RetryAfterSeconds));
         }
 
-        return AwaitLookup(context, proxy, scope, target, digest, cache.LookupInStoreAsync(digest));
+        return AwaitLookup(context, proxy, scope, target, digest, keys.LookupInStoreAsync(digest));
     }
 
     private async Task AwaitLookup(HttpContext context, IReverseProxyFeature proxy, RouteKeyScope scope, ScopeTarget target, KeyDigest digest, Task<KeyLookup> lookup) =>
@@ -218,7 +219,7 @@ internal sealed class EnforcementMiddleware(
                 // servers read one, so fails closed: a GET that carries a body is refused.
                 verdict = context.Features.Get<IHttpRequestBodyDetectionFeature>()?.CanHaveBody != false
                     ? GraphQLVerdict.Invalid("a GET request must not carry a body")
-                    : GraphQLClassifier.ClassifyGet(queryValues.ToString(), limits.CurrentValue.GraphQLLimits);
+                    : GraphQLClassifier.ClassifyGet(queryValues.ToString(), limits.CurrentValue.GraphQLLimits, documents);
             }
             else
             {
@@ -232,7 +233,7 @@ internal sealed class EnforcementMiddleware(
                 }
 
                 GraphQLBodyReader.Replace(context, body);
-                verdict = GraphQLBodyClassification.Classify(body, GraphQLHttpRules.IsJson(request.ContentType!), limits.CurrentValue.GraphQLLimits);
+                verdict = GraphQLBodyClassification.Classify(body, GraphQLHttpRules.IsJson(request.ContentType!), limits.CurrentValue.GraphQLLimits, documents);
             }
         }
 

@@ -25,18 +25,12 @@ public static class GraphQLClassifier
     // refused even when they would parse.
     internal const int MaxLineLength = 16 * 1024;
 
-    // At most 512 documents of up to 8 Ki characters each: 8 MiB of text at worst, far less for real clients.
-    internal const int AcceptedDocumentCapacity = 512;
-    internal const int MaxAcceptedDocumentLength = 8 * 1024;
-
     private static readonly SearchValues<char> s_lineBreaks = SearchValues.Create("\r\n");
 
     // Line breaks outside the spec's \n and \r: graphql-java's grammar (and other ANTLR-based lexers) ends a comment
     // at U+2028 or U+2029, and Java regexes break lines at U+0085 too, so "query A{a} #\u2028mutation B{b}" would be one
     // query here and a query and a mutation there (operationName B runs the mutation). Refused wherever they appear.
     private static readonly SearchValues<char> s_foreignLineBreaks = SearchValues.Create("\u0085\u2028\u2029");
-
-    private static readonly AcceptedDocuments s_accepted = new(AcceptedDocumentCapacity, MaxAcceptedDocumentLength);
 
     // Comments and locations are never looked at; ignoring them keeps the AST small.
     private static readonly ParserOptions s_parserOptions = new()
@@ -50,15 +44,16 @@ public static class GraphQLClassifier
         ClassifyJsonBody(utf8Body, GraphQLLimits.Default);
 
     /// <inheritdoc cref="ClassifyJsonBody(ReadOnlySpan{byte})"/>
-    public static GraphQLVerdict ClassifyJsonBody(ReadOnlySpan<byte> utf8Body, GraphQLLimits limits) =>
-        GraphQLJsonRequestReader.Classify(utf8Body, limits);
+    /// <param name="accepted">Documents accepted before, answered without a parse (see <see cref="AcceptedDocuments"/>); null parses every one.</param>
+    public static GraphQLVerdict ClassifyJsonBody(ReadOnlySpan<byte> utf8Body, GraphQLLimits limits, AcceptedDocuments? accepted = null) =>
+        GraphQLJsonRequestReader.Classify(utf8Body, limits, accepted);
 
     /// <summary>A POST <c>application/graphql</c> body: the body is the document.</summary>
     public static GraphQLVerdict ClassifyDocumentBody(ReadOnlySpan<byte> utf8Body) =>
         ClassifyDocumentBody(utf8Body, GraphQLLimits.Default);
 
     /// <inheritdoc cref="ClassifyDocumentBody(ReadOnlySpan{byte})"/>
-    public static GraphQLVerdict ClassifyDocumentBody(ReadOnlySpan<byte> utf8Body, GraphQLLimits limits)
+    public static GraphQLVerdict ClassifyDocumentBody(ReadOnlySpan<byte> utf8Body, GraphQLLimits limits, AcceptedDocuments? accepted = null)
     {
         // A leading BOM is skipped, as for JSON bodies (see GraphQLJsonRequestReader); the GraphQL
         // grammar itself treats U+FEFF as ignorable.
@@ -68,7 +63,7 @@ public static class GraphQLClassifier
             return GraphQLVerdict.Invalid("body is not valid UTF-8");
         }
 
-        var budget = new GraphQLBudget(limits, utf8Body.Length);
+        var budget = new GraphQLBudget(limits, utf8Body.Length, accepted);
         return ClassifyDocument(Encoding.UTF8.GetString(utf8Body), ref budget, out _);
     }
 
@@ -76,9 +71,9 @@ public static class GraphQLClassifier
     public static GraphQLVerdict ClassifyGet(string query) => ClassifyGet(query, GraphQLLimits.Default);
 
     /// <inheritdoc cref="ClassifyGet(string)"/>
-    public static GraphQLVerdict ClassifyGet(string query, GraphQLLimits limits)
+    public static GraphQLVerdict ClassifyGet(string query, GraphQLLimits limits, AcceptedDocuments? accepted = null)
     {
-        var budget = new GraphQLBudget(limits, query?.Length ?? 0);
+        var budget = new GraphQLBudget(limits, query?.Length ?? 0, accepted);
         GraphQLVerdict verdict = ClassifyDocument(query, ref budget, out bool hasMutation);
         return !verdict.IsRefused && hasMutation
             ? GraphQLVerdict.MethodNotAllowed("mutations are not allowed over GET; use POST")
@@ -93,9 +88,9 @@ public static class GraphQLClassifier
     public static GraphQLVerdict ClassifyDocument(string document) => ClassifyDocument(document, GraphQLLimits.Default);
 
     /// <inheritdoc cref="ClassifyDocument(string)"/>
-    public static GraphQLVerdict ClassifyDocument(string document, GraphQLLimits limits)
+    public static GraphQLVerdict ClassifyDocument(string document, GraphQLLimits limits, AcceptedDocuments? accepted = null)
     {
-        var budget = new GraphQLBudget(limits, document?.Length ?? 0);
+        var budget = new GraphQLBudget(limits, document?.Length ?? 0, accepted);
         return ClassifyDocument(document, ref budget, out _);
     }
 
@@ -112,7 +107,7 @@ public static class GraphQLClassifier
         // exactly as it would parsed; one that is now too deep takes the full path and is refused there.
         // Tokens are known only when the request that cached the document counted them; a request that must count
         // tokens and meets an entry without them takes the full path.
-        if (s_accepted.TryGet(document, out var facts) && facts.Depth <= budget.Limits.MaxDepth
+        if (budget.Accepted is { } accepted && accepted.TryGet(document, out var facts) && facts.Depth <= budget.Limits.MaxDepth
             && (!budget.CountsTokens || facts.Tokens >= 0))
         {
             if (budget.CountsTokens && (budget.Tokens -= facts.Tokens) < 0)
@@ -202,10 +197,10 @@ public static class GraphQLClassifier
             return GraphQLVerdict.Invalid(tooLarge);
         }
 
-        if (document.Length <= MaxAcceptedDocumentLength)
+        if (budget.Accepted is { } toKeep && document.Length <= toKeep.MaxLength)
         {
             // Counted tokens are kept; uncounted ones (a short input cannot exceed the limit) are not worked out here.
-            s_accepted.Add(document, new DocumentFacts(hasMutation, depth, aliases, budget.CountsTokens ? tokensBefore - budget.Tokens : -1));
+            toKeep.Add(document, new DocumentFacts(hasMutation, depth, aliases, budget.CountsTokens ? tokensBefore - budget.Tokens : -1));
         }
 
         return GraphQLVerdict.Allow(hasMutation ? GraphQLNeed.ReadWrite : GraphQLNeed.Read);

@@ -4,6 +4,7 @@ using Gateway.Audit;
 using Gateway.Caching;
 using Gateway.Configuration;
 using Gateway.Enforcement;
+using Gateway.GraphQL;
 using Gateway.Observability;
 using OpenTelemetry.Metrics;
 using Gateway.Store;
@@ -78,6 +79,8 @@ public static class GatewayServiceCollectionExtensions
             .Validate(o => o.MaxBufferedGraphQLBytes >= o.MaxGraphQLBodyBytes, "KeyScopes:MaxBufferedGraphQLBytes must be at least KeyScopes:MaxGraphQLBodyBytes.");
         services.AddSingleton<GraphQLBodyBudget>();
         services.AddSingleton<GraphQLBodyReader>();
+        AddValidatedOptions<GraphQLDocumentCacheOptions>(services, validated, GraphQLDocumentCacheOptions.Section);
+        services.AddSingleton<AcceptedDocuments>();
         AddValidatedOptions<AbuseOptions>(services, validated, AbuseOptions.Section)
             .Validate(o => o.Window > TimeSpan.Zero, "Abuse:Window must be positive.");
         services.AddSingleton(sp =>
@@ -93,6 +96,7 @@ public static class GatewayServiceCollectionExtensions
         services.AddSingleton<StoreConnection>();
         services.AddSingleton<KeyStore>();
         services.AddSingleton<KeyCache>();
+        services.AddSingleton<IKeyResolver>(sp => sp.GetRequiredService<KeyCache>());
         services.AddHostedService<InvalidationSubscriber>();
         services.AddSingleton<UpstreamCredentials>();
         services.AddSingleton<UpgradeRegistry>();

@@ -30,7 +30,6 @@ public sealed partial class KeyStore
     private readonly SemaphoreSlim _listGate = new(2, 2);
     private readonly StoreConnection _connection;
     private readonly string _prefix;
-    private long _digestLookups;
 
     public KeyStore(StoreConnection connection, GatewayMetrics? metrics = null)
     {
@@ -40,9 +39,6 @@ public sealed partial class KeyStore
     }
 
     public RedisChannel InvalidationChannel => RedisChannel.Literal(_prefix + "invalidate");
-
-    /// <summary>Store reads made for presented keys; tests and metrics read it.</summary>
-    public long DigestLookups => Interlocked.Read(ref _digestLookups);
 
     // The proxy's connection: key lookups only.
     private IDatabase ProxyDb => _connection.Database;
@@ -58,7 +54,6 @@ public sealed partial class KeyStore
     /// <summary>The hot path's only store read. Throws on infrastructure failure; a missing key is <c>null</c>.</summary>
     public async Task<ApiKey?> FindAsync(KeyDigest digest)
     {
-        Interlocked.Increment(ref _digestLookups);
         var entries = await ProxyDb.HashGetAllAsync(RecordKey(digest)).ConfigureAwait(false);
         return KeyRecordCodec.Decode(entries);
     }
@@ -151,11 +146,7 @@ public sealed partial class KeyStore
     }
 
     /// <summary>Whether the proxy's connection reaches the store (readiness).</summary>
-    public async Task<bool> PingAsync()
-    {
-        await ProxyDb.PingAsync().ConfigureAwait(false);
-        return true;
-    }
+    public Task PingAsync() => ProxyDb.PingAsync();
 
     private async Task<KeyDigest?> DigestOfAsync(string id)
     {

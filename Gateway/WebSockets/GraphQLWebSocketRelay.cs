@@ -15,11 +15,12 @@ namespace Gateway.WebSockets;
 /// side slows the other instead of filling memory.
 /// </summary>
 internal sealed partial class GraphQLWebSocketRelay(
-    KeyCache cache,
+    IKeyResolver cache,
     IUsageRecorder usage,
     TimeProvider time,
     KeyDigest digest,
     GraphQLLimits limits,
+    AcceptedDocuments documents,
     int maxMessageBytes,
     IReadOnlyCollection<GraphQLSubprotocol> offered,
     ILogger logger) : IUpgradedConnection
@@ -183,7 +184,7 @@ internal sealed partial class GraphQLWebSocketRelay(
                     return;
                 }
 
-                var verdict = GraphQLMessageJudge.Judge(buffer.AsSpan(0, length), _protocol, limits);
+                var verdict = GraphQLMessageJudge.Judge(buffer.AsSpan(0, length), _protocol, limits, documents);
                 if (!await AllowAsync(verdict).ConfigureAwait(false))
                 {
                     return;
