@@ -90,7 +90,7 @@ internal static class AdminEndpoints
 
     private static async Task<IResult> CreateAsync(HttpRequest request, KeyStore store, TimeProvider time)
     {
-        var (body, error) = await KeyRequests.ReadAsync(request, AdminJsonContext.Default.CreateKeyRequest).ConfigureAwait(false);
+        var (body, error) = await AdminBody.ReadAsync(request, AdminJsonContext.Default.CreateKeyRequest).ConfigureAwait(false);
         if (error is not null)
         {
             return AdminResults.Refused(error);
@@ -143,7 +143,7 @@ internal static class AdminEndpoints
 
     private static async Task<IResult> PatchAsync(string id, HttpRequest request, KeyStore store, TimeProvider time)
     {
-        var (body, error) = await KeyRequests.ReadAsync(request, AdminJsonContext.Default.PatchKeyRequest).ConfigureAwait(false);
+        var (body, error) = await AdminBody.ReadAsync(request, AdminJsonContext.Default.PatchKeyRequest).ConfigureAwait(false);
         if (error is not null)
         {
             return AdminResults.Refused(error);
@@ -227,7 +227,7 @@ internal static class AdminEndpoints
 
     private static async Task<IResult> ImportLegacyAsync(HttpRequest request, KeyStore store, TimeProvider time)
     {
-        var (body, error) = await KeyRequests.ReadAsync(request, AdminJsonContext.Default.LegacyImportRequest).ConfigureAwait(false);
+        var (body, error) = await AdminBody.ReadAsync(request, AdminJsonContext.Default.LegacyImportRequest).ConfigureAwait(false);
         if (error is not null)
         {
             return AdminResults.Refused(error);

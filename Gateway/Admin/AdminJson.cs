@@ -9,7 +9,7 @@ namespace Gateway.Admin;
 /// Every admin request and answer body, serialized by generated code. Reading is strict through the serializer's own
 /// options, not hand checks: a member given twice at any depth, a member no record has, a null where the record's
 /// nullability says no, and a missing required constructor parameter are all <see cref="JsonException"/>s that
-/// <see cref="KeyRequests"/> turns into a 400 naming the field (from the exception's path).
+/// <see cref="AdminBody"/> turns into a 400 naming the field (from the exception's path).
 /// </summary>
 [JsonSourceGenerationOptions(
     PropertyNamingPolicy = JsonKnownNamingPolicy.CamelCase,
