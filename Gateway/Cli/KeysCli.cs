@@ -119,6 +119,9 @@ internal sealed class CliOutput(TextWriter stdout, TextWriter stderr, bool json)
 
     public TextWriter Err => stderr;
 
+    /// <summary>An answer's JSON as the gateway sent it (members this CLI does not know included), indented.</summary>
+    public Task WriteJsonAsync(string text) => WriteJsonAsync(JsonNode.Parse(text)!);
+
     public Task WriteJsonAsync(JsonNode node) =>
         stdout.WriteLineAsync(node.ToJsonString(new JsonSerializerOptions { WriteIndented = true }));
 
