@@ -24,7 +24,7 @@ public sealed class UsageOptions
     public int MaxPendingCounters { get; set; } = 1_000_000;
 
     /// <summary>
-    /// Most targets counted separately per key and UTC day (contract §6); requests for any further target are
+    /// Most targets counted separately per key and UTC day (README, "Usage"); requests for any further target are
     /// counted under the key's <c>other</c> target, so one key spraying endpoint ids cannot crowd out the others.
     /// </summary>
     [Range(1, 100_000)]
