@@ -7,7 +7,7 @@ using StackExchange.Redis;
 
 namespace Gateway.Admin;
 
-/// <summary>The admin API (contract §5). Every write goes to the store, which publishes the invalidation.</summary>
+/// <summary>The admin API (README, "Admin API"). Every write goes to the store, which publishes the invalidation.</summary>
 internal static class AdminEndpoints
 {
     public static RouteGroupBuilder MapAdminApi(this IEndpointRouteBuilder endpoints)

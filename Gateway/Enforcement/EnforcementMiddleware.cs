@@ -14,7 +14,7 @@ namespace Gateway.Enforcement;
 
 /// <summary>
 /// The step in YARP's proxy pipeline that decides whether a request may reach its upstream. Checks run in the
-/// contract's order and the first failure answers: path, key presence and form, key existence, key state,
+/// order README's "How a request is judged" gives, and the first failure answers: path, key presence and form, key existence, key state,
 /// the GraphQL body, the scope. A request with no valid key never costs a body read.
 /// </summary>
 internal sealed class EnforcementMiddleware(
@@ -116,7 +116,7 @@ internal sealed class EnforcementMiddleware(
             return Judge(context, proxy, scope, target, digest, known);
         }
 
-        // An address over its failed-key limit is answered before any store lookup (contract §7), so its guesses
+        // An address over its failed-key limit is answered before any store lookup, so its guesses
         // cost no Redis call. Checked only on a memory miss: a key in memory costs no lookup, so it still passes.
         if (abuse.Keys.IsBlocked(context.Connection.RemoteIpAddress))
         {

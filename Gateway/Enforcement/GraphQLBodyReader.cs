@@ -8,7 +8,7 @@ internal readonly record struct BodyRead(BufferedBody? Body, Refusal? Refusal);
 
 /// <summary>
 /// Buffers a GraphQL request body so it can be classified and then forwarded byte for byte, within three bounds
-/// (contract §4, §7): <c>MaxGraphQLBodyBytes</c> per body, <c>MaxBufferedGraphQLBytes</c> for every body held at
+/// (README, "GraphQL requests"): <c>MaxGraphQLBodyBytes</c> per body, <c>MaxBufferedGraphQLBytes</c> for every body held at
 /// once, and <c>GraphQLBodyTimeout</c> for the whole body to arrive. Memory grows with the bytes received.
 /// </summary>
 internal sealed class GraphQLBodyReader(GraphQLBodyBudget budget, IOptionsMonitor<KeyScopesOptions> options, TimeProvider time)

@@ -3,7 +3,7 @@ using System.Collections.Frozen;
 namespace Gateway.Keys;
 
 /// <summary>
-/// What a key may reach (contract §3): a level for the GraphQL API and a map from endpoint id, or
+/// What a key may reach: a level for the GraphQL API and a map from endpoint id, or
 /// <c>*</c> for every endpoint, to a level. Immutable; built once when a key enters the cache.
 /// </summary>
 public sealed record KeyScopes

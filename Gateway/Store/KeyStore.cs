@@ -1,3 +1,4 @@
+using System.Diagnostics.CodeAnalysis;
 using Gateway.Keys;
 using Gateway.Observability;
 using StackExchange.Redis;
@@ -16,6 +17,9 @@ namespace Gateway.Store;
 /// The proxy's lookup (<see cref="FindAsync"/>) uses the proxy's connection; everything the admin API does uses the
 /// admin connection (<see cref="StoreConnection.AdminMultiplexer"/>), so no admin call queues ahead of a lookup.
 /// </summary>
+// Not IDisposable: its one disposable field, the list gate, is a SemaphoreSlim whose wait handle is never read, so it
+// holds nothing unmanaged; the store lives as long as the process.
+[SuppressMessage("Design", "CA1001:Types that own disposable fields should be disposable", Justification = "See the comment above.")]
 public sealed partial class KeyStore
 {
     /// <summary>The version a new record starts at.</summary>
@@ -154,6 +158,6 @@ public sealed partial class KeyStore
         return !hex.IsNullOrEmpty && KeyDigest.TryParseHex((string)hex!, out var digest) ? digest : null;
     }
 
-    private Task PublishInvalidationAsync(KeyDigest digest) =>
+    private Task<long> PublishInvalidationAsync(KeyDigest digest) =>
         _connection.AdminMultiplexer.GetSubscriber().PublishAsync(InvalidationChannel, digest.ToHex());
 }

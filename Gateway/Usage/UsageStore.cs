@@ -11,7 +11,7 @@ namespace Gateway.Usage;
 internal sealed record UsageBatch(string Id, IReadOnlyList<UsageDelta> Deltas);
 
 /// <summary>
-/// The Redis usage layout of contract §6, written and read. Per key and day one Lua script adds the deltas and
+/// The Redis usage layout (README, "Redis layout (stable, for scrapers)"), written and read. Per key and day one Lua script adds the deltas and
 /// sets a marker named after the batch in the same hash slot (the <c>{keyId}</c> tag), so a retried batch is a no-op
 /// and the layout stays Redis Cluster safe.
 /// </summary>

@@ -1,4 +1,5 @@
 using System.Buffers;
+using System.Diagnostics.CodeAnalysis;
 using System.Net.WebSockets;
 using Gateway.Caching;
 using Gateway.GraphQL;
@@ -14,6 +15,9 @@ namespace Gateway.WebSockets;
 /// frame by frame. One message in flight per direction, and each send is awaited before the next read, so a slow
 /// side slows the other instead of filling memory.
 /// </summary>
+// Not IDisposable: the token source has no timer and the semaphores never hand out a wait handle, so there is nothing
+// unmanaged to free, and disposing them while a pump still unwinds would turn a close into ObjectDisposedException.
+[SuppressMessage("Design", "CA1001:Types that own disposable fields should be disposable", Justification = "See the comment above.")]
 internal sealed partial class GraphQLWebSocketRelay(
     IKeyResolver cache,
     IUsageRecorder usage,
