@@ -7,7 +7,7 @@ namespace Gateway.Admin;
 // The admin API's bodies as records: what the serializer can check (types, nullability, required, unknown and repeated
 // members) it checks; KeyRequests checks only what a type cannot say (trimmed names, lowercase levels, endpoint ids,
 // an expiry in the future). Levels and times stay strings here: the serializer's enum and date readings are more
-// lenient (any case, local time when no offset) than the contract allows.
+// lenient (any case, local time when no offset) than the admin API allows (README "Admin API").
 
 /// <summary><c>POST /admin/keys</c>. <c>name</c> is checked by hand so that a missing one is named as <c>name</c>.</summary>
 internal sealed record CreateKeyRequest(

@@ -4,14 +4,14 @@ using System.Diagnostics.CodeAnalysis;
 namespace Gateway.Keys;
 
 /// <summary>
-/// A key's endpoint map (contract §3) in the form L1 holds for every cached key: one array of (id, level) sorted
+/// A key's endpoint map (README "Levels needed") in the form L1 holds for every cached key: one array of (id, level) sorted
 /// ordinally, and the <c>*</c> level in a field. Issue 11 measured a <c>FrozenDictionary</c> per key as the largest
 /// part of a cached key; a key names a handful of endpoints, where a scan of a small array is as fast as hashing.
 /// The common shapes (nothing, <c>{"*": level}</c>) are shared instances. Immutable.
 /// </summary>
 public sealed class EndpointLevels : IReadOnlyDictionary<string, AccessLevel>
 {
-    // Past this many ids a lookup halves the array instead of scanning it (the contract puts no bound on the count).
+    // Past this many ids a lookup halves the array instead of scanning it (nothing bounds how many ids a key may name).
     private const int ScanLimit = 8;
     private const byte NoFallback = byte.MaxValue;
 
