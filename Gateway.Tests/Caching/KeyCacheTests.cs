@@ -63,6 +63,8 @@ public sealed class KeyCacheTests : IDisposable
         using var cache = Cache(new CacheOptions());
         var digest = await CreateAsync("alloc");
         await cache.LookupAsync(digest);
+        // The ValueTask's completion is read without awaiting on purpose: a hit must complete synchronously.
+#pragma warning disable CA2012
         Assert.True(cache.LookupAsync(digest).IsCompletedSuccessfully);
 
         var hits = 0;
@@ -71,6 +73,7 @@ public sealed class KeyCacheTests : IDisposable
         {
             hits += cache.LookupAsync(digest).IsCompletedSuccessfully && cache.TryLookupInMemory(digest, out var hit) && hit.Key is not null ? 1 : 0;
         }
+#pragma warning restore CA2012
 
         Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
         Assert.Equal(1000, hits);
@@ -135,7 +138,6 @@ public sealed class KeyCacheTests : IDisposable
         using var cache = Cache(new CacheOptions());
         var digest = await CreateAsync("race");
         _gate.Closed = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        var readsBefore = _store.DigestLookups;
 
         var lookups = Enumerable.Range(0, 50).Select(_ => cache.LookupAsync(digest).AsTask()).ToArray();
         await Eventually.TrueAsync(() => _gate.Waiting > 0, "the store read to start");
@@ -143,7 +145,8 @@ public sealed class KeyCacheTests : IDisposable
         _gate.Closed.SetResult();
 
         Assert.All(await Task.WhenAll(lookups), lookup => Assert.Equal(LookupStatus.Found, lookup.Status));
-        Assert.Equal(1, _store.DigestLookups - readsBefore);
+        // Every store read passes the gate while it is set: one read served all fifty lookups.
+        Assert.Equal(1, _gate.Waiting);
         // The read began before the invalidation: its answer is given, but not kept.
         Assert.False(cache.TryLookupInMemory(digest, out _));
     }

@@ -11,7 +11,7 @@ namespace Gateway.Tests.GraphQL;
 /// Through the real gateway: a document on one line, up to a body of exactly <c>KeyScopes:MaxGraphQLBodyBytes</c>
 /// (1 MiB by default), reaches the upstream byte for byte; a hostile one-line body does not reach it at all.
 /// </summary>
-public sealed class GraphQLLongLineForwardingTests : GatewayTest
+public sealed class GraphQLLongLineForwardingTests(GatewayTest.Parts parts) : GatewayTest(parts)
 {
     private const int MaxBodyBytes = 1024 * 1024;
 

@@ -254,7 +254,9 @@ internal ref struct GraphQLSpecLexer(ReadOnlySpan<char> text)
         return false;
     }
 
-    private static bool IsHex(ReadOnlySpan<char> digits) => !digits.ContainsAnyExcept("0123456789abcdefABCDEF");
+    private static readonly System.Buffers.SearchValues<char> HexDigits = System.Buffers.SearchValues.Create("0123456789abcdefABCDEF");
+
+    private static bool IsHex(ReadOnlySpan<char> digits) => !digits.ContainsAnyExcept(HexDigits);
 
     // SourceCharacter (spec §2.1): tab, the line terminators, and U+0020 upwards.
     private static bool IsSourceCharacter(char c) => c >= ' ' || c is '\t' or '\n' or '\r';
