@@ -20,7 +20,7 @@ internal static class AdminEndpoints
 
         var keys = admin.MapGroup("/keys");
         keys.MapPost("", CreateAsync);
-        keys.MapGet("", ListAsync);
+        keys.MapGet("", AdminKeyList.ListAsync);
         keys.MapGet("/{id}", GetAsync);
         keys.MapPatch("/{id}", PatchAsync);
         keys.MapDelete("/{id}", DeleteAsync);
@@ -118,23 +118,6 @@ internal static class AdminEndpoints
 
         await AdminAudit.RecordAsync(request.HttpContext, "create", null, key).ConfigureAwait(false);
         return new JsonResult(201, json => KeyView.Write(json, key, plaintext), $"/admin/keys/{key.Id}", KeyETags.Of(key));
-    }
-
-    private static async Task<IResult> ListAsync(KeyStore store)
-    {
-        var keys = await store.ListAsync().ConfigureAwait(false);
-        return new JsonResult(200, json =>
-        {
-            json.WriteStartObject();
-            json.WriteStartArray("keys");
-            foreach (var key in keys)
-            {
-                KeyView.Write(json, key);
-            }
-
-            json.WriteEndArray();
-            json.WriteEndObject();
-        });
     }
 
     private static async Task<IResult> GetAsync(string id, KeyStore store)

@@ -94,6 +94,7 @@ public static class GatewayServiceCollectionExtensions
         services.AddSingleton<KeyStore>();
         services.AddSingleton<KeyCache>();
         services.AddHostedService<InvalidationSubscriber>();
+        services.AddHostedService<KeyIndexBuilder>();
         services.AddSingleton<UpstreamCredentials>();
         services.AddSingleton<UpgradeRegistry>();
         services.AddSingleton<UpgradeGate>();
