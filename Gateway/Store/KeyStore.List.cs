@@ -23,8 +23,8 @@ public sealed record KeyPage(IReadOnlyList<ApiKey> Keys, KeyListPosition? Next);
 /// </summary>
 public sealed partial class KeyStore
 {
-    /// <summary>Index entries one filtered page looks at before it answers with what it found and a cursor.</summary>
-    public const int SearchBudget = 20_000;
+    /// <summary>Index entries one filtered page looks at, by default, before it answers with what it found and a cursor.</summary>
+    public const int DefaultSearchBudget = 20_000;
 
     private const int SearchBatch = 2_000;
 
@@ -42,6 +42,9 @@ public sealed partial class KeyStore
         redis.call('HSET', KEYS[1], ARGV[1], ARGV[3])
         return 1
         """;
+
+    /// <summary>Index entries one page looks at before it answers with what it found and a cursor (tests set a small one).</summary>
+    internal int SearchBudget { get; init; } = DefaultSearchBudget;
 
     private RedisKey OrderKey => _prefix + "keyorder";
 
@@ -73,13 +76,14 @@ public sealed partial class KeyStore
         var db = AdminDb;
         var keys = new List<ApiKey>(Math.Min(limit, 1000));
         var position = after;
-        var budget = SearchBudget;
+        var budget = query is null ? Math.Max(SearchBudget, limit + 1) : SearchBudget;
         for (var scanned = 0; scanned < budget;)
         {
             // Unfiltered, one more than needed: a page that ends exactly at the list's end then says so (no cursor).
             var take = query is null ? limit - keys.Count + 1 : Math.Min(SearchBatch, budget - scanned);
-            RedisValue max = position is { } p ? "(" + p.Member : "+";
-            var members = await db.SortedSetRangeByValueAsync(OrderKey, max, "-", Exclude.None, Order.Descending, 0, take).ConfigureAwait(false);
+            // ZREVRANGEBYLEX from just below the cursor (or the top) down: the client writes the bounds, a null one as +/-.
+            var members = await db.SortedSetRangeByValueAsync(
+                OrderKey, default, position is { } p ? p.Member : default, Exclude.Stop, Order.Descending, 0, take).ConfigureAwait(false);
             var entries = ParseMembers(members);
             var candidates = query is null ? entries : await MatchingAsync(entries, query).ConfigureAwait(false);
             var records = await ReadRecordsAsync(candidates.Select(e => e.Id).ToArray()).ConfigureAwait(false);
