@@ -14,7 +14,7 @@ internal sealed partial class KeysCommands(HttpClient client, CliOutput output, 
     {
         ["create"] = ["--name", "--preset", "--graphql", "--endpoints", "--endpoint", "--expires", "--disabled"],
         ["update"] = ["--name", "--preset", "--graphql", "--endpoints", "--endpoint", "--expires"],
-        ["list"] = [], ["show"] = [], ["enable"] = [], ["disable"] = [], ["delete"] = ["--yes"],
+        ["list"] = ["--query", "--limit", "--all"], ["show"] = [], ["enable"] = [], ["disable"] = [], ["delete"] = ["--yes"],
         ["import-legacy"] = ["--graphql", "--batch"],
         ["usage"] = ["--days"],
     };
@@ -86,17 +86,54 @@ internal sealed partial class KeysCommands(HttpClient client, CliOutput output, 
         return await WriteOneAsync(await SendAsync(HttpMethod.Patch, $"/admin/keys/{Uri.EscapeDataString(id)}", body, HttpStatusCode.OK));
     }
 
+    // One page (the server's default size unless --limit), or with --all every page, following nextCursor to the end.
     private async Task<int> ListAsync()
     {
-        var list = await SendAsync(HttpMethod.Get, "/admin/keys", null, HttpStatusCode.OK);
+        var query = "?";
+        if (cli.Value("--limit") is { } limit)
+        {
+            query += "limit=" + Uri.EscapeDataString(limit) + "&";
+        }
+
+        if (cli.Value("--query") is { } q)
+        {
+            query += "q=" + Uri.EscapeDataString(q) + "&";
+        }
+
+        var keys = new JsonArray();
+        var page = await SendAsync(HttpMethod.Get, "/admin/keys" + query.TrimEnd('&', '?'), null, HttpStatusCode.OK);
+        while (cli.Has("--all") && page["nextCursor"] is JsonValue next)
+        {
+            MoveKeys(page, keys);
+            page = await SendAsync(HttpMethod.Get, $"/admin/keys{query}cursor={Uri.EscapeDataString((string)next!)}", null, HttpStatusCode.OK);
+        }
+
+        MoveKeys(page, keys);
+        var cursor = (string?)page["nextCursor"];
         if (output.Json)
         {
-            await output.WriteJsonAsync(list);
+            await output.WriteJsonAsync(new JsonObject { ["keys"] = keys, ["nextCursor"] = cursor });
             return 0;
         }
 
-        await WriteKeysAsync(list["keys"]!.AsArray().Select(k => k!).ToList());
+        await WriteKeysAsync([.. keys.Select(k => k!)]);
+        if (cursor is not null)
+        {
+            // On stderr, so a script reading the table never mistakes it for a row.
+            await output.Err.WriteLineAsync("More keys follow: run again with --all to list every page.");
+        }
+
         return 0;
+    }
+
+    private static void MoveKeys(JsonNode page, JsonArray into)
+    {
+        var keys = page["keys"]!.AsArray();
+        foreach (var key in keys.ToList())
+        {
+            keys.Remove(key);
+            into.Add(key);
+        }
     }
 
     private async Task<int> ShowAsync() =>
