@@ -24,9 +24,9 @@ public sealed record KeyPage(IReadOnlyList<ApiKey> Keys, KeyListPosition? Next);
 public sealed partial class KeyStore
 {
     /// <summary>Index entries one filtered page looks at, by default, before it answers with what it found and a cursor.</summary>
-    public const int DefaultSearchBudget = 20_000;
+    public const int DefaultSearchBudget = 2_000;
 
-    private const int SearchBatch = 2_000;
+    private const int SearchBatch = 1_000;
 
     // KEYS[1] the search hash; ARGV[1] id, ARGV[2] version, ARGV[3] the text, ARGV[4] '1' to add an absent entry.
     // Writes the text only over an older version, so two renames from two instances land in the records' order; a rename
