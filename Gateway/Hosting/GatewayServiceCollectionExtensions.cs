@@ -98,6 +98,7 @@ public static class GatewayServiceCollectionExtensions
         services.AddSingleton<KeyCache>();
         services.AddSingleton<IKeyResolver>(sp => sp.GetRequiredService<KeyCache>());
         services.AddHostedService<InvalidationSubscriber>();
+        services.AddHostedService<KeyIndexBuilder>();
         services.AddSingleton<UpstreamCredentials>();
         services.AddSingleton<UpgradeRegistry>();
         services.AddSingleton<UpgradeGate>();
