@@ -95,6 +95,6 @@ internal static class UsageScript
             requests += write.Requests;
         }
 
-        return new UsageCall(keys, [.. args], requests);
+        return new UsageCall(keys, [.. args], requests, writes.Sum(w => w.Units));
     }
 }

@@ -50,8 +50,11 @@ internal sealed class UsageBatch(long sequence, IReadOnlyList<UsageDelta> deltas
 /// One script call of a flush: every key it touches is in one Redis Cluster hash slot, <c>KEYS[1]</c> is its marker.
 /// <see cref="Landed"/> is set once Redis answered it.
 /// </summary>
-internal sealed class UsageCall(RedisKey[] keys, RedisValue[] args, long requests)
+internal sealed class UsageCall(RedisKey[] keys, RedisValue[] args, long requests, int units)
 {
+    /// <summary>Its writes' units (see <see cref="UsageWritePlan.MaxUnitsPerCall"/>): about how long it holds Redis.</summary>
+    public int Units { get; } = units;
+
     public RedisKey[] Keys { get; } = keys;
 
     public RedisValue[] Args { get; } = args;
