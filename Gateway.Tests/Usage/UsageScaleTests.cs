@@ -86,6 +86,7 @@ public sealed class UsageScaleTests : IAsyncLifetime
         const int Targets = 1200;
         var deltas = ids.Select((id, i) => new UsageDelta(new UsageSlot(id, _today, "ep"), default, i + 1, 0, 1))
             .Concat(Enumerable.Range(0, Targets).Select(t => new UsageDelta(new UsageSlot("kwide", _today, "t" + t), default, 1, t % 2, 1)))
+            .Append(new UsageDelta(new UsageSlot("konly", _today, null, IsOther: true), default, 0, 2, 1))
             .ToArray();
 
         await _parts.Store.ApplyAsync(new UsageBatch(1, deltas));
@@ -102,7 +103,13 @@ public sealed class UsageScaleTests : IAsyncLifetime
         Assert.Equal(Targets + (Targets / 2), wide.Values.Sum());
         Assert.Equal(200, wide["other:allowed"]);
         Assert.Equal(100, wide["other:denied"]);
-        Assert.Equal(ids.Append("kwide").Order(StringComparer.Ordinal), await _redis.KeyIdsAsync([UsageDays.Format(_today)]));
+        Assert.Equal(ids.Append("kwide").Append("konly").Order(StringComparer.Ordinal), await _redis.KeyIdsAsync([UsageDays.Format(_today)]));
+
+        // Every new hash got its day's expiry, also one whose only target is 'other'.
+        foreach (var id in ids.Append("kwide").Append("konly"))
+        {
+            Assert.NotNull(await _redis.Db.KeyTimeToLiveAsync(_redis.HashKey(id, UsageDays.Format(_today))));
+        }
     }
 
     private RedisKey Record(KeyDigest digest) => $"{_prefix}key:{digest.ToHex()}";

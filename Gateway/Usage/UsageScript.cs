@@ -25,23 +25,24 @@ internal static class UsageScript
     // (key KEYS[j + 1]): kind, value, item count, items. Returns -1 for a call already applied, else the requests it
     // moved to 'other'. The cap holds across instances here, on the hash itself: a target the hash does not have yet
     // is added only while the hash has fewer distinct targets than the cap, else its counts go to 'other'. The distinct
-    // count is taken (HKEYS, about three fields per target) only when a new target arrives.
+    // count is taken (HKEYS, about three fields per target) only when a new target arrives. A usage hash's EXPIREAT is
+    // set only by a call that created one of its fields (HINCRBY answered the increment itself), as a new hash's does.
     public const string Text = """
         if tonumber(ARGV[1]) <= tonumber(redis.call('GET', KEYS[1]) or '-1') then return -1 end
         redis.call('SET', KEYS[1], ARGV[1], 'EX', tonumber(ARGV[2]))
-        local cap, moved, i, j = tonumber(ARGV[3]), 0, 4, 2
-        while i <= #ARGV do
+        local cap, moved, i, j, last = tonumber(ARGV[3]), 0, 4, 2, #ARGV
+        local function known(key, t)
+          return redis.call('HEXISTS', key, t .. ':allowed') == 1 or redis.call('HEXISTS', key, t .. ':denied') == 1
+            or redis.call('HEXISTS', key, t .. ':limited') == 1
+        end
+        while i <= last do
           local kind, key, value, n = ARGV[i], KEYS[j], ARGV[i + 1], tonumber(ARGV[i + 2])
           local first = i + 3
           if kind == 'h' then
-            local targets = nil
-            local function known(t)
-              return redis.call('HEXISTS', key, t .. ':allowed') == 1 or redis.call('HEXISTS', key, t .. ':denied') == 1
-                or redis.call('HEXISTS', key, t .. ':limited') == 1
-            end
+            local targets, created = nil, false
             for k = first, first + n - 1, 3 do
               local target, allowed, denied = ARGV[k], tonumber(ARGV[k + 1]), tonumber(ARGV[k + 2])
-              if target ~= 'other' and not known(target) then
+              if target ~= 'other' and not known(key, target) then
                 if targets == nil then
                   local seen = {}
                   targets = 0
@@ -52,10 +53,11 @@ internal static class UsageScript
                 end
                 if targets < cap then targets = targets + 1 else target = 'other'; moved = moved + allowed + denied end
               end
-              if allowed ~= 0 then redis.call('HINCRBY', key, target .. ':allowed', allowed) end
-              if denied ~= 0 then redis.call('HINCRBY', key, target .. ':denied', denied) end
+              if allowed ~= 0 and redis.call('HINCRBY', key, target .. ':allowed', allowed) == allowed then created = true end
+              if denied ~= 0 and redis.call('HINCRBY', key, target .. ':denied', denied) == denied then created = true end
             end
-            redis.call('EXPIREAT', key, value)
+            -- The expiry is fixed per day: set when the call created a field (a new hash always has one), not every flush.
+            if created then redis.call('EXPIREAT', key, value) end
           elseif kind == 'l' then
             local current = redis.call('HGET', key, 'lastUsedAt')
             if current then
