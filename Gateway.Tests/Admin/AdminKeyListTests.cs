@@ -12,25 +12,34 @@ using Microsoft.Extensions.Options;
 namespace Gateway.Tests.Admin;
 
 /// <summary>
-/// Contract §5: <c>GET /admin/keys?limit=&amp;cursor=&amp;q=</c> answers a page, newest first, with a cursor; bad paging input
+/// <c>GET /admin/keys?limit=&amp;cursor=&amp;q=</c> answers a page, newest first, with a cursor; bad paging input
 /// is a 400 naming the field; <c>q</c> matches name or prefix ignoring case; pages stay stable under concurrent writes.
 /// Each test has a gateway and a key prefix of its own, so it knows every key in the list.
 /// </summary>
-public sealed class AdminKeyListTests : GatewayTest, IDisposable
+public sealed class AdminKeyListTests(GatewayTest.Parts parts) : GatewayTest(parts), IDisposable
 {
-    private readonly StoreConnection _connection;
-    private readonly KeyStore _store;
+    private StoreConnection? _connection;
+    private KeyStore? _keys;
 
-    public AdminKeyListTests()
+    // Each test counts the keys of its own prefix.
+    protected override bool PartsPerTest => true;
+
+    // Made on first use: the prefix is the test's own, known once its parts have started.
+    private KeyStore StoreOfTest => _keys ??= new KeyStore(_connection = new StoreConnection(
+        Options.Create(new RedisOptions { Configuration = TestStore.Configuration, KeyPrefix = Prefix }),
+        Options.Create(new StoreOptions()),
+        NullLoggerFactory.Instance));
+
+    public void Dispose() => _connection?.Dispose();
+
+    private StoreConnection ConnectionOfTest
     {
-        _connection = new StoreConnection(
-            Options.Create(new RedisOptions { Configuration = TestStore.Configuration, KeyPrefix = Prefix }),
-            Options.Create(new StoreOptions()),
-            NullLoggerFactory.Instance);
-        _store = new KeyStore(_connection);
+        get
+        {
+            _ = StoreOfTest;
+            return _connection!;
+        }
     }
-
-    public void Dispose() => _connection.Dispose();
 
     public static TheoryData<string, string> BadQueries => new()
     {
@@ -161,7 +170,7 @@ public sealed class AdminKeyListTests : GatewayTest, IDisposable
         var now = DateTimeOffset.UtcNow;
         var match = (await CreateAsync(1, now.AddMinutes(-1), "needle"))[0];
         await CreateAsync(120, now, "hay");
-        var store = new KeyStore(_connection) { SearchBudget = 50 };
+        var store = new KeyStore(ConnectionOfTest) { SearchBudget = 50 };
 
         var pages = new List<KeyPage>();
         KeyListPosition? after = null;
@@ -185,7 +194,7 @@ public sealed class AdminKeyListTests : GatewayTest, IDisposable
         var keys = await CreateAsync(5, DateTimeOffset.UtcNow);
         // An interrupted create: the index written, the record never.
         var orphan = keys[0] with { Id = KeyIds.NewId(), CreatedAt = keys[0].CreatedAt.AddSeconds(1) };
-        await _store.IndexAsync(_connection.AdminDatabase, orphan, KeyStore.FirstVersion);
+        await StoreOfTest.IndexAsync(ConnectionOfTest.AdminDatabase, orphan, KeyStore.FirstVersion);
 
         var page = (await PageAsync("limit=5")).Object;
 
@@ -198,10 +207,10 @@ public sealed class AdminKeyListTests : GatewayTest, IDisposable
     {
         var keys = await CreateAsync(3, DateTimeOffset.UtcNow, "to-delete");
 
-        Assert.Equal(KeyWriteStatus.Written, (await _store.DeleteAsync(keys[1].Id)).Status);
+        Assert.Equal(KeyWriteStatus.Written, (await StoreOfTest.DeleteAsync(keys[1].Id)).Status);
 
         Assert.Equal(new[] { keys[0].Id, keys[2].Id }.Order(StringComparer.Ordinal), Ids((await PageAsync("q=to-delete")).Object).Order(StringComparer.Ordinal));
-        Assert.False(await _connection.AdminDatabase.HashExistsAsync(Prefix + "keysearch", keys[1].Id));
+        Assert.False(await ConnectionOfTest.AdminDatabase.HashExistsAsync(Prefix + "keysearch", keys[1].Id));
     }
 
     [Fact]
@@ -222,7 +231,7 @@ public sealed class AdminKeyListTests : GatewayTest, IDisposable
             {
                 if (churn.TryDequeue(out var victim))
                 {
-                    await _store.DeleteAsync(victim.Id);
+                    await StoreOfTest.DeleteAsync(victim.Id);
                 }
 
                 var createdAt = random.Next(2) == 0 ? DateTimeOffset.UtcNow : now.AddMinutes(-10).AddMilliseconds(-random.Next(0, 600));
@@ -259,7 +268,7 @@ public sealed class AdminKeyListTests : GatewayTest, IDisposable
     public async Task KeysStoredBeforeTheIndex_AreIndexedOnce_ByInstancesStartingTogether()
     {
         // The layout before pages: record, id, and the scored list; no order index, no search text, no marker.
-        var db = _connection.AdminDatabase;
+        var db = ConnectionOfTest.AdminDatabase;
         var old = new List<ApiKey>();
         var writes = new List<Task>();
         var now = DateTimeOffset.UtcNow;
@@ -271,7 +280,7 @@ public sealed class AdminKeyListTests : GatewayTest, IDisposable
             {
                 Version = 3,
             };
-            writes.Add(db.HashSetAsync(_store.RecordKey(digest), KeyRecordCodec.Encode(key)));
+            writes.Add(db.HashSetAsync(StoreOfTest.RecordKey(digest), KeyRecordCodec.Encode(key)));
             writes.Add(db.StringSetAsync(Prefix + "keyid:" + key.Id, digest.ToHex()));
             writes.Add(db.SortedSetAddAsync(Prefix + "keys", key.Id, key.CreatedAt.ToUnixTimeMilliseconds()));
             old.Add(key);
@@ -280,10 +289,10 @@ public sealed class AdminKeyListTests : GatewayTest, IDisposable
         await Task.WhenAll(writes);
         await db.KeyDeleteAsync(Prefix + "keyorder:built");
 
-        var built = await Task.WhenAll(Enumerable.Range(0, 3).Select(_ => new KeyStore(_connection).BuildIndexAsync(CancellationToken.None)));
+        var built = await Task.WhenAll(Enumerable.Range(0, 3).Select(_ => new KeyStore(ConnectionOfTest).BuildIndexAsync(CancellationToken.None)));
 
         Assert.All(built, count => Assert.Equal(2500, count));
-        Assert.Null(await _store.BuildIndexAsync(CancellationToken.None));
+        Assert.Null(await StoreOfTest.BuildIndexAsync(CancellationToken.None));
         Assert.Equal(old.Select(k => k.Id), await WalkAsync(1000));
         Assert.Equal(2500L, await db.SortedSetLengthAsync(Prefix + "keyorder"));
         Assert.Equal(11, Ids((await PageAsync("q=old%20key%20100&limit=1000")).Object).Count);
@@ -293,7 +302,7 @@ public sealed class AdminKeyListTests : GatewayTest, IDisposable
     public async Task TheGatewayBuildsTheIndexAtStart()
     {
         // This test's gateway started on an empty prefix, so it found nothing to index, and said so with the marker.
-        await Eventually.TrueAsync(() => _connection.AdminDatabase.KeyExistsAsync(Prefix + "keyorder:built"), "the index marker");
+        await Eventually.TrueAsync(() => ConnectionOfTest.AdminDatabase.KeyExistsAsync(Prefix + "keyorder:built"), "the index marker");
     }
 
     private async Task<List<ApiKey>> CreateAsync(int count, DateTimeOffset createdAt, string name = "listed")
@@ -306,7 +315,7 @@ public sealed class AdminKeyListTests : GatewayTest, IDisposable
             {
                 Version = KeyStore.FirstVersion,
             };
-            Assert.True(await _store.CreateAsync(key, KeyDigest.Compute(plaintext)));
+            Assert.True(await StoreOfTest.CreateAsync(key, KeyDigest.Compute(plaintext)));
             keys.Add(key);
         }
 

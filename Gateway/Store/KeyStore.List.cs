@@ -215,7 +215,7 @@ public sealed partial class KeyStore
         db.ScriptEvaluateAsync(SearchScript, [SearchKey], [key.Id, version, SearchText(key, version), "1"]));
 
     /// <summary>A rename's new search text, unless a later write already put a newer one, or the key is gone.</summary>
-    private Task RenameInIndexAsync(ApiKey key, long version) =>
+    private Task<RedisResult> RenameInIndexAsync(ApiKey key, long version) =>
         AdminDb.ScriptEvaluateAsync(SearchScript, [SearchKey], [key.Id, version, SearchText(key, version), "0"]);
 
     /// <summary>Removes a key from both indexes, last in a delete; the time comes from the record, else the search text.</summary>
