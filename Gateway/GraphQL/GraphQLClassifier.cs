@@ -64,7 +64,17 @@ public static class GraphQLClassifier
         }
 
         var budget = new GraphQLBudget(limits, utf8Body.Length, accepted);
-        return ClassifyDocument(Encoding.UTF8.GetString(utf8Body), ref budget, out _);
+        // Decoded into a pooled buffer: a document accepted before makes no string (see AcceptedDocuments).
+        char[] chars = ArrayPool<char>.Shared.Rent(Encoding.UTF8.GetMaxCharCount(utf8Body.Length));
+        try
+        {
+            int length = Encoding.UTF8.GetChars(utf8Body, chars);
+            return ClassifyDocument(chars.AsSpan(0, length), ref budget, out _);
+        }
+        finally
+        {
+            ArrayPool<char>.Shared.Return(chars);
+        }
     }
 
     /// <summary>The document of a GET <c>?query=</c>. A mutation is refused: GET must stay safe.</summary>
@@ -103,27 +113,48 @@ public static class GraphQLClassifier
             return GraphQLVerdict.Invalid("the GraphQL document is missing");
         }
 
-        // A document accepted before is answered without a parse, but spends the budget and meets the limits in force
-        // exactly as it would parsed; one that is now too deep takes the full path and is refused there.
-        // Tokens are known only when the request that cached the document counted them; a request that must count
-        // tokens and meets an entry without them takes the full path.
-        if (budget.Accepted is { } accepted && accepted.TryGet(document, out var facts) && facts.Depth <= budget.Limits.MaxDepth
-            && (!budget.CountsTokens || facts.Tokens >= 0))
+        return FromAccepted(document, ref budget, ref hasMutation) ?? Classify(document, ref budget, ref hasMutation);
+    }
+
+    /// <summary>
+    /// One document of a request given as its decoded characters (a pooled buffer): a document accepted before is
+    /// answered from them with no string made; only a document not seen before becomes a string, for the parser.
+    /// </summary>
+    internal static GraphQLVerdict ClassifyDocument(ReadOnlySpan<char> document, ref GraphQLBudget budget, out bool hasMutation)
+    {
+        hasMutation = false;
+        return FromAccepted(document, ref budget, ref hasMutation) ?? Classify(new string(document), ref budget, ref hasMutation);
+    }
+
+    // A document accepted before is answered without a parse, but spends the budget and meets the limits in force
+    // exactly as it would parsed; one that is now too deep takes the full path (null here) and is refused there.
+    // Tokens are known only when the request that cached the document counted them; a request that must count
+    // tokens and meets an entry without them takes the full path.
+    private static GraphQLVerdict? FromAccepted(ReadOnlySpan<char> document, ref GraphQLBudget budget, ref bool hasMutation)
+    {
+        if (budget.Accepted is not { } accepted || !accepted.TryGet(document, out var facts) || facts.Depth > budget.Limits.MaxDepth
+            || (budget.CountsTokens && facts.Tokens < 0))
         {
-            if (budget.CountsTokens && (budget.Tokens -= facts.Tokens) < 0)
-            {
-                return GraphQLVerdict.Invalid(GraphQLDocumentShape.TooManyTokens(budget.Limits));
-            }
-
-            if ((budget.Aliases -= facts.Aliases) < 0)
-            {
-                return GraphQLVerdict.Invalid(GraphQLDocumentShape.TooManyAliases(budget.Limits));
-            }
-
-            hasMutation = facts.HasMutation;
-            return GraphQLVerdict.Allow(hasMutation ? GraphQLNeed.ReadWrite : GraphQLNeed.Read);
+            return null;
         }
 
+        if (budget.CountsTokens && (budget.Tokens -= facts.Tokens) < 0)
+        {
+            return GraphQLVerdict.Invalid(GraphQLDocumentShape.TooManyTokens(budget.Limits));
+        }
+
+        if ((budget.Aliases -= facts.Aliases) < 0)
+        {
+            return GraphQLVerdict.Invalid(GraphQLDocumentShape.TooManyAliases(budget.Limits));
+        }
+
+        hasMutation = facts.HasMutation;
+        return GraphQLVerdict.Allow(hasMutation ? GraphQLNeed.ReadWrite : GraphQLNeed.Read);
+    }
+
+    // The full path: checked, parsed, measured, and kept when accepted.
+    private static GraphQLVerdict Classify(string document, ref GraphQLBudget budget, ref bool hasMutation)
+    {
         if (document.AsSpan().ContainsAny(s_foreignLineBreaks))
         {
             return GraphQLVerdict.Invalid(

@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Text.Json;
 using System.Text.Unicode;
 
@@ -133,8 +134,27 @@ internal static class GraphQLJsonRequestReader
     // The reader sits on the request's StartObject; on return it sits on its EndObject.
     private static GraphQLVerdict ReadRequest(ref Utf8JsonReader reader, ref JsonMemberNameSet names, ref GraphQLBudget budget)
     {
+        // The query is decoded into a pooled buffer, not a string: a document accepted before is looked up by its
+        // characters and never becomes a heap object (AcceptedDocuments). Held until the whole object is read,
+        // since the members may come in any order.
+        char[]? query = null;
+        try
+        {
+            return ReadRequest(ref reader, ref names, ref budget, ref query);
+        }
+        finally
+        {
+            if (query is not null)
+            {
+                ArrayPool<char>.Shared.Return(query);
+            }
+        }
+    }
+
+    private static GraphQLVerdict ReadRequest(ref Utf8JsonReader reader, ref JsonMemberNameSet names, ref GraphQLBudget budget, ref char[]? query)
+    {
         Member seen = Member.None;
-        string? query = null;
+        int queryLength = -1;
         bool persistedQuery = false;
 
         while (Next(ref reader) != JsonTokenType.EndObject)
@@ -158,8 +178,10 @@ internal static class GraphQLJsonRequestReader
             switch (member)
             {
                 case Member.Query when value == JsonTokenType.String:
-                    // The one string the gateway needs, decoded once (escapes included).
-                    query = reader.GetString();
+                    // The one string the gateway needs, decoded once (escapes included). Unescaping and
+                    // UTF-8 to UTF-16 both only shrink: the raw byte length bounds the decoded chars.
+                    query = ArrayPool<char>.Shared.Rent(reader.ValueSpan.Length);
+                    queryLength = reader.CopyString(query);
                     break;
                 case Member.Query or Member.OperationName when value == JsonTokenType.Null:
                 case Member.OperationName when value == JsonTokenType.String:
@@ -190,7 +212,7 @@ internal static class GraphQLJsonRequestReader
         {
             // A persisted-query extension next to a query does not matter: the document sent is
             // the one the upstream runs (and registers), so the document is what is judged.
-            return GraphQLClassifier.ClassifyDocument(query, ref budget, out _);
+            return GraphQLClassifier.ClassifyDocument(query.AsSpan(0, queryLength), ref budget, out _);
         }
 
         // The operations of a persisted query live upstream, out of the gateway's sight, so the
