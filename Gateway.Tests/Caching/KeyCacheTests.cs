@@ -58,6 +58,8 @@ public sealed class KeyCacheTests : IDisposable
     }
 
     [Fact]
+    // A hit completes synchronously; the test reads IsCompletedSuccessfully and drops the ValueTask on purpose (nothing to await).
+#pragma warning disable CA2012
     public async Task Hit_AllocatesNothing()
     {
         using var cache = Cache(new CacheOptions());
@@ -75,6 +77,7 @@ public sealed class KeyCacheTests : IDisposable
         Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
         Assert.Equal(1000, hits);
     }
+#pragma warning restore CA2012
 
     [Fact]
     public async Task UnknownKey_IsRememberedForNegativeTtlOnly()
@@ -135,7 +138,6 @@ public sealed class KeyCacheTests : IDisposable
         using var cache = Cache(new CacheOptions());
         var digest = await CreateAsync("race");
         _gate.Closed = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        var readsBefore = _store.DigestLookups;
 
         var lookups = Enumerable.Range(0, 50).Select(_ => cache.LookupAsync(digest).AsTask()).ToArray();
         await Eventually.TrueAsync(() => _gate.Waiting > 0, "the store read to start");
@@ -143,7 +145,8 @@ public sealed class KeyCacheTests : IDisposable
         _gate.Closed.SetResult();
 
         Assert.All(await Task.WhenAll(lookups), lookup => Assert.Equal(LookupStatus.Found, lookup.Status));
-        Assert.Equal(1, _store.DigestLookups - readsBefore);
+        // Every store read passes the gate once while it is closed: one read for the fifty lookups.
+        Assert.Equal(1, _gate.Waiting);
         // The read began before the invalidation: its answer is given, but not kept.
         Assert.False(cache.TryLookupInMemory(digest, out _));
     }

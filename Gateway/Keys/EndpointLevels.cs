@@ -9,6 +9,7 @@ namespace Gateway.Keys;
 /// part of a cached key; a key names a handful of endpoints, where a scan of a small array is as fast as hashing.
 /// The common shapes (nothing, <c>{"*": level}</c>) are shared instances. Immutable.
 /// </summary>
+[SuppressMessage("Naming", "CA1710:Identifiers should have correct suffix", Justification = "Named for the contract's endpoint levels; a Dictionary suffix would misname an array-backed map.")]
 public sealed class EndpointLevels : IReadOnlyDictionary<string, AccessLevel>
 {
     // Past this many ids a lookup halves the array instead of scanning it (nothing bounds how many ids a key may name).
