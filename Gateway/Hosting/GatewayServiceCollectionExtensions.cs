@@ -90,7 +90,10 @@ public static class GatewayServiceCollectionExtensions
                 new FailedAttemptLimiter(abuse.FailedKeyAttempts, abuse.Window),
                 new FailedAttemptLimiter(abuse.FailedAdminAttempts, abuse.Window));
         });
-        services.Configure<Dictionary<string, UpstreamOptions>>(configuration.GetSection(UpstreamOptions.Section));
+        // Validated like every section, so "ForwardKeyId": "yes" fails the start and is refused on a reload.
+        validated.AddCheck((candidate, _) => ConfigReloadChecks.Upstreams(candidate));
+        AddValidatedOptions<Dictionary<string, UpstreamOptions>>(services, validated, UpstreamOptions.Section)
+            .Validate(_ => !ConfigReloadChecks.Upstreams(configuration).Any(), "Upstreams:<clusterId>:ForwardKeyId must be true or false.");
 
         services.AddSingleton(TimeProvider.System);
         services.AddSingleton<StoreConnection>();
