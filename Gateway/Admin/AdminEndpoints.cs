@@ -20,7 +20,7 @@ internal static class AdminEndpoints
 
         var keys = admin.MapGroup("/keys");
         keys.MapPost("", CreateAsync);
-        keys.MapGet("", ListAsync);
+        keys.MapGet("", AdminKeyList.ListAsync);
         keys.MapGet("/{id}", GetAsync);
         keys.MapPatch("/{id}", PatchAsync);
         keys.MapDelete("/{id}", DeleteAsync);
@@ -125,13 +125,6 @@ internal static class AdminEndpoints
 
         await AdminAudit.RecordAsync(request.HttpContext, "create", null, key).ConfigureAwait(false);
         return AdminResults.Json(201, KeyView.Of(key, plaintext), AdminJsonContext.Default.KeyView, $"/admin/keys/{key.Id}", KeyETags.Of(key));
-    }
-
-    // GET /admin/keys: kept on its own (the list's paging is changed separately); only its output is typed here.
-    private static async Task<IResult> ListAsync(KeyStore store)
-    {
-        var keys = await store.ListAsync().ConfigureAwait(false);
-        return AdminResults.Json(200, new KeyListView(keys.Select(k => KeyView.Of(k)).ToList()), AdminJsonContext.Default.KeyListView);
     }
 
     private static async Task<IResult> GetAsync(string id, KeyStore store)

@@ -86,7 +86,7 @@ internal sealed record KeyView(
 }
 
 /// <summary><c>GET /admin/keys</c>.</summary>
-internal sealed record KeyListView(IReadOnlyList<KeyView> Keys);
+internal sealed record KeyListView(IReadOnlyList<KeyView> Keys, string? NextCursor);
 
 /// <summary><c>POST /admin/keys/legacy</c>'s answer.</summary>
 internal sealed record LegacyImportView(IReadOnlyList<KeyView> Imported, int Duplicates);

@@ -22,7 +22,10 @@ public static class KeysCli
           create --name NAME [--preset all|readonly] [--graphql LEVEL] [--endpoints LEVEL]
                  [--endpoint ID=LEVEL ...] [--expires ISO-8601] [--disabled]
           update ID [--name NAME] [--graphql LEVEL] [--endpoints LEVEL] [--endpoint ID=LEVEL ...] [--expires ISO-8601|never]
-          list | show ID | enable ID | disable ID | delete ID
+          list [--query TEXT] [--limit N] [--all]
+                 one page of N keys (default 100, at most 1000), newest first; --query keeps keys whose name or
+                 prefix contains TEXT (any case); --all follows every page to the end
+          show ID | enable ID | disable ID | delete ID
           import-legacy FILE [--graphql read|readwrite] [--batch N]
                  FILE: one key per line, or CSV lines "key,name[,graphql]"; '#' starts a comment
           usage ID [--days N]

@@ -17,7 +17,7 @@ internal sealed partial class KeysCommands(HttpClient client, CliOutput output, 
     {
         ["create"] = ["--name", "--preset", "--graphql", "--endpoints", "--endpoint", "--expires", "--disabled"],
         ["update"] = ["--name", "--preset", "--graphql", "--endpoints", "--endpoint", "--expires"],
-        ["list"] = [], ["show"] = [], ["enable"] = [], ["disable"] = [], ["delete"] = ["--yes"],
+        ["list"] = ["--query", "--limit", "--all"], ["show"] = [], ["enable"] = [], ["disable"] = [], ["delete"] = ["--yes"],
         ["import-legacy"] = ["--graphql", "--batch"],
         ["usage"] = ["--days"],
         ["revoke"] = [],
@@ -91,17 +91,63 @@ internal sealed partial class KeysCommands(HttpClient client, CliOutput output, 
         return await WriteOneAsync(await SendAsync(HttpMethod.Patch, $"/admin/keys/{Uri.EscapeDataString(id)}", body, HttpStatusCode.OK, AdminJsonContext.Lenient.KeyView));
     }
 
+    // One page (the server's default size unless --limit), or with --all every page, following nextCursor to the end.
     private async Task<int> ListAsync()
     {
-        var (list, text) = await SendAsync(HttpMethod.Get, "/admin/keys", null, HttpStatusCode.OK, AdminJsonContext.Lenient.KeyListView);
+        var query = "?";
+        if (cli.Value("--limit") is { } limit)
+        {
+            query += "limit=" + Uri.EscapeDataString(limit) + "&";
+        }
+
+        if (cli.Value("--query") is { } q)
+        {
+            query += "q=" + Uri.EscapeDataString(q) + "&";
+        }
+
+        var keys = new List<KeyView>();
+        var nodes = new JsonArray();
+        var url = "/admin/keys" + query.TrimEnd('&', '?');
+        string? cursor;
+        while (true)
+        {
+            var (page, text) = await SendAsync(HttpMethod.Get, url, null, HttpStatusCode.OK, AdminJsonContext.Lenient.KeyListView);
+            keys.AddRange(page.Keys);
+            MoveKeys(JsonNode.Parse(text)!, nodes);
+            cursor = page.NextCursor;
+            if (!cli.Has("--all") || cursor is null)
+            {
+                break;
+            }
+
+            url = $"/admin/keys{query}cursor={Uri.EscapeDataString(cursor)}";
+        }
+
         if (output.Json)
         {
-            await output.WriteJsonAsync(text);
+            // The API's own JSON for every key, pages joined, so --json drops no member a newer gateway sends.
+            await output.WriteJsonAsync(new JsonObject { ["keys"] = nodes, ["nextCursor"] = cursor });
             return 0;
         }
 
-        await WriteKeysAsync(list.Keys);
+        await WriteKeysAsync(keys);
+        if (cursor is not null)
+        {
+            // On stderr, so a script reading the table never mistakes it for a row.
+            await output.Err.WriteLineAsync("More keys follow: run again with --all to list every page.");
+        }
+
         return 0;
+    }
+
+    private static void MoveKeys(JsonNode page, JsonArray into)
+    {
+        var keys = page["keys"]!.AsArray();
+        foreach (var key in keys.ToList())
+        {
+            keys.Remove(key);
+            into.Add(key);
+        }
     }
 
     private async Task<int> ShowAsync() =>

@@ -19,11 +19,11 @@ public static class GraphQLClassifier
 
     // GraphQL-Parser 9.5.1 formats every syntax error with a caret line that it pads one space at
     // a time: O(column²) time and memory (a 64 Ki column allocates 4 GB; a 1 MiB one-line body,
-    // about 1 TB). The column counts from the last \r or \n, so capping line length caps that cost
-    // (at 16 Ki: under 10 ms and ~270 MB of short-lived strings). Legitimately long lines are
-    // long inline string values, which belong in variables. Fails closed: such documents are
-    // refused even when they would parse.
-    internal const int MaxLineLength = 16 * 1024;
+    // about 1 TB). The column counts from the last \r or \n, so no line longer than this is ever
+    // given to it (at 4 Ki: about 16 MB of short-lived strings at worst). A document with a longer
+    // line (minified, or padded) is lexed in linear time by GraphQLLongLines, and the parser gets a
+    // copy of its tokens, one per line, each short: the same document, with no long line.
+    internal const int MaxParserLineLength = 4 * 1024;
 
     private static readonly SearchValues<char> s_lineBreaks = SearchValues.Create("\r\n");
 
@@ -130,47 +130,22 @@ public static class GraphQLClassifier
                 "the GraphQL document holds U+0085, U+2028 or U+2029, which some servers read as line breaks; write it as an escape in a string or pass it as a variable");
         }
 
+        GraphQLDocument? parsed;
+        int tokensBefore = budget.Tokens;
         if (HasLongLine(document))
         {
-            return GraphQLVerdict.Invalid(
-                $"a line of the GraphQL document is longer than {MaxLineLength} characters; pass long values as variables");
-        }
-
-        GraphQLDocument parsed;
-        int tokensBefore;
-        try
-        {
-            // Tokens are counted before the parse, which costs about twice the lexing and allocates the AST: a
-            // document over the limit costs the lexing of the limit's worth of tokens and no more.
-            tokensBefore = budget.Tokens;
-            if (GraphQLDocumentShape.SpendTokens(document, ref budget) is { } tooMany)
+            if (GraphQLLongLines.Parse(document, ref budget, s_parserOptions, out parsed) is { } refusal)
             {
-                return GraphQLVerdict.Invalid(tooMany);
+                return GraphQLVerdict.Invalid(refusal);
             }
-
-            parsed = Parser.Parse(document, s_parserOptions);
         }
-        catch (GraphQLMaxDepthExceededException)
+        else if (Parse(document, ref budget, out parsed) is { } refusal)
         {
-            return GraphQLVerdict.Invalid("the GraphQL document nests too deeply");
-        }
-        catch (GraphQLParserException ex)
-        {
-            // Description can quote the offending token, hence Echo; line and column are numbers.
-            return GraphQLVerdict.Invalid(
-                $"the GraphQL document does not parse at {ex.Location.Line}:{ex.Location.Column}: {GraphQLVerdict.Echo(ex.Description)}");
-        }
-        catch (Exception ex) when (ex is not OutOfMemoryException)
-        {
-            // Fails closed: whatever else the third-party parser throws, a document the gateway
-            // cannot read is refused, never forwarded unjudged, and the caller never sees a throw.
-            // Seen in 9.5.1: a syntax error after a bare \r line break throws
-            // IndexOutOfRangeException while the library formats its own error message.
-            return GraphQLVerdict.Invalid("the GraphQL document does not parse");
+            return GraphQLVerdict.Invalid(refusal);
         }
 
         bool hasOperation = false;
-        foreach (ASTNode definition in parsed.Definitions)
+        foreach (ASTNode definition in parsed!.Definitions)
         {
             switch (definition)
             {
@@ -206,12 +181,46 @@ public static class GraphQLClassifier
         return GraphQLVerdict.Allow(hasMutation ? GraphQLNeed.ReadWrite : GraphQLNeed.Read);
     }
 
+    private static string? Parse(string document, ref GraphQLBudget budget, out GraphQLDocument? parsed)
+    {
+        parsed = null;
+        try
+        {
+            // Tokens are counted before the parse, which costs about twice the lexing and allocates the AST: a
+            // document over the limit costs the lexing of the limit's worth of tokens and no more.
+            if (GraphQLDocumentShape.SpendTokens(document, ref budget) is { } tooMany)
+            {
+                return tooMany;
+            }
+
+            parsed = Parser.Parse(document, s_parserOptions);
+            return null;
+        }
+        catch (GraphQLMaxDepthExceededException)
+        {
+            return "the GraphQL document nests too deeply";
+        }
+        catch (GraphQLParserException ex)
+        {
+            // Description can quote the offending token, hence Echo; line and column are numbers.
+            return $"the GraphQL document does not parse at {ex.Location.Line}:{ex.Location.Column}: {GraphQLVerdict.Echo(ex.Description)}";
+        }
+        catch (Exception ex) when (ex is not OutOfMemoryException)
+        {
+            // Fails closed: whatever else the third-party parser throws, a document the gateway
+            // cannot read is refused, never forwarded unjudged, and the caller never sees a throw.
+            // Seen in 9.5.1: a syntax error after a bare \r line break throws
+            // IndexOutOfRangeException while the library formats its own error message.
+            return "the GraphQL document does not parse";
+        }
+    }
+
     private static bool HasLongLine(ReadOnlySpan<char> document)
     {
-        while (document.Length > MaxLineLength)
+        while (document.Length > MaxParserLineLength)
         {
             int lineBreak = document.IndexOfAny(s_lineBreaks);
-            if (lineBreak < 0 || lineBreak > MaxLineLength)
+            if (lineBreak < 0 || lineBreak > MaxParserLineLength)
             {
                 return true;
             }

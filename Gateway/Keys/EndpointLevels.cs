@@ -5,11 +5,11 @@ namespace Gateway.Keys;
 
 /// <summary>
 /// A key's endpoint map (README "Levels needed") in the form L1 holds for every cached key: one array of (id, level) sorted
-/// ordinally, and the <c>*</c> level in a field. Issue 11 measured a <c>FrozenDictionary</c> per key as the largest
+/// ordinally, and the <c>*</c> level in a field. A <c>FrozenDictionary</c> per key measured as the largest
 /// part of a cached key; a key names a handful of endpoints, where a scan of a small array is as fast as hashing.
 /// The common shapes (nothing, <c>{"*": level}</c>) are shared instances. Immutable.
 /// </summary>
-[SuppressMessage("Naming", "CA1710:Identifiers should have correct suffix", Justification = "Named for the contract's endpoint levels; a Dictionary suffix would misname an array-backed map.")]
+[SuppressMessage("Naming", "CA1710", Justification = "Named for what it holds, like KeyScopes.Endpoints; 'Dictionary' would name its interface, not its role.")]
 public sealed class EndpointLevels : IReadOnlyDictionary<string, AccessLevel>
 {
     // Past this many ids a lookup halves the array instead of scanning it (nothing bounds how many ids a key may name).

@@ -66,8 +66,6 @@ internal sealed class UsageCounters : IUsageRecorder
         metrics.ObservePendingUsage(() => Volatile.Read(ref _slotCount));
     }
 
-    public int SlotCount => Volatile.Read(ref _slotCount);
-
     /// <summary>Keys and days whose target count is held (for tests: it takes every lock of the dictionary).</summary>
     public int KeyDayCount => _keyDays.Count;
 
