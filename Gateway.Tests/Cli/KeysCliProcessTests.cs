@@ -28,7 +28,22 @@ public sealed class KeysCliProcessTests(CliFixture fixture)
         Assert.Contains("unknown verb 'frobnicate'", run.Err);
     }
 
-    private static async Task<CliRun> RunGatewayAsync(params string[] args)
+    [Fact]
+    public async Task GatewayDll_KeysRevokeDash_ReadsStandardInput()
+    {
+        var (key, id) = await fixture.CreateKeyAsync(CliFixture.UniqueName("leak-stdin"));
+
+        var run = await RunGatewayWithInputAsync(key + "\n\n", "keys", "revoke", "-", "--url", fixture.AdminUrl, "--token", Infrastructure.GatewayHost.AdminToken);
+
+        Assert.True(run.Exit == 0, run.ToString());
+        Assert.Equal("1 revoked, 0 unknown", run.OutLines[^1]);
+        Assert.DoesNotContain(key, run.Out + run.Err, StringComparison.Ordinal);
+        Assert.False((bool)(await fixture.AdminGetAsync($"/admin/keys/{id}"))["enabled"]!);
+    }
+
+    private static Task<CliRun> RunGatewayAsync(params string[] args) => RunGatewayWithInputAsync("", args);
+
+    private static async Task<CliRun> RunGatewayWithInputAsync(string input, params string[] args)
     {
         var dll = Path.Combine(AppContext.BaseDirectory, "Gateway.dll");
         Assert.True(File.Exists(dll), $"no Gateway.dll next to the tests at {dll}");
@@ -47,6 +62,7 @@ public sealed class KeysCliProcessTests(CliFixture fixture)
         }
 
         using var process = Process.Start(start)!;
+        await process.StandardInput.WriteAsync(input);
         process.StandardInput.Close();
         var stdout = process.StandardOutput.ReadToEndAsync();
         var stderr = process.StandardError.ReadToEndAsync();

@@ -23,6 +23,7 @@ public sealed class OptionsValidationTests
     [InlineData("KeyScopes:MaxGraphQLAliases", "-1", "MaxGraphQLAliases")]
     [InlineData("GraphQLDocumentCache:MaxEntries", "-1", "MaxEntries")]
     [InlineData("GraphQLDocumentCache:MaxDocumentLength", "0", "MaxDocumentLength")]
+    [InlineData("Upstreams:serverless:ForwardKeyId", "yes", "ForwardKeyId")]
     public void BadSetting_StopsTheStart_NamingIt(string setting, string value, string named)
     {
         var messages = StartupFailure.Of(settings: new Dictionary<string, string?> { [setting] = value });

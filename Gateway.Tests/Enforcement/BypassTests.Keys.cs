@@ -31,6 +31,12 @@ public sealed partial class BypassTests
         ["empty Authorization header"] = new(401, "missing_key", (f, m) => f.RawAsync(m, "GET", Granted, ["Authorization:"], withKey: false)),
         ["white space only Authorization header"] = new(401, "missing_key", (f, m) => f.RawAsync(m, "GET", Granted, ["Authorization: \t  "], withKey: false)),
         ["empty api_key parameter"] = new(401, "missing_key", (f, m) => f.SendAsync(m, HttpMethod.Get, $"{Granted}?api_key=", authorization: "")),
+        // The api_key value is the key exactly as decoded: white space around it is part of it (contract section 8).
+        ["api_key with a trailing %20"] = new(401, "invalid_key", (f, m) => f.SendAsync(m, HttpMethod.Get, $"{Granted}?api_key={f.Key}%20", authorization: "")),
+        ["api_key with a leading +"] = new(401, "invalid_key", (f, m) => f.SendAsync(m, HttpMethod.Get, $"{Granted}?api_key=+{f.Key}", authorization: "")),
+        ["api_key with a trailing tab (%09)"] = new(401, "invalid_key", (f, m) => f.SendAsync(m, HttpMethod.Get, $"{Granted}?api_key={f.Key}%09", authorization: "")),
+        ["api_key of white space only"] = new(401, "invalid_key", (f, m) => f.SendAsync(m, HttpMethod.Get, $"{Granted}?api_key=%20%20", authorization: "")),
+        ["api_key with %20 beside the same key in the header"] = new(400, "ambiguous_key", (f, m) => f.SendAsync(m, HttpMethod.Get, $"{Granted}?api_key={f.Key}%20")),
         ["no key at all"] = new(401, "missing_key", (f, m) => f.SendAsync(m, HttpMethod.Get, Granted, authorization: "")),
         ["key in an X-Api-Key header (not a key place)"] = new(401, "missing_key",
             (f, m) => f.SendAsync(m, HttpMethod.Get, Granted, authorization: "", edit: r => r.Headers.Add("X-Api-Key", f.Key))),

@@ -25,6 +25,7 @@ internal static class AdminEndpoints
         keys.MapPatch("/{id}", PatchAsync);
         keys.MapDelete("/{id}", DeleteAsync);
         keys.MapPost("/legacy", ImportLegacyAsync);
+        keys.MapPost("/revoke", AdminRevoke.RevokeAsync);
         keys.MapGet("/{id}/usage", AdminUsage.ReadAsync);
         admin.MapGet("/audit", AdminAudit.ReadAsync);
         return admin;

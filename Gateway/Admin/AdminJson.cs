@@ -24,6 +24,8 @@ namespace Gateway.Admin;
 [JsonSerializable(typeof(KeyView))]
 [JsonSerializable(typeof(KeyListView))]
 [JsonSerializable(typeof(LegacyImportView))]
+[JsonSerializable(typeof(RevokeKeysRequest))]
+[JsonSerializable(typeof(RevokeView))]
 [JsonSerializable(typeof(UsageView))]
 [JsonSerializable(typeof(AuditView))]
 [JsonSerializable(typeof(ProblemView))]

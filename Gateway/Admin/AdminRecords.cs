@@ -39,6 +39,13 @@ internal sealed record PatchKeyRequest
 /// <summary><c>POST /admin/keys/legacy</c>.</summary>
 internal sealed record LegacyImportRequest(IReadOnlyList<LegacyEntryRequest> Keys);
 
+/// <summary><c>POST /admin/keys/revoke</c>: plaintexts a secret scanner found (never logged or echoed).</summary>
+// Optional here so that a missing or null list is answered as 400 naming `keys` (AdminRevoke), like an empty one.
+internal sealed record RevokeKeysRequest(IReadOnlyList<string>? Keys = null);
+
+/// <summary>What <c>POST /admin/keys/revoke</c> disabled (or found disabled already), and how many plaintexts matched no key.</summary>
+internal sealed record RevokeView(IReadOnlyList<KeyView> Revoked, int Unknown);
+
 /// <summary>One legacy key to import; all three members are required.</summary>
 internal sealed record LegacyEntryRequest(string Key, string Name, string Graphql);
 

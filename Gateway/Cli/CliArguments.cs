@@ -32,7 +32,8 @@ internal sealed class CliArguments
         for (var i = verb == "help" && (args.Count == 0 || args[0].StartsWith('-')) ? 0 : 1; i < args.Count; i++)
         {
             var arg = args[i];
-            if (!arg.StartsWith('-'))
+            // A lone "-" is a positional argument (standard input), not a flag.
+            if (!arg.StartsWith('-') || arg == "-")
             {
                 parsed.Positional.Add(arg);
                 continue;

@@ -29,6 +29,7 @@ public static class KeysCli
           import-legacy FILE [--graphql read|readwrite] [--batch N]
                  FILE: one key per line, or CSV lines "key,name[,graphql]"; '#' starts a comment
           usage ID [--days N]
+          revoke FILE    disable every key listed (leaked plaintexts, one per line; '-' reads standard input)
 
           LEVEL is none, read or readwrite. --endpoints sets the level for every endpoint ("*");
           --endpoint sets one endpoint and may be repeated.

@@ -20,6 +20,7 @@ internal sealed partial class KeysCommands(HttpClient client, CliOutput output, 
         ["list"] = ["--query", "--limit", "--all"], ["show"] = [], ["enable"] = [], ["disable"] = [], ["delete"] = ["--yes"],
         ["import-legacy"] = ["--graphql", "--batch"],
         ["usage"] = ["--days"],
+        ["revoke"] = [],
     };
 
     public Task<int> RunAsync()
@@ -44,6 +45,7 @@ internal sealed partial class KeysCommands(HttpClient client, CliOutput output, 
         "delete" => DeleteAsync(),
         "import-legacy" => ImportLegacyAsync(),
         "usage" => UsageAsync(),
+        "revoke" => RevokeAsync(),
         _ => throw new CliException($"unknown verb '{cli.Verb}'.\n{KeysCli.Usage}", exitCode: 2),
     };
 

@@ -36,6 +36,21 @@ internal static class ConfigReloadChecks
         return problems;
     }
 
+    /// <summary>
+    /// <c>Upstreams:&lt;clusterId&gt;:ForwardKeyId</c> must read as a bool. The binder skips a dictionary entry it cannot
+    /// convert instead of failing, which would silently drop that cluster's whole section (its credential too).
+    /// </summary>
+    public static IEnumerable<string> Upstreams(IConfiguration candidate)
+    {
+        foreach (var cluster in candidate.GetSection(UpstreamOptions.Section).GetChildren())
+        {
+            if (cluster[nameof(UpstreamOptions.ForwardKeyId)] is { } value && !bool.TryParse(value, out _))
+            {
+                yield return $"{UpstreamOptions.Section}:{cluster.Key}:{nameof(UpstreamOptions.ForwardKeyId)} must be true or false.";
+            }
+        }
+    }
+
     /// <summary>The gateway's own route rules (<see cref="KeyScopeRouteValidator"/>) on the candidate's routes.</summary>
     public static IEnumerable<string> Routes(IConfiguration candidate, IServiceProvider services)
     {

@@ -34,7 +34,7 @@ public static class CredentialExtractor
         var authorization = request.Headers.Authorization;
         for (var i = 0; i < authorization.Count; i++)
         {
-            Consider(authorization[i], stripScheme: true, ref source, ref start, ref length, ref ambiguous);
+            Consider(authorization[i], isHeader: true, ref source, ref start, ref length, ref ambiguous);
         }
 
         // Parsing the query costs allocations; only a query that can hold the parameter is parsed.
@@ -43,7 +43,7 @@ public static class CredentialExtractor
             var values = request.Query[QueryParameter];
             for (var i = 0; i < values.Count; i++)
             {
-                Consider(values[i], stripScheme: false, ref source, ref start, ref length, ref ambiguous);
+                Consider(values[i], isHeader: false, ref source, ref start, ref length, ref ambiguous);
             }
         }
 
@@ -66,14 +66,16 @@ public static class CredentialExtractor
         return value is not null && (value.Contains(QueryParameter, StringComparison.OrdinalIgnoreCase) || value.Contains('%'));
     }
 
-    private static void Consider(string? value, bool stripScheme, ref string? source, ref int start, ref int length, ref bool ambiguous)
+    private static void Consider(string? value, bool isHeader, ref string? source, ref int start, ref int length, ref bool ambiguous)
     {
         if (value is null)
         {
             return;
         }
 
-        var (s, l) = Locate(value, stripScheme);
+        // The api_key value is the key exactly as decoded (contract section 8): white space in it is part of the value,
+        // so `rpa_...%20` is invalid_key. Only the Authorization header's surrounding white space and scheme are ignored.
+        var (s, l) = isHeader ? Locate(value) : (0, value.Length);
         if (l == 0)
         {
             // An empty credential carries no key; alone it is missing_key.
@@ -90,7 +92,7 @@ public static class CredentialExtractor
         }
     }
 
-    private static (int Start, int Length) Locate(string value, bool stripScheme)
+    private static (int Start, int Length) Locate(string value)
     {
         var span = value.AsSpan();
         var start = 0;
@@ -105,7 +107,7 @@ public static class CredentialExtractor
             end--;
         }
 
-        if (stripScheme && end - start >= Bearer.Length
+        if (end - start >= Bearer.Length
             && span.Slice(start, Bearer.Length).Equals(Bearer, StringComparison.OrdinalIgnoreCase)
             && (end - start == Bearer.Length || char.IsWhiteSpace(span[start + Bearer.Length])))
         {

@@ -281,7 +281,7 @@ internal sealed class EnforcementMiddleware(
 
         usage.Record(key, digest, target, allowed: true);
         metrics.Allowed();
-        PrepareForUpstream(context, proxy);
+        PrepareForUpstream(context, proxy, key);
         return forward is null ? next(context) : forward();
     }
 
@@ -298,14 +298,26 @@ internal sealed class EnforcementMiddleware(
     }
 
     /// <summary>The client's credentials never reach an upstream; the cluster's own, when configured, replace them.</summary>
-    private void PrepareForUpstream(HttpContext context, IReverseProxyFeature proxy)
+    private void PrepareForUpstream(HttpContext context, IReverseProxyFeature proxy, ApiKey? key = null)
     {
         var request = context.Request;
         request.Headers.Remove("Authorization");
+        // Always, whatever the setting (any case, every copy): an upstream may trust this header as the gateway's word.
+        request.Headers.Remove(UpstreamCredentials.KeyIdHeader);
         request.QueryString = CredentialExtractor.WithoutApiKey(request.QueryString);
-        if (proxy.Cluster?.Config.ClusterId is { } clusterId && upstreams.For(clusterId) is { } authorization)
+        if (proxy.Cluster?.Config.ClusterId is not { } clusterId)
+        {
+            return;
+        }
+
+        if (upstreams.For(clusterId) is { } authorization)
         {
             request.Headers.Authorization = authorization;
+        }
+
+        if (key is not null && upstreams.ForwardsKeyId(clusterId))
+        {
+            request.Headers[UpstreamCredentials.KeyIdHeader] = key.Id;
         }
     }
 }

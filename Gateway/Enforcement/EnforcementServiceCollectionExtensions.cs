@@ -12,7 +12,10 @@ internal static class EnforcementServiceCollectionExtensions
             .Validate(o => o.MaxBufferedGraphQLBytes >= o.MaxGraphQLBodyBytes, "KeyScopes:MaxBufferedGraphQLBytes must be at least KeyScopes:MaxGraphQLBodyBytes.");
         services.AddSingleton<GraphQLBodyBudget>();
         services.AddSingleton<GraphQLBodyReader>();
-        services.Configure<Dictionary<string, UpstreamOptions>>(validated.Configuration.GetSection(UpstreamOptions.Section));
+        // Validated like every section, so "ForwardKeyId": "yes" fails the start and is refused on a reload.
+        validated.AddCheck((candidate, _) => ConfigReloadChecks.Upstreams(candidate));
+        services.AddValidatedOptions<Dictionary<string, UpstreamOptions>>(validated, UpstreamOptions.Section)
+            .Validate(_ => !ConfigReloadChecks.Upstreams(validated.Configuration).Any(), "Upstreams:<clusterId>:ForwardKeyId must be true or false.");
         services.AddSingleton<UpstreamCredentials>();
         return services;
     }

@@ -61,6 +61,10 @@ public sealed partial class KeyStore
         return KeyRecordCodec.Decode(entries);
     }
 
+    /// <summary>The key with this hash, read on the admin connection (revocation by plaintext); null when none.</summary>
+    public async Task<ApiKey?> FindForAdminAsync(KeyDigest digest) =>
+        KeyRecordCodec.Decode(await AdminDb.HashGetAllAsync(RecordKey(digest)).ConfigureAwait(false));
+
     public async Task<ApiKey?> GetAsync(string id)
     {
         if (await DigestOfAsync(id).ConfigureAwait(false) is not { } digest)
