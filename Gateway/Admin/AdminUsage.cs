@@ -44,11 +44,12 @@ internal static class AdminUsage
                 json.WriteStartObject();
                 json.WriteString("date", UsageDays.Start(day).ToString("yyyy-MM-dd", System.Globalization.CultureInfo.InvariantCulture));
                 json.WriteStartObject("targets");
-                foreach (var (target, (allowed, denied)) in targets)
+                foreach (var (target, (allowed, denied, limited)) in targets)
                 {
                     json.WriteStartObject(target);
                     json.WriteNumber("allowed", allowed);
                     json.WriteNumber("denied", denied);
+                    json.WriteNumber("limited", limited);
                     json.WriteEndObject();
                 }
 

@@ -3,6 +3,7 @@ using System.Globalization;
 using System.Text.Json;
 using Gateway.Enforcement;
 using Gateway.Keys;
+using Gateway.RateLimiting;
 
 namespace Gateway.Admin;
 
@@ -13,7 +14,11 @@ internal sealed record KeyChanges(
     AccessLevel? GraphQL,
     IReadOnlyDictionary<string, AccessLevel>? Endpoints,
     bool ExpiresAtGiven,
-    DateTimeOffset? ExpiresAt);
+    DateTimeOffset? ExpiresAt)
+{
+    /// <summary>The key's new limits (contract §9); <c>[]</c> removes them, null leaves them.</summary>
+    public RateLimitRule[]? RateLimits { get; init; }
+}
 
 internal sealed record LegacyEntry(string Key, string Name, AccessLevel GraphQL);
 
@@ -102,6 +107,7 @@ internal static class KeyRequests
         IReadOnlyDictionary<string, AccessLevel>? endpoints = null;
         var expiresGiven = false;
         DateTimeOffset? expiresAt = null;
+        RateLimitRule[]? rateLimits = null;
         var seen = new HashSet<string>(StringComparer.Ordinal);
 
         foreach (var member in body.EnumerateObject())
@@ -163,6 +169,13 @@ internal static class KeyRequests
 
                     expiresAt = expires;
                     break;
+                case "rateLimits":
+                    if (ParseRateLimits(member.Value, out rateLimits) is { } limitsError)
+                    {
+                        return limitsError;
+                    }
+
+                    break;
                 default:
                     return AdminRefusals.InvalidField(Safe(member.Name), "is not a known field");
             }
@@ -173,7 +186,7 @@ internal static class KeyRequests
             return AdminRefusals.InvalidField("name", "is required");
         }
 
-        changes = new KeyChanges(name, enabled, graphql, endpoints, expiresGiven, expiresAt);
+        changes = new KeyChanges(name, enabled, graphql, endpoints, expiresGiven, expiresAt) { RateLimits = rateLimits };
         return null;
     }
 
@@ -317,6 +330,61 @@ internal static class KeyRequests
         }
 
         endpoints = parsed;
+        return null;
+    }
+
+    private static Refusal? ParseRateLimits(JsonElement value, out RateLimitRule[]? rules)
+    {
+        rules = null;
+        const string Shape = "must be an array of up to 3 {\"requests\": n, \"windowSeconds\": w}";
+        if (value.ValueKind != JsonValueKind.Array || value.GetArrayLength() > RateLimitRule.MaxRules)
+        {
+            return AdminRefusals.InvalidField("rateLimits", Shape);
+        }
+
+        var parsed = new List<RateLimitRule>();
+        foreach (var item in value.EnumerateArray())
+        {
+            int? requests = null, window = null;
+            if (item.ValueKind != JsonValueKind.Object)
+            {
+                return AdminRefusals.InvalidField("rateLimits", Shape);
+            }
+
+            foreach (var member in item.EnumerateObject())
+            {
+                var isRequests = member.Name == "requests";
+                if ((!isRequests && member.Name != "windowSeconds") || (isRequests ? requests : window) is not null
+                    || member.Value.ValueKind != JsonValueKind.Number || !member.Value.TryGetInt32(out var number))
+                {
+                    return AdminRefusals.InvalidField("rateLimits",
+                        $"{Shape}: requests 1 to {RateLimitRule.MaxRequests}, windowSeconds 1 to {RateLimitRule.MaxWindowSeconds}");
+                }
+
+                if (isRequests)
+                {
+                    requests = number;
+                }
+                else
+                {
+                    window = number;
+                }
+            }
+
+            if (requests is null || window is null)
+            {
+                return AdminRefusals.InvalidField("rateLimits", "each limit needs requests and windowSeconds");
+            }
+
+            parsed.Add(new RateLimitRule(requests.Value, window.Value));
+        }
+
+        if (RateLimitRule.Validate(parsed) is { } problem)
+        {
+            return AdminRefusals.InvalidField("rateLimits", problem);
+        }
+
+        rules = [.. parsed.OrderBy(r => r.WindowSeconds)];
         return null;
     }
 

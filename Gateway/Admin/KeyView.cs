@@ -27,6 +27,16 @@ internal static class KeyView
         WriteTime(json, "createdAt", key.CreatedAt);
         WriteTime(json, "lastUsedAt", key.LastUsedAt);
         WriteTime(json, "expiresAt", key.ExpiresAt);
+        json.WriteStartArray("rateLimits");
+        foreach (var rule in key.RateLimits)
+        {
+            json.WriteStartObject();
+            json.WriteNumber("requests", rule.Requests);
+            json.WriteNumber("windowSeconds", rule.WindowSeconds);
+            json.WriteEndObject();
+        }
+
+        json.WriteEndArray();
         if (plaintext is not null)
         {
             json.WriteString("key", plaintext);

@@ -5,6 +5,7 @@ using Gateway.Caching;
 using Gateway.Configuration;
 using Gateway.Enforcement;
 using Gateway.Observability;
+using Gateway.RateLimiting;
 using OpenTelemetry.Metrics;
 using Gateway.Store;
 using Gateway.Usage;
@@ -110,6 +111,7 @@ public static class GatewayServiceCollectionExtensions
         services.AddSingleton<UsageStore>();
         services.AddSingleton<UsageFlusher>();
         services.AddHostedService(sp => sp.GetRequiredService<UsageFlusher>());
+        services.AddRateLimits();
         services.AddSingleton<AdminToken>();
         AddValidatedOptions<AuditOptions>(services, validated, AuditOptions.Section);
         services.AddSingleton<AuditLog>();

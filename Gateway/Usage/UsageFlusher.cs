@@ -104,7 +104,7 @@ internal sealed partial class UsageFlusher(
             }
             catch (OperationCanceledException)
             {
-                Log.LostAtShutdown(logger, batch.Deltas.Sum(d => d.Allowed + d.Denied));
+                Log.LostAtShutdown(logger, batch.Deltas.Sum(d => d.Allowed + d.Denied + d.Limited));
                 return;
             }
         }

@@ -18,7 +18,7 @@ internal sealed record UsageBatch(string Id, IReadOnlyList<UsageDelta> Deltas);
 internal sealed class UsageStore(StoreConnection connection, KeyStore keys, IOptions<UsageOptions> options, GatewayMetrics metrics)
 {
     // KEYS[1] marker, KEYS[2] usage hash; ARGV[1] marker TTL s, ARGV[2] hash EXPIREAT, ARGV[3] Usage:MaxTargetsPerKey,
-    // then target/allowed/denied triples. Returns -1 for a batch already applied, else the requests it moved to 'other'.
+    // then target/allowed/denied/limited quadruples. Returns -1 for a batch already applied, else the requests it moved to 'other'.
     // The cap holds across instances here, in one atomic script on the hash itself: a target the hash does not have
     // yet is added only while the hash has fewer distinct targets than the cap, else its counts go to 'other'.
     // The distinct count is taken (HKEYS, at most about three fields per target) only when a new target arrives.
@@ -29,8 +29,8 @@ internal sealed class UsageStore(StoreConnection connection, KeyStore keys, IOpt
           return redis.call('HEXISTS', KEYS[2], t .. ':allowed') == 1 or redis.call('HEXISTS', KEYS[2], t .. ':denied') == 1
             or redis.call('HEXISTS', KEYS[2], t .. ':limited') == 1
         end
-        for i = 4, #ARGV, 3 do
-          local target, allowed, denied = ARGV[i], tonumber(ARGV[i + 1]), tonumber(ARGV[i + 2])
+        for i = 4, #ARGV, 4 do
+          local target, allowed, denied, limited = ARGV[i], tonumber(ARGV[i + 1]), tonumber(ARGV[i + 2]), tonumber(ARGV[i + 3])
           if target ~= 'other' and not known(target) then
             if targets == nil then
               local seen = {}
@@ -40,10 +40,11 @@ internal sealed class UsageStore(StoreConnection connection, KeyStore keys, IOpt
                 if t and t ~= 'other' and not seen[t] then seen[t] = true; targets = targets + 1 end
               end
             end
-            if targets < cap then targets = targets + 1 else target = 'other'; moved = moved + allowed + denied end
+            if targets < cap then targets = targets + 1 else target = 'other'; moved = moved + allowed + denied + limited end
           end
           if allowed ~= 0 then redis.call('HINCRBY', KEYS[2], target .. ':allowed', allowed) end
           if denied ~= 0 then redis.call('HINCRBY', KEYS[2], target .. ':denied', denied) end
+          if limited ~= 0 then redis.call('HINCRBY', KEYS[2], target .. ':limited', limited) end
         end
         redis.call('EXPIREAT', KEYS[2], tonumber(ARGV[2]))
         return moved
@@ -91,6 +92,7 @@ internal sealed class UsageStore(StoreConnection connection, KeyStore keys, IOpt
                     args.Add(delta.Slot.Target);
                     args.Add(delta.Allowed);
                     args.Add(delta.Denied);
+                    args.Add(delta.Limited);
                 }
 
                 // Concurrent calls pipeline on the one connection; nothing here waits on a single reply.
@@ -134,7 +136,7 @@ internal sealed class UsageStore(StoreConnection connection, KeyStore keys, IOpt
     }
 
     /// <summary>Per day (newest first), per target, the allowed and denied counts; days without counts are omitted.</summary>
-    public async Task<IReadOnlyList<(int Day, SortedDictionary<string, (long Allowed, long Denied)> Targets)>> ReadAsync(string keyId, int today, int days)
+    public async Task<IReadOnlyList<(int Day, SortedDictionary<string, (long Allowed, long Denied, long Limited)> Targets)>> ReadAsync(string keyId, int today, int days)
     {
         var db = connection.Database;
         var reads = new List<(int Day, Task<HashEntry[]> Entries)>(days);
@@ -146,10 +148,10 @@ internal sealed class UsageStore(StoreConnection connection, KeyStore keys, IOpt
         }
 
         await Task.WhenAll(reads.Select(r => r.Entries)).ConfigureAwait(false);
-        var result = new List<(int, SortedDictionary<string, (long, long)>)>();
+        var result = new List<(int, SortedDictionary<string, (long, long, long)>)>();
         foreach (var (day, entries) in reads)
         {
-            var targets = new SortedDictionary<string, (long Allowed, long Denied)>(StringComparer.Ordinal);
+            var targets = new SortedDictionary<string, (long Allowed, long Denied, long Limited)>(StringComparer.Ordinal);
             foreach (var entry in entries.Result)
             {
                 var field = (string)entry.Name!;
@@ -163,8 +165,9 @@ internal sealed class UsageStore(StoreConnection connection, KeyStore keys, IOpt
                 targets.TryGetValue(target, out var counts);
                 targets[target] = field[(colon + 1)..] switch
                 {
-                    "allowed" => (counts.Allowed + count, counts.Denied),
-                    "denied" => (counts.Allowed, counts.Denied + count),
+                    "allowed" => counts with { Allowed = counts.Allowed + count },
+                    "denied" => counts with { Denied = counts.Denied + count },
+                    "limited" => counts with { Limited = counts.Limited + count },
                     _ => counts,
                 };
             }
