@@ -20,6 +20,7 @@ internal sealed class RateLimitStore(StoreConnection connection)
     // admitted while Redis was away (positive), applied first. Returns {granted, retryMs, remaining per limit}.
     private const string LeaseScript = """
         local k = 40
+        local unpack = unpack or table.unpack
         local now, want, n = tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3])
         local at = 4 + 2 * n
         local m = tonumber(ARGV[at])
