@@ -71,8 +71,8 @@ public sealed class SubBucketsTests
         Assert.True(local.TryAdmit(T + 300, out _, out _));
         Assert.False(local.TryAdmit(T + 400, out var retryMs, out var rule));
         Assert.Equal(0, rule);
-        // The first admission is in bucket T/25; it stops counting at (bucket + 41) * 25.
-        var leaves = ((T / 25) + 41) * 25;
+        // The first admission is in bucket T/10; it stops counting at (bucket + 104) * 10 (k + 1 + the guard of 3).
+        var leaves = ((T / 10) + 104) * 10;
         Assert.Equal(leaves - (T + 400), retryMs);
         Assert.False(local.TryAdmit(leaves - 1, out _, out _));
         Assert.True(local.TryAdmit(leaves, out _, out _));
@@ -102,18 +102,18 @@ public sealed class SubBucketsTests
         local.TryAdmit(T, out _, out _);
         local.TryAdmit(T + 500, out _, out _);
         local.TryAdmit(T + 500, out _, out _);
-        var open = local.Open(T + 1025);
-        Assert.Equal([(1, (T + 500) / 25, 2L)], open);
-        local.Subtract(open, T + 1025);
+        var open = local.Open(T + 1040);
+        Assert.Equal([(1, (T + 500) / 10, 2L)], open);
+        local.Subtract(open, T + 1040);
         Assert.True(local.IsEmpty);
     }
 
     [Theory]
-    [InlineData(1, 25)]
-    [InlineData(10, 250)]
-    [InlineData(60, 1500)]
-    [InlineData(2_678_400, 66_960_000)]
-    public void BucketWidth_IsAFortiethOfTheWindow(int windowSeconds, long widthMs) =>
+    [InlineData(1, 10)]
+    [InlineData(10, 100)]
+    [InlineData(60, 600)]
+    [InlineData(2_678_400, 26_784_000)]
+    public void BucketWidth_IsAHundredthOfTheWindow(int windowSeconds, long widthMs) =>
         Assert.Equal(widthMs, SubBuckets.WidthMs(windowSeconds));
 
     [Theory]

@@ -25,7 +25,7 @@ public sealed record ApiKey(
 
     /// <summary>
     /// The key's limits (contract §9), empty for none: the request path tests only the length, so a key without limits
-    /// costs nothing more. A change is a new record, so a new array: the limiter keys its state on the reference.
+    /// costs nothing more. The limiter keeps its state while the limits stay equal.
     /// </summary>
     public RateLimitRule[] RateLimits { get; init; } = [];
 }

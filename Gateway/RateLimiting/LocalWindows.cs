@@ -7,9 +7,9 @@ namespace Gateway.RateLimiting;
 /// </summary>
 internal sealed class LocalWindows
 {
-    private const int Slots = SubBuckets.PerWindow + 1;
+    private const int Slots = SubBuckets.Counted;
     private readonly RateLimitRule[] _rules;
-    // Per rule, a ring of k+1 (bucket, count) pairs indexed by bucket mod (k+1).
+    // Per rule, a ring of Counted (bucket, count) pairs indexed by bucket mod (k+1).
     private readonly long[] _buckets;
     private readonly long[] _counts;
 
@@ -23,7 +23,7 @@ internal sealed class LocalWindows
 
     public bool IsEmpty { get; private set; } = true;
 
-    /// <summary>Admits one request if every limit has room in its trailing k+1 buckets; else the ms until the first could.</summary>
+    /// <summary>Admits one request if every limit has room in its counted buckets; else the ms until the first could.</summary>
     public bool TryAdmit(long nowMs, out long retryMs, out int refusingRule)
     {
         retryMs = 0;

@@ -15,12 +15,13 @@ internal readonly record struct LeaseReply(long Granted, long RetryMs, long[] Re
 /// </summary>
 internal sealed class RateLimitStore(StoreConnection connection)
 {
-    // KEYS[1] the hash. ARGV[1] now (ms, the caller's clock), ARGV[2] tokens wanted, ARGV[3] n limits, then n pairs
+    // k below is SubBuckets.Counted - 1: the buckets counted before the current one. KEYS[1] the hash. ARGV[1] now (ms, the caller's clock), ARGV[2] tokens wanted, ARGV[3] n limits, then n pairs
     // (requests, windowSeconds), then m and m triples (windowSeconds, bucket, delta): counts given back (negative) or
     // admitted while Redis was away (positive), applied first. Returns {granted, retryMs, remaining per limit}.
-    private const string LeaseScript = """
-        local k = 40
+    private static readonly string LeaseScript = $$"""
+        local k = {{SubBuckets.Counted - 1}}
         local unpack = unpack or table.unpack
+        local width_per_second = {{SubBuckets.WidthMs(1)}}
         local now, want, n = tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3])
         local at = 4 + 2 * n
         local m = tonumber(ARGV[at])
@@ -31,7 +32,7 @@ internal sealed class RateLimitStore(StoreConnection connection)
         local granted, retry, ttl, out, cur = want, 0, 0, {}, {}
         for r = 1, n do
           local limit, ws = tonumber(ARGV[2 + 2 * r]), ARGV[3 + 2 * r]
-          local width = tonumber(ws) * 25
+          local width = tonumber(ws) * width_per_second
           local b = math.floor(now / width)
           cur[r] = b
           local fields = {}

@@ -23,6 +23,7 @@ internal sealed partial class RateLimiter
     private readonly GatewayMetrics _metrics;
     private readonly TimeSpan _storeTimeout;
     private readonly ILogger<RateLimiter> _logger;
+    private const int MaxLateReplies = 3;
     private int _outage;
 
     public RateLimiter(RateLimitStore store, TimeProvider time, GatewayMetrics metrics, IOptions<CacheOptions> cache, ILogger<RateLimiter> logger)
@@ -64,16 +65,20 @@ internal sealed partial class RateLimiter
     private KeyLimitState StateFor(ApiKey key)
     {
         var rules = key.RateLimits;
-        if (_states.TryGetValue(key.Id, out var state) && ReferenceEquals(state.Rules, rules))
+        if (_states.TryGetValue(key.Id, out var state) && Same(state.Rules, rules))
         {
             return state;
         }
 
-        // New, or the key's limits changed (a new record, so a new array): a fresh state. The old lease's tokens stay
-        // counted in Redis until their buckets leave the window, which errs on the side of the limit.
+        // New, or the key's limits changed: a fresh state. The old lease's tokens stay counted in Redis until their
+        // buckets leave the window, which errs on the side of the limit.
         var fresh = new KeyLimitState(key.Id, rules);
-        return _states.AddOrUpdate(key.Id, fresh, (_, existing) => ReferenceEquals(existing.Rules, rules) ? existing : fresh);
+        return _states.AddOrUpdate(key.Id, fresh, (_, existing) => Same(existing.Rules, rules) ? existing : fresh);
     }
+
+    // The same array while the record stays in L1; an equal one when it was read again (L1 expiry, another field changed).
+    private static bool Same(RateLimitRule[] held, RateLimitRule[] current) =>
+        ReferenceEquals(held, current) || held.AsSpan().SequenceEqual(current);
 
     /// <summary>The answer without Redis, when memory has it: a lease token, a refusal cached for this bucket, or the outage windows.</summary>
     private bool TryDecideInMemory(KeyLimitState state, long now, out RateLimitDecision decision)
@@ -116,6 +121,8 @@ internal sealed partial class RateLimiter
         await state.Calls.WaitAsync().ConfigureAwait(false);
         try
         {
+            for (var attempt = 0; ; attempt++)
+            {
             long now;
             int want;
             List<(int, long, long)> returns;
@@ -157,7 +164,18 @@ internal sealed partial class RateLimiter
             lock (state.Gate)
             {
                 state.Local.Subtract(pushes, now);
-                return Apply(state, now, want, reply);
+                var decision = Apply(state, now, want, reply);
+                // A reply later than one bucket past the bucket it was charged to (a loaded machine): the request would
+                // be forwarded outside the bucket it counts in, eating the guard. Its tokens go back; it asks again.
+                if (decision.Admitted && attempt < MaxLateReplies && NowMs >= state.LeaseEndMs + SubBuckets.NarrowestWidthMs(state.Rules))
+                {
+                    state.Tokens++;
+                    state.EndLease(long.MaxValue);
+                    continue;
+                }
+
+                return decision;
+            }
             }
         }
         finally
