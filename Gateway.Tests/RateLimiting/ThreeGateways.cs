@@ -1,5 +1,6 @@
 using System.Net.Http.Json;
 using Gateway.Tests.Infrastructure;
+using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Time.Testing;
 
 namespace Gateway.Tests.RateLimiting;
@@ -30,6 +31,7 @@ public sealed class ThreeGateways : IAsyncDisposable
         var prefix = TestStore.UniquePrefix();
         var hosts = Enumerable.Range(0, 3)
             .Select(_ => new GatewayHost(config, storeConfiguration ?? TestStore.Configuration, prefix,
+                configureLogging: logging => logging.AddFakeLogging(),
                 configureServices: time is null ? null : services => services.Use(time)).Start())
             .ToArray();
         return new ThreeGateways(upstream, hosts, time);

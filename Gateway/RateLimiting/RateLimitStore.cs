@@ -111,11 +111,18 @@ internal sealed class RateLimitStore(StoreConnection connection)
     {
         try
         {
-            await connection.Database.PingAsync().ConfigureAwait(false);
+            // A plain read, not PING: it must reach a server (the multiplexer's own state can say connected too early).
+            if (!connection.Multiplexer.IsConnected)
+            {
+                return false;
+            }
+
+            await connection.Database.KeyExistsAsync(HashKey("probe")).ConfigureAwait(false);
             return true;
         }
-        catch (Exception ex) when (ex is RedisException or TimeoutException)
+        catch (Exception ex) when (ex is not OperationCanceledException)
         {
+            // Any failure is "not back yet": limits stay per instance (closed), the next tick asks again.
             return false;
         }
     }
