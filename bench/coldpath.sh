@@ -5,6 +5,9 @@
 #     and those of an unknown key (first request, then the negative cache).
 #  3. Memory (VmRSS of the gateway) and throughput with --in-use distinct keys cycled by wrk, against the warm
 #     single-key case, interleaved (single, many, single, many, ...), same wrk script and cost for both.
+#     The report gives the many/single req/s ratio at the flush interval used (default 1 s; target >= 0.95) and
+#     redis-server CPU (INFO cpu used_cpu_sys + used_cpu_user, before and after each run) per 1,000 requests of each
+#     case and many/single (target <= 2x).
 #
 #   bench/coldpath.sh            1,000,000 keys in Redis, 100,000 in use, 3 rounds of 10 s
 #   bench/coldpath.sh --smoke    10,000 keys, 1,000 in use, 1 round of 1 s

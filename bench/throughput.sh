@@ -12,7 +12,7 @@ source "$(dirname "$0")/lib.sh"
 
 all_args="$*"
 smoke=0 rounds=3 duration=10 threads=2 connections=32 warmup=3
-cases="endpoint-get endpoint-post graphql-post refused-mix"
+cases="endpoint-get endpoint-post graphql-post graphql-aliases refused-mix"
 while [ $# -gt 0 ]; do
   case $1 in
     --smoke) smoke=1 rounds=1 duration=1 warmup=0 ;;

@@ -84,15 +84,25 @@ public sealed class AdminListStarvationTests(GatewayTest.Parts parts, ITestOutpu
         }
     }
 
+    // The whole list, a thousand keys a page: what a client wanting every key does since the list is paged.
     private async Task<int> ListAsync(HttpClient admin)
     {
-        using var response = await admin.GetAsync("/admin/keys");
-        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
-        using var document = await JsonDocument.ParseAsync(await response.Content.ReadAsStreamAsync());
-        return document.RootElement.GetProperty("keys").GetArrayLength();
+        var count = 0;
+        string? cursor = null;
+        do
+        {
+            using var response = await admin.GetAsync("/admin/keys?limit=1000" + (cursor is null ? "" : "&cursor=" + cursor));
+            Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+            using var document = await JsonDocument.ParseAsync(await response.Content.ReadAsStreamAsync());
+            count += document.RootElement.GetProperty("keys").GetArrayLength();
+            cursor = document.RootElement.GetProperty("nextCursor").GetString();
+        }
+        while (cursor is not null);
+
+        return count;
     }
 
-    // The 20,000 listed keys are written straight into the store's layout (record, id index, list entry), pipelined:
+    // The 20,000 listed keys are written straight into the store's layout (record, id index, list entries), pipelined:
     // through KeyStore.CreateAsync, five round trips each, they took 20 s here. Only the store's own codec makes the records.
     private async Task BulkCreateAsync(StoreConnection connection, KeyStore store, List<(string Id, KeyDigest Digest)> created)
     {
@@ -113,6 +123,7 @@ public sealed class AdminListStarvationTests(GatewayTest.Parts parts, ITestOutpu
                 writes.Add(db.HashSetAsync(store.RecordKey(digest), KeyRecordCodec.Encode(key)));
                 writes.Add(db.StringSetAsync(Prefix + "keyid:" + key.Id, digest.ToHex()));
                 listed.Add(new SortedSetEntry(key.Id, key.CreatedAt.ToUnixTimeMilliseconds()));
+                writes.Add(store.IndexAsync(db, key, key.Version));
                 created.Add((key.Id, digest));
             }
 
@@ -155,7 +166,8 @@ public sealed class AdminListStarvationTests(GatewayTest.Parts parts, ITestOutpu
             }));
         }
 
-        await db.KeyDeleteAsync(Prefix + "keys");
+        // One key per command: on a Cluster the three live in different slots.
+        await Task.WhenAll(new[] { "keys", "keyorder", "keysearch" }.Select(name => db.KeyDeleteAsync(Prefix + name)));
     }
 
     /// <summary>This host's store-read errors (any failed or refused lookup) and its circuit state, from its own meter.</summary>

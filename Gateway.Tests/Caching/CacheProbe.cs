@@ -1,9 +1,13 @@
 using System.Net;
 using System.Net.Http.Headers;
 using System.Text.Json.Nodes;
-using Gateway.Store;
+using System.Diagnostics.Metrics;
+using System.Runtime.CompilerServices;
+using Gateway.Observability;
 using Gateway.Tests.Infrastructure;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Diagnostics.Metrics.Testing;
+using Microsoft.Extensions.Hosting;
 
 namespace Gateway.Tests.Caching;
 
@@ -18,8 +22,20 @@ internal static class CacheProbe
     public static object EveryEndpoint(string name) =>
         new { name, endpoints = new Dictionary<string, string> { ["*"] = "readwrite" } };
 
-    /// <summary><see cref="KeyStore.DigestLookups"/>: store reads made for presented keys.</summary>
-    public static long StoreReads(GatewayHost host) => host.Services.GetRequiredService<KeyStore>().DigestLookups;
+    private static readonly ConditionalWeakTable<GatewayHost, MetricCollector<long>> s_keyLookups = new();
+
+    /// <summary>
+    /// Store reads made for presented keys, as the gateway reports them: <c>gateway.key_cache.lookups</c> with tier
+    /// <c>l2</c> (any result), one per single-flight read. Counted from the first call for a host on, so compare two
+    /// calls; the collector ends when the host stops.
+    /// </summary>
+    public static long StoreReads(GatewayHost host) =>
+        s_keyLookups.GetValue(host, static h =>
+        {
+            var collector = new MetricCollector<long>(h.Services.GetRequiredService<IMeterFactory>(), GatewayMetrics.MeterName, "gateway.key_cache.lookups");
+            h.Services.GetRequiredService<IHostApplicationLifetime>().ApplicationStopped.Register(collector.Dispose);
+            return collector;
+        }).GetMeasurementSnapshot().Count(m => m.Tags.TryGetValue("tier", out var tier) && (string?)tier == "l2");
 
     public static async Task<ProxyAnswer> SendAsync(GatewayHost host, string key, HttpMethod? method = null, string path = EndpointPath)
     {

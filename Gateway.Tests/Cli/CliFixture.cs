@@ -66,7 +66,7 @@ public sealed class CliFixture : IAsyncLifetime
     }
 
     public async Task<JsonNode?> FindKeyByNameAsync(string name) =>
-        (await AdminGetAsync("/admin/keys"))["keys"]!.AsArray().FirstOrDefault(k => (string?)k!["name"] == name);
+        (await AdminGetAsync("/admin/keys?limit=1000&q=" + Uri.EscapeDataString(name)))["keys"]!.AsArray().FirstOrDefault(k => (string?)k!["name"] == name);
 
     public Task<(string Key, string Id)> CreateKeyAsync(string name, string endpointLevel = "readwrite") =>
         Host.CreateKeyAsync(new { name, endpoints = new Dictionary<string, string> { ["ep1"] = endpointLevel } });

@@ -21,6 +21,8 @@ public sealed class OptionsValidationTests
     [InlineData("KeyScopes:MaxGraphQLDepth", "61", "MaxGraphQLDepth")]
     [InlineData("KeyScopes:MaxGraphQLTokens", "0", "MaxGraphQLTokens")]
     [InlineData("KeyScopes:MaxGraphQLAliases", "-1", "MaxGraphQLAliases")]
+    [InlineData("GraphQLDocumentCache:MaxEntries", "-1", "MaxEntries")]
+    [InlineData("GraphQLDocumentCache:MaxDocumentLength", "0", "MaxDocumentLength")]
     public void BadSetting_StopsTheStart_NamingIt(string setting, string value, string named)
     {
         var messages = StartupFailure.Of(settings: new Dictionary<string, string?> { [setting] = value });

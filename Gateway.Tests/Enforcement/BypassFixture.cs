@@ -29,7 +29,7 @@ public sealed class BypassFixture : IAsyncLifetime
     public Uri ProxyUri => Host.Listeners.ProxyUri!;
 
     /// <summary>Store reads made for presented keys: a key refused by its form must not add one.</summary>
-    public long StoreLookups => Host.Services.GetRequiredService<KeyStore>().DigestLookups;
+    public long StoreLookups => Caching.CacheProbe.StoreReads(Host);
 
     public async Task InitializeAsync()
     {

@@ -19,6 +19,20 @@ public sealed class GraphQLClassifierProperties(ITestOutputHelper output)
         FuzzRun.Check(output, nameof(Documents_ClassifiedExactlyAsTheirModelNeeds_4000Cases), 4_000, GraphQLGenerators.Document, AssertDocumentForms, Print);
 
     [Fact]
+    public void Documents_WithALongLine_ClassifiedExactlyAsTheirModelNeeds_2000Cases() =>
+        // Padding past the parser's line length sends the document down GraphQLLongLines' path (linear lexer, short-line
+        // copy): the verdict must be the model's there too, whatever the noise (comments, \r, BOMs, commas) around it.
+        FuzzRun.Check(output, nameof(Documents_WithALongLine_ClassifiedExactlyAsTheirModelNeeds_2000Cases), 2_000, GraphQLGenerators.Document, doc =>
+        {
+            var (text, tokens) = GraphQLRenderer.Render(doc);
+            var padding = new string(doc.NoiseSeed % 2 == 0 ? ' ' : ',', GraphQLClassifier.MaxParserLineLength + 1);
+            var padded = doc.NoiseSeed % 3 == 0 ? padding + "\n" + text : text + "\n" + padding;
+            var holds = Holds.Of(doc, tokens);
+            AssertVerdict(holds, GraphQLClassifier.ClassifyGet(padded), overGet: true);
+            return AssertVerdict(holds, GraphQLClassifier.ClassifyDocument(padded), overGet: false);
+        }, Print);
+
+    [Fact]
     public void JsonBodies_ClassifiedExactlyAsTheirModelsNeed_3000Cases() =>
         FuzzRun.Check(output, nameof(JsonBodies_ClassifiedExactlyAsTheirModelsNeed_3000Cases), 3_000, GraphQLBodies.Request, request =>
         {

@@ -1,10 +1,17 @@
 using Gateway.GraphQL;
+using Gateway.Observability;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Diagnostics.Metrics.Testing;
+using Microsoft.Extensions.Options;
 
 namespace Gateway.Tests.GraphQL;
 
-// The table of accepted documents behind ClassifyDocument: exact text only, bounded, refusals never kept.
+// The table of accepted documents the classifier's callers hand it: exact text only, bounded, refusals never kept.
 public class AcceptedDocumentsTests
 {
+    // One table per test: nothing is shared between tests or with the classifier's other callers.
+    private readonly AcceptedDocuments _accepted = new(new GraphQLDocumentCacheOptions().MaxEntries, new GraphQLDocumentCacheOptions().MaxDocumentLength);
+
     [Fact]
     public void Added_IsFoundByTheSameTextOnly()
     {
@@ -55,11 +62,11 @@ public class AcceptedDocumentsTests
     {
         // 600 aliases: one document fits the default 1,000, a batch of two does not, cached or not.
         var document = "{ " + string.Join(" ", Enumerable.Range(0, 600).Select(i => $"a{i}: f")) + " }";
-        Assert.False(GraphQLClassifier.ClassifyDocument(document).IsRefused);
-        Assert.False(GraphQLClassifier.ClassifyDocument(document).IsRefused);
+        Assert.False(GraphQLClassifier.ClassifyDocument(document, GraphQLLimits.Default, _accepted).IsRefused);
+        Assert.False(GraphQLClassifier.ClassifyDocument(document, GraphQLLimits.Default, _accepted).IsRefused);
 
         var body = System.Text.Encoding.UTF8.GetBytes(System.Text.Json.JsonSerializer.Serialize(new[] { new { query = document }, new { query = document } }));
-        var batch = GraphQLClassifier.ClassifyJsonBody(body);
+        var batch = GraphQLClassifier.ClassifyJsonBody(body, GraphQLLimits.Default, _accepted);
 
         Assert.Equal(GraphQLRefusal.InvalidGraphQL, batch.Refusal);
         Assert.Contains("aliases", batch.Detail);
@@ -69,9 +76,9 @@ public class AcceptedDocumentsTests
     public void CachedDocument_MeetsALowerDepthLimitInForce()
     {
         const string document = "{ a { b { c { d } } } }";
-        Assert.False(GraphQLClassifier.ClassifyDocument(document).IsRefused);
+        Assert.False(GraphQLClassifier.ClassifyDocument(document, GraphQLLimits.Default, _accepted).IsRefused);
 
-        var shallow = GraphQLClassifier.ClassifyDocument(document, new GraphQLLimits(MaxDepth: 2, MaxTokens: 10_000, MaxAliases: 1_000));
+        var shallow = GraphQLClassifier.ClassifyDocument(document, new GraphQLLimits(MaxDepth: 2, MaxTokens: 10_000, MaxAliases: 1_000), _accepted);
 
         Assert.Equal(GraphQLRefusal.InvalidGraphQL, shallow.Refusal);
     }
@@ -81,11 +88,11 @@ public class AcceptedDocumentsTests
     {
         const string document = "{ a b c d e f g h }";
         var limits = new GraphQLLimits(MaxDepth: 20, MaxTokens: 15, MaxAliases: 1_000);
-        Assert.False(GraphQLClassifier.ClassifyDocument(document, limits).IsRefused);
+        Assert.False(GraphQLClassifier.ClassifyDocument(document, limits, _accepted).IsRefused);
 
         // Two copies in one batch: 20 tokens against a budget of 15.
         var body = System.Text.Encoding.UTF8.GetBytes(System.Text.Json.JsonSerializer.Serialize(new[] { new { query = document }, new { query = document } }));
-        var batch = GraphQLClassifier.ClassifyJsonBody(body, limits);
+        var batch = GraphQLClassifier.ClassifyJsonBody(body, limits, _accepted);
 
         Assert.Equal(GraphQLRefusal.InvalidGraphQL, batch.Refusal);
         Assert.Contains("tokens", batch.Detail);
@@ -98,8 +105,8 @@ public class AcceptedDocumentsTests
     public void ClassifyDocument_SameDocumentAgain_SameVerdict(string document, GraphQLNeed need)
     {
         // The second call is answered from the table; it must say exactly what the parse said.
-        var first = GraphQLClassifier.ClassifyDocument(document);
-        var second = GraphQLClassifier.ClassifyDocument(document);
+        var first = GraphQLClassifier.ClassifyDocument(document, GraphQLLimits.Default, _accepted);
+        var second = GraphQLClassifier.ClassifyDocument(document, GraphQLLimits.Default, _accepted);
 
         Assert.Equal(first, second);
         Assert.Equal(need, second.Need);
@@ -110,19 +117,56 @@ public class AcceptedDocumentsTests
     public void ClassifyGet_MutationSeenBeforeOverPost_IsStillRefused()
     {
         const string document = "mutation AcceptedDocumentsTests { a }";
-        Assert.Equal(GraphQLNeed.ReadWrite, GraphQLClassifier.ClassifyDocument(document).Need);
+        Assert.Equal(GraphQLNeed.ReadWrite, GraphQLClassifier.ClassifyDocument(document, GraphQLLimits.Default, _accepted).Need);
 
-        Assert.Equal(GraphQLRefusal.MethodNotAllowed, GraphQLClassifier.ClassifyGet(document).Refusal);
+        Assert.Equal(GraphQLRefusal.MethodNotAllowed, GraphQLClassifier.ClassifyGet(document, GraphQLLimits.Default, _accepted).Refusal);
     }
 
     [Fact]
     public void RefusedDocument_IsRefusedAgain()
     {
         const string document = "type AcceptedDocumentsTests { a: Int }";
-        var first = GraphQLClassifier.ClassifyDocument(document);
-        var second = GraphQLClassifier.ClassifyDocument(document);
+        var first = GraphQLClassifier.ClassifyDocument(document, GraphQLLimits.Default, _accepted);
+        var second = GraphQLClassifier.ClassifyDocument(document, GraphQLLimits.Default, _accepted);
 
         Assert.True(first.IsRefused);
         Assert.Equal(first, second);
+    }
+
+    [Fact]
+    public void CachedDocument_IsAnsweredFromTheTable()
+    {
+        const string document = "query Q { a }";
+        GraphQLClassifier.ClassifyDocument(document, GraphQLLimits.Default, _accepted);
+
+        Assert.Equal(1, _accepted.Count);
+        Assert.True(_accepted.TryGet(document, out var facts));
+        Assert.Equal(new DocumentFacts(HasMutation: false, Depth: 1, Aliases: 0, Tokens: -1), facts);
+    }
+
+    [Fact]
+    public void MaxEntriesZero_KeepsNothing()
+    {
+        var off = new AcceptedDocuments(capacity: 0, maxLength: 100);
+        GraphQLClassifier.ClassifyDocument("{ a }", GraphQLLimits.Default, off);
+
+        Assert.Equal(0, off.Count);
+        Assert.False(off.TryGet("{ a }", out _));
+    }
+
+    [Fact]
+    public void Lookups_AreCountedAsHitOrMiss()
+    {
+        using var services = new ServiceCollection().AddMetrics().BuildServiceProvider();
+        var meters = services.GetRequiredService<System.Diagnostics.Metrics.IMeterFactory>();
+        using var metrics = new GatewayMetrics(meters);
+        using var lookups = new MetricCollector<long>(meters, GatewayMetrics.MeterName, "gateway.graphql.document_cache.lookups");
+        var accepted = new AcceptedDocuments(Options.Create(new GraphQLDocumentCacheOptions()), metrics);
+
+        GraphQLClassifier.ClassifyDocument("{ a }", GraphQLLimits.Default, accepted);
+        GraphQLClassifier.ClassifyDocument("{ a }", GraphQLLimits.Default, accepted);
+        GraphQLClassifier.ClassifyDocument("{ b }", GraphQLLimits.Default, accepted);
+
+        Assert.Equal(["miss", "hit", "miss"], lookups.GetMeasurementSnapshot().Select(m => (string)m.Tags["result"]!));
     }
 }

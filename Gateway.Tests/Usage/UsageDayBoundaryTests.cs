@@ -49,7 +49,7 @@ public sealed class UsageDayBoundaryTests : IAsyncLifetime
         Record(a, digestA, ScopeTarget.Endpoint("ep1"), allowed: false, times: 1);
 
         var deltas = _parts.Counters.Drain();
-        await _parts.Store.ApplyAsync(new Gateway.Usage.UsageBatch("midnight", deltas));
+        await _parts.Store.ApplyAsync(new Gateway.Usage.UsageBatch(1, deltas));
 
         var day1 = UsageRedis.Day(_midnight.AddDays(-1));
         var day2 = UsageRedis.Day(_midnight);
@@ -81,12 +81,12 @@ public sealed class UsageDayBoundaryTests : IAsyncLifetime
         _time.Advance(TimeSpan.FromMilliseconds(200));
         Record(a, KeyDigest.Compute("slots"), ScopeTarget.Endpoint("ep1"), allowed: true, times: 1);
         Assert.Equal(2, _parts.Counters.Drain().Count);
-        Assert.Equal(2, _parts.Counters.SlotCount);
+        Assert.Equal(2, PendingCounters.Read(_parts.MeterFactory));
 
         // A day on, the idle slot from two days back is released; yesterday's stays until it is two days old too.
         _time.Advance(TimeSpan.FromDays(1));
         Assert.Empty(_parts.Counters.Drain());
-        Assert.Equal(1, _parts.Counters.SlotCount);
+        Assert.Equal(1, PendingCounters.Read(_parts.MeterFactory));
     }
 
     private void Record(ApiKey key, KeyDigest digest, ScopeTarget target, bool allowed, int times)

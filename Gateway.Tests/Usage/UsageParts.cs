@@ -1,4 +1,5 @@
 using System.Diagnostics.Metrics;
+using Microsoft.Extensions.Diagnostics.Metrics.Testing;
 using Gateway.Configuration;
 using Gateway.Keys;
 using Gateway.Observability;
@@ -77,4 +78,15 @@ internal sealed class CounterProbe : IDisposable
     public long Value => Interlocked.Read(ref _value);
 
     public void Dispose() => _listener.Dispose();
+}
+
+/// <summary>Reads the gauge <c>gateway.usage.pending_counters</c> of one meter factory, as an operator's scrape would.</summary>
+internal static class PendingCounters
+{
+    public static int Read(IMeterFactory factory)
+    {
+        using var collector = new MetricCollector<int>(factory, GatewayMetrics.MeterName, "gateway.usage.pending_counters");
+        collector.RecordObservableInstruments();
+        return collector.LastMeasurement?.Value ?? throw new InvalidOperationException("The gauge gateway.usage.pending_counters is not registered.");
+    }
 }

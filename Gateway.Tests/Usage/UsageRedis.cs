@@ -20,6 +20,8 @@ internal sealed class UsageRedis : IDisposable
 
     public IDatabase Db => _connection.GetDatabase();
 
+    public IConnectionMultiplexer Multiplexer => _connection;
+
     public static async Task<UsageRedis> ConnectAsync(string configuration, string prefix)
     {
         var options = ConfigurationOptions.Parse(configuration);

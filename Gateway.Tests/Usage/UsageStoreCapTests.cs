@@ -38,8 +38,8 @@ public sealed class UsageStoreCapTests : IAsyncLifetime
     {
         using var moved = new CounterProbe(_b.MeterFactory, "gateway.usage.to_other");
         // Instance A counts ep1, ep2 and GraphQL; instance B counts ep1 (known to Redis by then), ep3, ep4.
-        await _a.Store.ApplyAsync(new UsageBatch("a-1", [Delta("ep1", 5, 1), Delta("ep2", 2, 0), Delta(null, 0, 4)]));
-        await _b.Store.ApplyAsync(new UsageBatch("b-1", [Delta("ep1", 1, 0), Delta("ep3", 3, 0), Delta("ep4", 0, 6)]));
+        await _a.Store.ApplyAsync(new UsageBatch(1, [Delta("ep1", 5, 1), Delta("ep2", 2, 0), Delta(null, 0, 4)]));
+        await _b.Store.ApplyAsync(new UsageBatch(1, [Delta("ep1", 1, 0), Delta("ep3", 3, 0), Delta("ep4", 0, 6)]));
 
         Assert.Equal(
             "{endpoint:ep1:allowed=6, endpoint:ep1:denied=1, endpoint:ep2:allowed=2, graphql:denied=4, other:allowed=3, other:denied=6}",
@@ -47,7 +47,7 @@ public sealed class UsageStoreCapTests : IAsyncLifetime
         Assert.Equal(9, moved.Value);
 
         // A target kept stays kept; one folded stays folded; 'other' itself is never a target against the cap.
-        await _b.Store.ApplyAsync(new UsageBatch("b-2", [Delta("ep2", 1, 0), Delta("ep3", 1, 0), Delta(null, 1, 0, other: true)]));
+        await _b.Store.ApplyAsync(new UsageBatch(2, [Delta("ep2", 1, 0), Delta("ep3", 1, 0), Delta(null, 1, 0, other: true)]));
         Assert.Equal(
             "{endpoint:ep1:allowed=6, endpoint:ep1:denied=1, endpoint:ep2:allowed=3, graphql:denied=4, other:allowed=5, other:denied=6}",
             await ShowAsync());
@@ -56,10 +56,10 @@ public sealed class UsageStoreCapTests : IAsyncLifetime
     [Fact]
     public async Task RetriedBatch_ThatFoldedIntoOther_IsNotCountedTwice()
     {
-        await _a.Store.ApplyAsync(new UsageBatch("a-1", [Delta("ep1", 1, 0), Delta("ep2", 1, 0), Delta("ep3", 1, 0)]));
-        var folding = new UsageBatch("b-1", [Delta("ep4", 2, 0), Delta("ep5", 0, 3)]);
+        await _a.Store.ApplyAsync(new UsageBatch(1, [Delta("ep1", 1, 0), Delta("ep2", 1, 0), Delta("ep3", 1, 0)]));
+        var folding = new UsageBatch(1, [Delta("ep4", 2, 0), Delta("ep5", 0, 3)]);
 
-        // As after a lost reply: the same batch id arrives again, also concurrently.
+        // As after a lost reply: the same batch arrives again, also concurrently.
         await _b.Store.ApplyAsync(folding);
         await Task.WhenAll(_b.Store.ApplyAsync(folding), _b.Store.ApplyAsync(folding));
 
@@ -71,7 +71,7 @@ public sealed class UsageStoreCapTests : IAsyncLifetime
     [Fact]
     public async Task NewTargetsInOneBatch_PastTheCap_TheFirstFillItAndTheRestFold()
     {
-        await _a.Store.ApplyAsync(new UsageBatch("a-1", [.. Enumerable.Range(1, 6).Select(i => Delta("ep" + i, i, 0))]));
+        await _a.Store.ApplyAsync(new UsageBatch(1, [.. Enumerable.Range(1, 6).Select(i => Delta("ep" + i, i, 0))]));
 
         var counts = await _redis.CountsAsync("kc", [UsageDays.Format(_today)]);
         Assert.Equal(Cap, counts.Keys.Count(f => !f.StartsWith("other:", StringComparison.Ordinal)));

@@ -1,4 +1,3 @@
-using System.Buffers;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using Gateway.Audit;
@@ -35,11 +34,11 @@ internal static class AdminAudit
         var given = request.Query["limit"];
         if (given.Count > 1 || (given.Count == 1 && (!int.TryParse(given[0], System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out limit) || limit < 1 || limit > MaxLimit)))
         {
-            return Results.Extensions.Refusal(AdminRefusals.InvalidField("limit", $"must be a whole number from 1 to {MaxLimit}"));
+            return AdminResults.Refused(AdminRefusals.InvalidField("limit", $"must be a whole number from 1 to {MaxLimit}"));
         }
 
         var entries = await audit.ReadAsync(limit).ConfigureAwait(false);
-        return Results.Json(new JsonObject { ["entries"] = new JsonArray(entries.Select(e => (JsonNode?)e.DeepClone()).ToArray()) });
+        return AdminResults.Json(200, new AuditView(entries), AdminJsonContext.Default.AuditView);
     }
 
     /// <summary>What the caller says it is (<c>cli</c>, <c>settings</c>), reduced to a short safe token; else <c>api</c>.</summary>
@@ -51,14 +50,6 @@ internal static class AdminAudit
             : "api";
     }
 
-    private static JsonNode ViewOf(ApiKey key)
-    {
-        var buffer = new ArrayBufferWriter<byte>(512);
-        using (var json = new Utf8JsonWriter(buffer))
-        {
-            KeyView.Write(json, key);
-        }
-
-        return JsonNode.Parse(buffer.WrittenSpan)!;
-    }
+    // The entry keeps the view exactly as the API showed it (same record, same serializer).
+    private static JsonNode ViewOf(ApiKey key) => JsonSerializer.SerializeToNode(KeyView.Of(key), AdminJsonContext.Default.KeyView)!;
 }

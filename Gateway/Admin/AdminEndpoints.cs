@@ -1,4 +1,3 @@
-using System.Text.Json;
 using Gateway.Abuse;
 using Gateway.Enforcement;
 using Gateway.Keys;
@@ -8,19 +7,20 @@ using StackExchange.Redis;
 
 namespace Gateway.Admin;
 
-/// <summary>The admin API (contract §5). Every write goes to the store, which publishes the invalidation.</summary>
+/// <summary>The admin API (README, "Admin API"). Every write goes to the store, which publishes the invalidation.</summary>
 internal static class AdminEndpoints
 {
     public static RouteGroupBuilder MapAdminApi(this IEndpointRouteBuilder endpoints)
     {
         var admin = endpoints.MapGroup("/admin");
+        admin.AddEndpointFilter(NoStore);
         admin.AddEndpointFilter(RequireAdminToken);
         admin.AddEndpointFilter(StoreFailuresAre503);
         admin.AddEndpointFilter(LimitBody);
 
         var keys = admin.MapGroup("/keys");
         keys.MapPost("", CreateAsync);
-        keys.MapGet("", ListAsync);
+        keys.MapGet("", AdminKeyList.ListAsync);
         keys.MapGet("/{id}", GetAsync);
         keys.MapPatch("/{id}", PatchAsync);
         keys.MapDelete("/{id}", DeleteAsync);
@@ -28,6 +28,13 @@ internal static class AdminEndpoints
         keys.MapGet("/{id}/usage", AdminUsage.ReadAsync);
         admin.MapGet("/audit", AdminAudit.ReadAsync);
         return admin;
+    }
+
+    private static ValueTask<object?> NoStore(EndpointFilterInvocationContext context, EndpointFilterDelegate next)
+    {
+        // Every result type sets it too; set first, it also covers an answer no admin result writes (fails safe: nothing cached).
+        context.HttpContext.Response.Headers.CacheControl = AdminResults.NoStore;
+        return next(context);
     }
 
     private static async ValueTask<object?> RequireAdminToken(EndpointFilterInvocationContext context, EndpointFilterDelegate next)
@@ -38,7 +45,7 @@ internal static class AdminEndpoints
         // A blocked address gets no answer about its token at all, right or wrong: that is what stops guessing.
         if (limiter.IsBlocked(address))
         {
-            return new RefusalResult(AdminRefusals.TooManyFailedAttempts(limiter.RetryAfterSeconds));
+            return AdminResults.Refused(AdminRefusals.TooManyFailedAttempts(limiter.RetryAfterSeconds));
         }
 
         var token = http.RequestServices.GetRequiredService<AdminToken>();
@@ -50,8 +57,8 @@ internal static class AdminEndpoints
         }
 
         return limiter.TryCountFailure(address, out var retryAfter)
-            ? new RefusalResult(AdminRefusals.Unauthorized)
-            : new RefusalResult(AdminRefusals.TooManyFailedAttempts(retryAfter));
+            ? AdminResults.Refused(AdminRefusals.Unauthorized)
+            : AdminResults.Refused(AdminRefusals.TooManyFailedAttempts(retryAfter));
     }
 
     private static async ValueTask<object?> StoreFailuresAre503(EndpointFilterInvocationContext context, EndpointFilterDelegate next)
@@ -63,7 +70,7 @@ internal static class AdminEndpoints
         catch (Exception ex) when (ex is RedisException or TimeoutException)
         {
             // Fails closed: a write that may not have reached the store is reported as not done.
-            return new RefusalResult(Refusal.StoreUnavailable(1));
+            return AdminResults.Refused(Refusal.StoreUnavailable(1));
         }
     }
 
@@ -83,17 +90,16 @@ internal static class AdminEndpoints
 
     private static async Task<IResult> CreateAsync(HttpRequest request, KeyStore store, TimeProvider time)
     {
-        var (document, error) = await KeyRequests.ReadObjectAsync(request).ConfigureAwait(false);
-        using var _ = document;
+        var (body, error) = await AdminBody.ReadAsync(request, AdminJsonContext.Default.CreateKeyRequest).ConfigureAwait(false);
         if (error is not null)
         {
-            return new RefusalResult(error);
+            return AdminResults.Refused(error);
         }
 
         var now = time.GetUtcNow();
-        if (KeyRequests.ParseChanges(document!.RootElement, isCreate: true, now, out var changes) is { } invalid)
+        if (KeyRequests.ValidateCreate(body!, now, out var changes) is { } invalid)
         {
-            return new RefusalResult(invalid);
+            return AdminResults.Refused(invalid);
         }
 
         var plaintext = KeyFormat.Generate();
@@ -118,51 +124,33 @@ internal static class AdminEndpoints
         }
 
         await AdminAudit.RecordAsync(request.HttpContext, "create", null, key).ConfigureAwait(false);
-        return new JsonResult(201, json => KeyView.Write(json, key, plaintext), $"/admin/keys/{key.Id}", KeyETags.Of(key));
-    }
-
-    private static async Task<IResult> ListAsync(KeyStore store)
-    {
-        var keys = await store.ListAsync().ConfigureAwait(false);
-        return new JsonResult(200, json =>
-        {
-            json.WriteStartObject();
-            json.WriteStartArray("keys");
-            foreach (var key in keys)
-            {
-                KeyView.Write(json, key);
-            }
-
-            json.WriteEndArray();
-            json.WriteEndObject();
-        });
+        return AdminResults.Json(201, KeyView.Of(key, plaintext), AdminJsonContext.Default.KeyView, $"/admin/keys/{key.Id}", KeyETags.Of(key));
     }
 
     private static async Task<IResult> GetAsync(string id, KeyStore store)
     {
         var key = await store.GetAsync(id).ConfigureAwait(false);
         return key is null
-            ? new RefusalResult(AdminRefusals.KeyNotFound)
-            : new JsonResult(200, json => KeyView.Write(json, key), etag: KeyETags.Of(key));
+            ? AdminResults.Refused(AdminRefusals.KeyNotFound)
+            : AdminResults.Json(200, KeyView.Of(key), AdminJsonContext.Default.KeyView, etag: KeyETags.Of(key));
     }
 
     private static async Task<IResult> PatchAsync(string id, HttpRequest request, KeyStore store, TimeProvider time)
     {
-        var (document, error) = await KeyRequests.ReadObjectAsync(request).ConfigureAwait(false);
-        using var _ = document;
+        var (body, error) = await AdminBody.ReadAsync(request, AdminJsonContext.Default.PatchKeyRequest).ConfigureAwait(false);
         if (error is not null)
         {
-            return new RefusalResult(error);
+            return AdminResults.Refused(error);
         }
 
-        if (KeyRequests.ParseChanges(document!.RootElement, isCreate: false, time.GetUtcNow(), out var changes) is { } invalid)
+        if (KeyRequests.ValidatePatch(body!, time.GetUtcNow(), out var changes) is { } invalid)
         {
-            return new RefusalResult(invalid);
+            return AdminResults.Refused(invalid);
         }
 
         if (KeyETags.ReadIfMatch(request, out var precondition) is { } invalidIfMatch)
         {
-            return new RefusalResult(invalidIfMatch);
+            return AdminResults.Refused(invalidIfMatch);
         }
 
         // The change is applied to the key as stored at the moment of the write (re-applied if another write got in
@@ -195,11 +183,11 @@ internal static class AdminEndpoints
         switch (write.Status)
         {
             case KeyWriteStatus.NotFound:
-                return new RefusalResult(AdminRefusals.KeyNotFound);
+                return AdminResults.Refused(AdminRefusals.KeyNotFound);
             case KeyWriteStatus.PreconditionFailed:
-                return new RefusalResult(AdminRefusals.PreconditionFailed);
+                return AdminResults.Refused(AdminRefusals.PreconditionFailed);
             case KeyWriteStatus.Declined:
-                return new RefusalResult(AdminRefusals.LegacyImmutable(immutableField!));
+                return AdminResults.Refused(AdminRefusals.LegacyImmutable(immutableField!));
             case KeyWriteStatus.Written:
                 // The entry holds the state this write replaced and the state it stored, as the store saw them.
                 var onlyEnabled = changes is { Name: null, GraphQL: null, Endpoints: null, ExpiresAtGiven: false, Enabled: not null };
@@ -210,14 +198,14 @@ internal static class AdminEndpoints
 
         // Written, or Unchanged (nothing to write, nothing audited): either way the view is what is stored.
         var stored = write.After!;
-        return new JsonResult(200, json => KeyView.Write(json, stored), etag: KeyETags.Of(stored));
+        return AdminResults.Json(200, KeyView.Of(stored), AdminJsonContext.Default.KeyView, etag: KeyETags.Of(stored));
     }
 
     private static async Task<IResult> DeleteAsync(string id, HttpContext http, KeyStore store)
     {
         if (KeyETags.ReadIfMatch(http.Request, out var precondition) is { } invalid)
         {
-            return new RefusalResult(invalid);
+            return AdminResults.Refused(invalid);
         }
 
         var write = await store.DeleteAsync(id, precondition).ConfigureAwait(false);
@@ -225,27 +213,26 @@ internal static class AdminEndpoints
         {
             case KeyWriteStatus.Written:
                 await AdminAudit.RecordAsync(http, "delete", write.Before, null).ConfigureAwait(false);
-                return Results.NoContent();
+                return AdminResults.NoContent();
             case KeyWriteStatus.PreconditionFailed:
-                return new RefusalResult(AdminRefusals.PreconditionFailed);
+                return AdminResults.Refused(AdminRefusals.PreconditionFailed);
             default:
-                return new RefusalResult(AdminRefusals.KeyNotFound);
+                return AdminResults.Refused(AdminRefusals.KeyNotFound);
         }
     }
 
     private static async Task<IResult> ImportLegacyAsync(HttpRequest request, KeyStore store, TimeProvider time)
     {
-        var (document, error) = await KeyRequests.ReadObjectAsync(request).ConfigureAwait(false);
-        using var _ = document;
+        var (body, error) = await AdminBody.ReadAsync(request, AdminJsonContext.Default.LegacyImportRequest).ConfigureAwait(false);
         if (error is not null)
         {
-            return new RefusalResult(error);
+            return AdminResults.Refused(error);
         }
 
         // All or nothing: every entry is validated before anything is written.
-        if (KeyRequests.ParseLegacyImport(document!.RootElement, out var entries) is { } invalid)
+        if (KeyRequests.ValidateLegacyImport(body!, out var entries) is { } invalid)
         {
-            return new RefusalResult(invalid);
+            return AdminResults.Refused(invalid);
         }
 
         var imported = new List<ApiKey>();
@@ -271,47 +258,6 @@ internal static class AdminEndpoints
             await AdminAudit.RecordAsync(request.HttpContext, "import-legacy", null, key).ConfigureAwait(false);
         }
 
-        return new JsonResult(200, json =>
-        {
-            json.WriteStartObject();
-            json.WriteStartArray("imported");
-            foreach (var key in imported)
-            {
-                KeyView.Write(json, key);
-            }
-
-            json.WriteEndArray();
-            json.WriteNumber("duplicates", duplicates);
-            json.WriteEndObject();
-        });
-    }
-
-    internal sealed class RefusalResult(Refusal refusal) : IResult
-    {
-        public Task ExecuteAsync(HttpContext httpContext) => ProblemWriter.WriteAsync(httpContext, refusal);
-    }
-
-    internal sealed class JsonResult(int status, Action<Utf8JsonWriter> write, string? location = null, string? etag = null) : IResult
-    {
-        public async Task ExecuteAsync(HttpContext httpContext)
-        {
-            var response = httpContext.Response;
-            response.StatusCode = status;
-            response.ContentType = "application/json; charset=utf-8";
-            response.Headers.CacheControl = "no-store";
-            if (location is not null)
-            {
-                response.Headers.Location = location;
-            }
-
-            if (etag is not null)
-            {
-                response.Headers.ETag = etag;
-            }
-
-            await using var json = new Utf8JsonWriter(response.Body);
-            write(json);
-            await json.FlushAsync(httpContext.RequestAborted).ConfigureAwait(false);
-        }
+        return AdminResults.Json(200, new LegacyImportView(imported.Select(k => KeyView.Of(k)).ToList(), duplicates), AdminJsonContext.Default.LegacyImportView);
     }
 }

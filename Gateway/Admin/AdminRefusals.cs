@@ -29,8 +29,3 @@ internal static class AdminRefusals
         new(409, "legacy_key_immutable", "Legacy key scopes are fixed",
             $"{field} cannot change on a legacy key; only name and enabled can.");
 }
-
-internal static class RefusalResults
-{
-    public static IResult Refusal(this IResultExtensions _, Enforcement.Refusal refusal) => new AdminEndpoints.RefusalResult(refusal);
-}

@@ -1,6 +1,4 @@
-using System.Buffers;
 using System.Globalization;
-using System.Text.Json;
 using Gateway.Enforcement;
 using Gateway.Keys;
 using Gateway.RateLimiting;
@@ -22,268 +20,157 @@ internal sealed record KeyChanges(
 
 internal sealed record LegacyEntry(string Key, string Name, AccessLevel GraphQL);
 
-/// <summary>Reads admin request bodies strictly: unknown or duplicate members, wrong types and bad values are 400s naming the field.</summary>
+/// <summary>
+/// Checks what the <see cref="AdminJsonContext"/> records cannot say (read by <see cref="AdminBody"/>). Every problem is a
+/// 400 naming the field, as <c>field: problem</c>.
+/// </summary>
 internal static class KeyRequests
 {
     public const int MaxBodyBytes = 4 * 1024 * 1024;
+    public const int MaxDepth = 16;
     public const int MaxNameLength = 64;
     public const int MaxEndpointEntries = 1000;
     public const int MaxLegacyEntries = 10_000;
 
-    /// <summary>
-    /// Reads the body as one JSON object, at most <see cref="MaxBodyBytes"/> whether it has a <c>Content-Length</c> or is
-    /// chunked: past that it is 413 and nothing more is read. The bytes are counted here, not left to Kestrel's limit, which
-    /// counts chunk framing too (see <see cref="AdminEndpoints"/>), so the bound is exact and holds on any server.
-    /// </summary>
-    public static async Task<(JsonDocument? Document, Refusal? Error)> ReadObjectAsync(HttpRequest request)
-    {
-        if (request.ContentLength > MaxBodyBytes)
-        {
-            return (null, AdminRefusals.PayloadTooLarge);
-        }
-
-        var reader = request.BodyReader;
-        try
-        {
-            while (true)
-            {
-                var read = await reader.ReadAsync(request.HttpContext.RequestAborted).ConfigureAwait(false);
-                var buffer = read.Buffer;
-                if (buffer.Length > MaxBodyBytes)
-                {
-                    reader.AdvanceTo(buffer.End);
-                    return (null, AdminRefusals.PayloadTooLarge);
-                }
-
-                if (!read.IsCompleted)
-                {
-                    // Nothing consumed yet: the whole body stays in the pipe until it is complete.
-                    reader.AdvanceTo(buffer.Start, buffer.End);
-                    continue;
-                }
-
-                try
-                {
-                    return ParseObject(buffer);
-                }
-                finally
-                {
-                    reader.AdvanceTo(buffer.End);
-                }
-            }
-        }
-        catch (BadHttpRequestException ex) when (ex.StatusCode == StatusCodes.Status413PayloadTooLarge)
-        {
-            return (null, AdminRefusals.PayloadTooLarge);
-        }
-    }
-
-    private static (JsonDocument? Document, Refusal? Error) ParseObject(ReadOnlySequence<byte> body)
-    {
-        try
-        {
-            // A copy: a document parsed from a one-segment sequence would keep pointing into the pipe's buffer.
-            var document = JsonDocument.Parse(body.ToArray(), new JsonDocumentOptions { MaxDepth = 16 });
-            if (document.RootElement.ValueKind != JsonValueKind.Object)
-            {
-                document.Dispose();
-                return (null, AdminRefusals.InvalidField("body", "must be a JSON object"));
-            }
-
-            return (document, null);
-        }
-        catch (JsonException)
-        {
-            return (null, AdminRefusals.InvalidField("body", "is not valid JSON"));
-        }
-    }
-
-    public static Refusal? ParseChanges(JsonElement body, bool isCreate, DateTimeOffset now, out KeyChanges changes)
+    public static Refusal? ValidateCreate(CreateKeyRequest body, DateTimeOffset now, out KeyChanges changes)
     {
         changes = new KeyChanges(null, null, null, null, false, null);
-        string? name = null;
-        bool? enabled = null;
-        AccessLevel? graphql = null;
-        IReadOnlyDictionary<string, AccessLevel>? endpoints = null;
-        var expiresGiven = false;
-        DateTimeOffset? expiresAt = null;
-        RateLimitRule[]? rateLimits = null;
-        var seen = new HashSet<string>(StringComparer.Ordinal);
-
-        foreach (var member in body.EnumerateObject())
-        {
-            if (!seen.Add(member.Name))
-            {
-                return AdminRefusals.InvalidField(Safe(member.Name), "is given twice");
-            }
-
-            switch (member.Name)
-            {
-                case "name":
-                    if (ParseName(member.Value, "name", out name) is { } nameError)
-                    {
-                        return nameError;
-                    }
-
-                    break;
-                case "enabled":
-                    if (member.Value.ValueKind is not (JsonValueKind.True or JsonValueKind.False))
-                    {
-                        return AdminRefusals.InvalidField("enabled", "must be true or false");
-                    }
-
-                    enabled = member.Value.GetBoolean();
-                    break;
-                case "graphql":
-                    if (member.Value.ValueKind != JsonValueKind.String || !AccessLevels.TryParse(member.Value.GetString(), out var level))
-                    {
-                        return AdminRefusals.InvalidField("graphql", "must be one of none, read, readwrite");
-                    }
-
-                    graphql = level;
-                    break;
-                case "endpoints":
-                    if (ParseEndpoints(member.Value, out endpoints) is { } endpointsError)
-                    {
-                        return endpointsError;
-                    }
-
-                    break;
-                case "expiresAt":
-                    expiresGiven = true;
-                    if (member.Value.ValueKind == JsonValueKind.Null)
-                    {
-                        break;
-                    }
-
-                    if (member.Value.ValueKind != JsonValueKind.String
-                        || !DateTimeOffset.TryParse(member.Value.GetString(), CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out var expires))
-                    {
-                        return AdminRefusals.InvalidField("expiresAt", "must be an ISO 8601 time or null");
-                    }
-
-                    if (expires <= now)
-                    {
-                        return AdminRefusals.InvalidField("expiresAt", "must be in the future (to stop a key now, disable it)");
-                    }
-
-                    expiresAt = expires;
-                    break;
-                case "rateLimits":
-                    if (ParseRateLimits(member.Value, out rateLimits) is { } limitsError)
-                    {
-                        return limitsError;
-                    }
-
-                    break;
-                default:
-                    return AdminRefusals.InvalidField(Safe(member.Name), "is not a known field");
-            }
-        }
-
-        if (isCreate && name is null)
+        if (body.Name is null)
         {
             return AdminRefusals.InvalidField("name", "is required");
         }
 
-        changes = new KeyChanges(name, enabled, graphql, endpoints, expiresGiven, expiresAt) { RateLimits = rateLimits };
+        if (CheckName(body.Name, "name", out var name) is { } nameError)
+        {
+            return nameError;
+        }
+
+        if (!AccessLevels.TryParse(body.Graphql, out var graphql))
+        {
+            return AdminRefusals.InvalidField("graphql", "must be one of none, read, readwrite");
+        }
+
+        IReadOnlyDictionary<string, AccessLevel>? endpoints = null;
+        if (body.Endpoints is not null && CheckEndpoints(body.Endpoints, out endpoints) is { } endpointsError)
+        {
+            return endpointsError;
+        }
+
+        DateTimeOffset? expiresAt = null;
+        if (body.ExpiresAt is not null && CheckExpiry(body.ExpiresAt, now, out expiresAt) is { } expiryError)
+        {
+            return expiryError;
+        }
+
+        RateLimitRule[]? rateLimits = null;
+        if (body.RateLimits is not null && CheckRateLimits(body.RateLimits, out rateLimits) is { } limitsError)
+        {
+            return limitsError;
+        }
+
+        changes = new KeyChanges(name, body.Enabled, graphql, endpoints, body.ExpiresAt is not null, expiresAt) { RateLimits = rateLimits };
         return null;
     }
 
-    public static Refusal? ParseLegacyImport(JsonElement body, out List<LegacyEntry> entries)
+    public static Refusal? ValidatePatch(PatchKeyRequest body, DateTimeOffset now, out KeyChanges changes)
     {
-        entries = [];
-        JsonElement? keys = null;
-        foreach (var member in body.EnumerateObject())
+        changes = new KeyChanges(null, null, null, null, false, null);
+        // Null means "remove" in a PATCH; only an expiry can be removed (never expires). The rest are refused, not ignored.
+        foreach (var (field, isNull) in new[]
         {
-            if (member.Name != "keys" || keys is not null)
+            ("name", body.Name.IsNull), ("enabled", body.Enabled.IsNull), ("graphql", body.Graphql.IsNull), ("endpoints", body.Endpoints.IsNull), ("rateLimits", body.RateLimits.IsNull),
+        })
+        {
+            if (isNull)
             {
-                return AdminRefusals.InvalidField(Safe(member.Name), keys is null ? "is not a known field" : "is given twice");
+                return AdminRefusals.InvalidField(field, "cannot be null");
+            }
+        }
+
+        string? name = null;
+        if (body.Name.IsGiven && CheckName(body.Name.Value!, "name", out name) is { } nameError)
+        {
+            return nameError;
+        }
+
+        AccessLevel? graphql = null;
+        if (body.Graphql.IsGiven)
+        {
+            if (!AccessLevels.TryParse(body.Graphql.Value, out var level))
+            {
+                return AdminRefusals.InvalidField("graphql", "must be one of none, read, readwrite");
             }
 
-            keys = member.Value;
+            graphql = level;
         }
 
-        if (keys is not { ValueKind: JsonValueKind.Array } array)
+        IReadOnlyDictionary<string, AccessLevel>? endpoints = null;
+        if (body.Endpoints.IsGiven && CheckEndpoints(body.Endpoints.Value!, out endpoints) is { } endpointsError)
         {
-            return AdminRefusals.InvalidField("keys", "must be an array");
+            return endpointsError;
         }
 
-        if (array.GetArrayLength() > MaxLegacyEntries)
+        DateTimeOffset? expiresAt = null;
+        if (body.ExpiresAt is { IsGiven: true, IsNull: false } && CheckExpiry(body.ExpiresAt.Value!, now, out expiresAt) is { } expiryError)
+        {
+            return expiryError;
+        }
+
+        RateLimitRule[]? rateLimits = null;
+        if (body.RateLimits.IsGiven && CheckRateLimits(body.RateLimits.Value!, out rateLimits) is { } limitsError)
+        {
+            return limitsError;
+        }
+
+        changes = new KeyChanges(name, body.Enabled.IsGiven ? body.Enabled.Value : null, graphql, endpoints, body.ExpiresAt.IsGiven, expiresAt)
+        {
+            RateLimits = rateLimits,
+        };
+        return null;
+    }
+
+    public static Refusal? ValidateLegacyImport(LegacyImportRequest body, out List<LegacyEntry> entries)
+    {
+        entries = [];
+        if (body.Keys.Count > MaxLegacyEntries)
         {
             return AdminRefusals.InvalidField("keys", $"at most {MaxLegacyEntries} entries per call");
         }
 
-        var index = 0;
-        foreach (var item in array.EnumerateArray())
+        for (var index = 0; index < body.Keys.Count; index++)
         {
-            var at = $"keys[{index++}]";
-            if (item.ValueKind != JsonValueKind.Object)
+            var at = $"keys[{index}]";
+            var item = body.Keys[index];
+            if (item is null)
             {
                 return AdminRefusals.InvalidField(at, "must be an object");
             }
 
-            string? key = null, name = null;
-            AccessLevel? graphql = null;
-            var seen = new HashSet<string>(StringComparer.Ordinal);
-            foreach (var member in item.EnumerateObject())
+            // The key is never echoed: only where it is and what is wrong with it.
+            if (KeyFormat.Classify(item.Key) != KeyForm.Legacy)
             {
-                if (!seen.Add(member.Name))
-                {
-                    return AdminRefusals.InvalidField($"{at}.{Safe(member.Name)}", "is given twice");
-                }
-
-                switch (member.Name)
-                {
-                    case "key":
-                        key = member.Value.ValueKind == JsonValueKind.String ? member.Value.GetString() : null;
-                        // The key is never echoed: only where it is and what is wrong with it.
-                        if (key is null || KeyFormat.Classify(key) != KeyForm.Legacy)
-                        {
-                            return AdminRefusals.InvalidField($"{at}.key", "must be 16 to 256 printable ASCII characters without spaces, not an rpa_ key");
-                        }
-
-                        break;
-                    case "name":
-                        if (ParseName(member.Value, $"{at}.name", out name) is { } nameError)
-                        {
-                            return nameError;
-                        }
-
-                        break;
-                    case "graphql":
-                        if (member.Value.ValueKind != JsonValueKind.String || !AccessLevels.TryParse(member.Value.GetString(), out var level)
-                            || level == AccessLevel.None)
-                        {
-                            return AdminRefusals.InvalidField($"{at}.graphql", "must be read or readwrite");
-                        }
-
-                        graphql = level;
-                        break;
-                    default:
-                        return AdminRefusals.InvalidField($"{at}.{Safe(member.Name)}", "is not a known field");
-                }
+                return AdminRefusals.InvalidField($"{at}.key", "must be 16 to 256 printable ASCII characters without spaces, not an rpa_ key");
             }
 
-            if (key is null || name is null || graphql is null)
+            if (CheckName(item.Name, $"{at}.name", out var name) is { } nameError)
             {
-                return AdminRefusals.InvalidField(at, "needs key, name and graphql");
+                return nameError;
             }
 
-            entries.Add(new LegacyEntry(key, name, graphql.Value));
+            if (!AccessLevels.TryParse(item.Graphql, out var graphql) || graphql == AccessLevel.None)
+            {
+                return AdminRefusals.InvalidField($"{at}.graphql", "must be read or readwrite");
+            }
+
+            entries.Add(new LegacyEntry(item.Key, name, graphql));
         }
 
         return null;
     }
 
-    private static Refusal? ParseName(JsonElement value, string field, out string? name)
+    private static Refusal? CheckName(string given, string field, out string name)
     {
-        name = value.ValueKind == JsonValueKind.String ? value.GetString()?.Trim() : null;
-        if (name is null)
-        {
-            return AdminRefusals.InvalidField(field, "must be a string");
-        }
-
+        name = given.Trim();
         if (name.Length == 0 || name.Length > MaxNameLength)
         {
             return AdminRefusals.InvalidField(field, $"must be 1 to {MaxNameLength} characters after trimming");
@@ -297,34 +184,21 @@ internal static class KeyRequests
         return null;
     }
 
-    private static Refusal? ParseEndpoints(JsonElement value, out IReadOnlyDictionary<string, AccessLevel>? endpoints)
+    private static Refusal? CheckEndpoints(Dictionary<string, string?> given, out IReadOnlyDictionary<string, AccessLevel>? endpoints)
     {
         endpoints = null;
-        if (value.ValueKind != JsonValueKind.Object)
+        if (given.Count > MaxEndpointEntries)
         {
-            return AdminRefusals.InvalidField("endpoints", "must be an object of endpoint id (or *) to level");
+            return AdminRefusals.InvalidField("endpoints", $"at most {MaxEndpointEntries} entries");
         }
 
-        var wire = new Dictionary<string, string>(StringComparer.Ordinal);
-        foreach (var member in value.EnumerateObject())
+        // A dictionary's values are outside what RespectNullableAnnotations checks, so a null level is caught here.
+        if (given.FirstOrDefault(e => e.Value is null) is { Key: { } nullLevel })
         {
-            if (wire.Count == MaxEndpointEntries)
-            {
-                return AdminRefusals.InvalidField("endpoints", $"at most {MaxEndpointEntries} entries");
-            }
-
-            if (member.Value.ValueKind != JsonValueKind.String)
-            {
-                return AdminRefusals.InvalidField($"endpoints[\"{Safe(member.Name)}\"]", "must be one of none, read, readwrite");
-            }
-
-            if (!wire.TryAdd(member.Name, member.Value.GetString()!))
-            {
-                return AdminRefusals.InvalidField($"endpoints[\"{Safe(member.Name)}\"]", "is given twice");
-            }
+            return AdminRefusals.InvalidField($"endpoints[\"{Safe(nullLevel)}\"]", "must be one of none, read, readwrite");
         }
 
-        if (!ScopeValidation.TryParseEndpoints(wire, out var parsed, out var error))
+        if (!ScopeValidation.TryParseEndpoints(given!, out var parsed, out var error))
         {
             return AdminRefusals.InvalidField("endpoints", error ?? "is invalid");
         }
@@ -333,50 +207,53 @@ internal static class KeyRequests
         return null;
     }
 
-    private static Refusal? ParseRateLimits(JsonElement value, out RateLimitRule[]? rules)
+    private static Refusal? CheckExpiry(string given, DateTimeOffset now, out DateTimeOffset? expiresAt)
     {
-        rules = null;
-        const string Shape = "must be an array of up to 3 {\"requests\": n, \"windowSeconds\": w}";
-        if (value.ValueKind != JsonValueKind.Array || value.GetArrayLength() > RateLimitRule.MaxRules)
+        expiresAt = null;
+        if (!DateTimeOffset.TryParse(given, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out var expires))
         {
-            return AdminRefusals.InvalidField("rateLimits", Shape);
+            return AdminRefusals.InvalidField("expiresAt", "must be an ISO 8601 time or null");
         }
 
-        var parsed = new List<RateLimitRule>();
-        foreach (var item in value.EnumerateArray())
+        if (expires <= now)
         {
-            int? requests = null, window = null;
-            if (item.ValueKind != JsonValueKind.Object)
-            {
-                return AdminRefusals.InvalidField("rateLimits", Shape);
-            }
+            return AdminRefusals.InvalidField("expiresAt", "must be in the future (to stop a key now, disable it)");
+        }
 
-            foreach (var member in item.EnumerateObject())
-            {
-                var isRequests = member.Name == "requests";
-                if ((!isRequests && member.Name != "windowSeconds") || (isRequests ? requests : window) is not null
-                    || member.Value.ValueKind != JsonValueKind.Number || !member.Value.TryGetInt32(out var number))
-                {
-                    return AdminRefusals.InvalidField("rateLimits",
-                        $"{Shape}: requests 1 to {RateLimitRule.MaxRequests}, windowSeconds 1 to {RateLimitRule.MaxWindowSeconds}");
-                }
+        expiresAt = expires;
+        return null;
+    }
 
-                if (isRequests)
-                {
-                    requests = number;
-                }
-                else
-                {
-                    window = number;
-                }
-            }
+    // Client input is echoed only in short, printable form.
+    internal static string Safe(string text)
+    {
+        var cut = text.Length > 64 ? text[..64] : text;
+        return string.Concat(cut.Select(c => char.IsControl(c) ? '?' : c));
+    }
 
-            if (requests is null || window is null)
+    private static Refusal? CheckRateLimits(List<RateLimitRequest?> given, out RateLimitRule[]? rules)
+    {
+        rules = null;
+        if (given.Count > RateLimitRule.MaxRules)
+        {
+            return AdminRefusals.InvalidField("rateLimits", $"at most {RateLimitRule.MaxRules} limits");
+        }
+
+        var parsed = new List<RateLimitRule>(given.Count);
+        foreach (var item in given)
+        {
+            if (item is not { Requests: { } requests, WindowSeconds: { } window })
             {
                 return AdminRefusals.InvalidField("rateLimits", "each limit needs requests and windowSeconds");
             }
 
-            parsed.Add(new RateLimitRule(requests.Value, window.Value));
+            if (requests is < 1 or > RateLimitRule.MaxRequests || window is < 1 or > RateLimitRule.MaxWindowSeconds)
+            {
+                return AdminRefusals.InvalidField("rateLimits",
+                    $"requests must be 1 to {RateLimitRule.MaxRequests} and windowSeconds 1 to {RateLimitRule.MaxWindowSeconds}");
+            }
+
+            parsed.Add(new RateLimitRule((int)requests, (int)window));
         }
 
         if (RateLimitRule.Validate(parsed) is { } problem)
@@ -386,12 +263,5 @@ internal static class KeyRequests
 
         rules = [.. parsed.OrderBy(r => r.WindowSeconds)];
         return null;
-    }
-
-    // Client input is echoed only in short, printable form.
-    private static string Safe(string text)
-    {
-        var cut = text.Length > 64 ? text[..64] : text;
-        return string.Concat(cut.Select(c => char.IsControl(c) ? '?' : c));
     }
 }

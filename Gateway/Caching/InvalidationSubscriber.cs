@@ -47,7 +47,7 @@ internal sealed partial class InvalidationSubscriber(StoreConnection connection,
     {
         cache.Clear();
         upgrades.RecheckAll();
-        Log.ClearedOnReconnect(logger, e.ConnectionType.ToString());
+        Log.ClearedOnReconnect(logger, e.ConnectionType);
     }
 
     private static partial class Log
@@ -56,6 +56,6 @@ internal sealed partial class InvalidationSubscriber(StoreConnection connection,
         public static partial void SubscribeFailed(ILogger logger, string error);
 
         [LoggerMessage(EventId = 211, Level = LogLevel.Information, Message = "Store connection restored ({ConnectionType}); the in-memory key cache was cleared.")]
-        public static partial void ClearedOnReconnect(ILogger logger, string connectionType);
+        public static partial void ClearedOnReconnect(ILogger logger, ConnectionType connectionType);
     }
 }

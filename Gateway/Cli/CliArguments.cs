@@ -3,7 +3,7 @@ namespace Gateway.Cli;
 /// <summary>Parsed <c>keys &lt;verb&gt; [positional] [--flag value] [--switch]</c> arguments.</summary>
 internal sealed class CliArguments
 {
-    private static readonly HashSet<string> Switches = ["--json", "--disabled", "--help", "-h", "--yes"];
+    private static readonly HashSet<string> Switches = ["--json", "--disabled", "--help", "-h", "--yes", "--all"];
     private readonly Dictionary<string, List<string>> _flags = new(StringComparer.Ordinal);
 
     private CliArguments(string verb, List<string> positional)

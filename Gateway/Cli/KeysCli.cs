@@ -22,7 +22,10 @@ public static class KeysCli
           create --name NAME [--preset all|readonly] [--graphql LEVEL] [--endpoints LEVEL]
                  [--endpoint ID=LEVEL ...] [--expires ISO-8601] [--disabled]
           update ID [--name NAME] [--graphql LEVEL] [--endpoints LEVEL] [--endpoint ID=LEVEL ...] [--expires ISO-8601|never]
-          list | show ID | enable ID | disable ID | delete ID
+          list [--query TEXT] [--limit N] [--all]
+                 one page of N keys (default 100, at most 1000), newest first; --query keeps keys whose name or
+                 prefix contains TEXT (any case); --all follows every page to the end
+          show ID | enable ID | disable ID | delete ID
           import-legacy FILE [--graphql read|readwrite] [--batch N]
                  FILE: one key per line, or CSV lines "key,name[,graphql]"; '#' starts a comment
           usage ID [--days N]
@@ -105,7 +108,7 @@ public static class KeysCli
         client.Timeout = Timeout;
         client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", token);
         // Names this client in the audit log.
-        client.DefaultRequestHeaders.Add("X-Gateway-Client", "cli");
+        client.DefaultRequestHeaders.Add(Admin.AdminAudit.ClientHeader, "cli");
         return client;
     }
 }
@@ -118,6 +121,9 @@ internal sealed class CliOutput(TextWriter stdout, TextWriter stderr, bool json)
     public TextWriter Out => stdout;
 
     public TextWriter Err => stderr;
+
+    /// <summary>An answer's JSON as the gateway sent it (members this CLI does not know included), indented.</summary>
+    public Task WriteJsonAsync(string text) => WriteJsonAsync(JsonNode.Parse(text)!);
 
     public Task WriteJsonAsync(JsonNode node) =>
         stdout.WriteLineAsync(node.ToJsonString(new JsonSerializerOptions { WriteIndented = true }));

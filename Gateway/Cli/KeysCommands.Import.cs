@@ -45,7 +45,8 @@ internal sealed partial class KeysCommands
                 ["name"] = e.Name,
                 ["graphql"] = e.GraphQL,
             }).ToArray());
-            var result = await SendAsync(HttpMethod.Post, "/admin/keys/legacy", new JsonObject { ["keys"] = batch }, HttpStatusCode.OK);
+            // Kept as JSON nodes, not LegacyImportView: --json prints every view member the gateway sent, known to this CLI or not.
+            var result = JsonNode.Parse(await SendAsync(HttpMethod.Post, "/admin/keys/legacy", new JsonObject { ["keys"] = batch }, HttpStatusCode.OK))!;
             foreach (var view in result["imported"]!.AsArray())
             {
                 imported.Add(view!.DeepClone());

@@ -1,7 +1,10 @@
 using System.Globalization;
 using System.Net;
 using System.Net.Http.Json;
+using System.Text.Json;
 using System.Text.Json.Nodes;
+using System.Text.Json.Serialization.Metadata;
+using Gateway.Admin;
 
 namespace Gateway.Cli;
 
@@ -14,7 +17,7 @@ internal sealed partial class KeysCommands(HttpClient client, CliOutput output, 
     {
         ["create"] = ["--name", "--preset", "--graphql", "--endpoints", "--endpoint", "--expires", "--disabled"],
         ["update"] = ["--name", "--preset", "--graphql", "--endpoints", "--endpoint", "--expires"],
-        ["list"] = [], ["show"] = [], ["enable"] = [], ["disable"] = [], ["delete"] = ["--yes"],
+        ["list"] = ["--query", "--limit", "--all"], ["show"] = [], ["enable"] = [], ["disable"] = [], ["delete"] = ["--yes"],
         ["import-legacy"] = ["--graphql", "--batch"],
         ["usage"] = ["--days"],
     };
@@ -54,16 +57,16 @@ internal sealed partial class KeysCommands(HttpClient client, CliOutput output, 
             body["enabled"] = false;
         }
 
-        var created = await SendAsync(HttpMethod.Post, "/admin/keys", body, HttpStatusCode.Created);
+        var (created, text) = await SendAsync(HttpMethod.Post, "/admin/keys", body, HttpStatusCode.Created, AdminJsonContext.Lenient.KeyView);
         if (output.Json)
         {
-            await output.WriteJsonAsync(created);
+            await output.WriteJsonAsync(text);
             return 0;
         }
 
         await WriteKeysAsync([created]);
         await output.Out.WriteLineAsync();
-        await output.Out.WriteLineAsync($"key: {created["key"]}");
+        await output.Out.WriteLineAsync($"key: {created.Key}");
         await output.Err.WriteLineAsync("This is the only time the key is shown. Store it now; it cannot be recovered.");
         return 0;
     }
@@ -83,27 +86,73 @@ internal sealed partial class KeysCommands(HttpClient client, CliOutput output, 
             throw new CliException("update needs at least one of --name, --graphql, --endpoints, --endpoint, --expires.", exitCode: 2);
         }
 
-        return await WriteOneAsync(await SendAsync(HttpMethod.Patch, $"/admin/keys/{Uri.EscapeDataString(id)}", body, HttpStatusCode.OK));
+        return await WriteOneAsync(await SendAsync(HttpMethod.Patch, $"/admin/keys/{Uri.EscapeDataString(id)}", body, HttpStatusCode.OK, AdminJsonContext.Lenient.KeyView));
     }
 
+    // One page (the server's default size unless --limit), or with --all every page, following nextCursor to the end.
     private async Task<int> ListAsync()
     {
-        var list = await SendAsync(HttpMethod.Get, "/admin/keys", null, HttpStatusCode.OK);
+        var query = "?";
+        if (cli.Value("--limit") is { } limit)
+        {
+            query += "limit=" + Uri.EscapeDataString(limit) + "&";
+        }
+
+        if (cli.Value("--query") is { } q)
+        {
+            query += "q=" + Uri.EscapeDataString(q) + "&";
+        }
+
+        var keys = new List<KeyView>();
+        var nodes = new JsonArray();
+        var url = "/admin/keys" + query.TrimEnd('&', '?');
+        string? cursor;
+        while (true)
+        {
+            var (page, text) = await SendAsync(HttpMethod.Get, url, null, HttpStatusCode.OK, AdminJsonContext.Lenient.KeyListView);
+            keys.AddRange(page.Keys);
+            MoveKeys(JsonNode.Parse(text)!, nodes);
+            cursor = page.NextCursor;
+            if (!cli.Has("--all") || cursor is null)
+            {
+                break;
+            }
+
+            url = $"/admin/keys{query}cursor={Uri.EscapeDataString(cursor)}";
+        }
+
         if (output.Json)
         {
-            await output.WriteJsonAsync(list);
+            // The API's own JSON for every key, pages joined, so --json drops no member a newer gateway sends.
+            await output.WriteJsonAsync(new JsonObject { ["keys"] = nodes, ["nextCursor"] = cursor });
             return 0;
         }
 
-        await WriteKeysAsync(list["keys"]!.AsArray().Select(k => k!).ToList());
+        await WriteKeysAsync(keys);
+        if (cursor is not null)
+        {
+            // On stderr, so a script reading the table never mistakes it for a row.
+            await output.Err.WriteLineAsync("More keys follow: run again with --all to list every page.");
+        }
+
         return 0;
     }
 
+    private static void MoveKeys(JsonNode page, JsonArray into)
+    {
+        var keys = page["keys"]!.AsArray();
+        foreach (var key in keys.ToList())
+        {
+            keys.Remove(key);
+            into.Add(key);
+        }
+    }
+
     private async Task<int> ShowAsync() =>
-        await WriteOneAsync(await SendAsync(HttpMethod.Get, $"/admin/keys/{Uri.EscapeDataString(Id())}", null, HttpStatusCode.OK));
+        await WriteOneAsync(await SendAsync(HttpMethod.Get, $"/admin/keys/{Uri.EscapeDataString(Id())}", null, HttpStatusCode.OK, AdminJsonContext.Lenient.KeyView));
 
     private async Task<int> SetEnabledAsync(bool enabled) =>
-        await WriteOneAsync(await SendAsync(HttpMethod.Patch, $"/admin/keys/{Uri.EscapeDataString(Id())}", new JsonObject { ["enabled"] = enabled }, HttpStatusCode.OK));
+        await WriteOneAsync(await SendAsync(HttpMethod.Patch, $"/admin/keys/{Uri.EscapeDataString(Id())}", new JsonObject { ["enabled"] = enabled }, HttpStatusCode.OK, AdminJsonContext.Lenient.KeyView));
 
     private async Task<int> DeleteAsync()
     {
@@ -117,17 +166,17 @@ internal sealed partial class KeysCommands(HttpClient client, CliOutput output, 
     {
         var id = Id();
         var days = cli.Value("--days") ?? "30";
-        var usage = await SendAsync(HttpMethod.Get, $"/admin/keys/{Uri.EscapeDataString(id)}/usage?days={Uri.EscapeDataString(days)}", null, HttpStatusCode.OK);
+        var (usage, text) = await SendAsync(HttpMethod.Get, $"/admin/keys/{Uri.EscapeDataString(id)}/usage?days={Uri.EscapeDataString(days)}", null, HttpStatusCode.OK, AdminJsonContext.Lenient.UsageView);
         if (output.Json)
         {
-            await output.WriteJsonAsync(usage);
+            await output.WriteJsonAsync(text);
             return 0;
         }
 
-        await output.Out.WriteLineAsync($"key {id}, last used {Text(usage["lastUsedAt"], "never")}");
-        var rows = from day in usage["days"]!.AsArray()
-                   from target in day!["targets"]!.AsObject()
-                   select (IReadOnlyList<string>)[(string)day["date"]!, target.Key, Text(target.Value!["allowed"]), Text(target.Value!["denied"])];
+        await output.Out.WriteLineAsync($"key {id}, last used {usage.LastUsedAt ?? "never"}");
+        var rows = from day in usage.Days
+                   from target in day.Targets
+                   select (IReadOnlyList<string>)[day.Date, target.Key, Number(target.Value.Allowed), Number(target.Value.Denied)];
         await output.WriteTableAsync(["DATE", "TARGET", "ALLOWED", "DENIED"], rows);
         return 0;
     }
@@ -187,11 +236,12 @@ internal sealed partial class KeysCommands(HttpClient client, CliOutput output, 
 
     private string Id() => cli.Positional.Count == 1 ? cli.Positional[0] : throw new CliException($"{cli.Verb} needs exactly one key id.", exitCode: 2);
 
-    private async Task<int> WriteOneAsync(JsonNode key)
+    private async Task<int> WriteOneAsync((KeyView Key, string Text) answer)
     {
+        var (key, text) = answer;
         if (output.Json)
         {
-            await output.WriteJsonAsync(key);
+            await output.WriteJsonAsync(text);
         }
         else
         {
@@ -201,19 +251,27 @@ internal sealed partial class KeysCommands(HttpClient client, CliOutput output, 
         return 0;
     }
 
-    private Task WriteKeysAsync(IReadOnlyList<JsonNode> keys) => output.WriteTableAsync(
+    private Task WriteKeysAsync(IReadOnlyList<KeyView> keys) => output.WriteTableAsync(
         ["ID", "NAME", "KIND", "PREFIX", "PERMISSION", "GRAPHQL", "ENDPOINTS", "ENABLED", "CREATED", "LAST USED", "EXPIRES"],
         keys.Select(k => (IReadOnlyList<string>)
         [
-            Text(k["id"]), Text(k["name"]), Text(k["kind"]), Text(k["prefix"]), Text(k["permission"]), Text(k["graphql"]),
-            string.Join(",", k["endpoints"]!.AsObject().Select(e => $"{e.Key}={e.Value}")) is { Length: > 0 } e ? e : "-",
-            (bool)k["enabled"]! ? "yes" : "no", Text(k["createdAt"]), Text(k["lastUsedAt"], "never"), Text(k["expiresAt"], "never"),
+            k.Id, k.Name, k.Kind, k.Prefix, k.Permission, k.Graphql,
+            string.Join(",", k.Endpoints.Select(e => $"{e.Key}={e.Value}")) is { Length: > 0 } e ? e : "-",
+            k.Enabled ? "yes" : "no", k.CreatedAt, k.LastUsedAt ?? "never", k.ExpiresAt ?? "never",
         ]));
 
-    private static string Text(JsonNode? node, string ifNull = "-") => node is null ? ifNull : node.ToString();
+    private static string Number(long value) => value.ToString(CultureInfo.InvariantCulture);
+
+    /// <summary>One admin call whose answer is read as <typeparamref name="T"/>; the text is kept for <c>--json</c>, which prints the API's own JSON.</summary>
+    internal async Task<(T Value, string Text)> SendAsync<T>(HttpMethod method, string path, JsonNode? body, HttpStatusCode expected, JsonTypeInfo<T> type)
+    {
+        var text = await SendAsync(method, path, body, expected);
+        // A JsonException here is reported by KeysCli as "not the admin API's JSON".
+        return (JsonSerializer.Deserialize(text, type) ?? throw new JsonException("The answer was JSON null."), text);
+    }
 
     /// <summary>One admin call; a refusal becomes a <see cref="CliException"/> carrying the problem's detail.</summary>
-    internal async Task<JsonNode> SendAsync(HttpMethod method, string path, JsonNode? body, HttpStatusCode expected)
+    internal async Task<string> SendAsync(HttpMethod method, string path, JsonNode? body, HttpStatusCode expected)
     {
         using var request = new HttpRequestMessage(method, path);
         if (body is not null)
@@ -228,10 +286,10 @@ internal sealed partial class KeysCommands(HttpClient client, CliOutput output, 
             string? detail = null, code = null;
             try
             {
-                var problem = JsonNode.Parse(text);
-                (detail, code) = ((string?)problem?["detail"], (string?)problem?["code"]);
+                var problem = JsonSerializer.Deserialize(text, AdminJsonContext.Lenient.ProblemView);
+                (detail, code) = (problem?.Detail, problem?.Code);
             }
-            catch (System.Text.Json.JsonException)
+            catch (JsonException)
             {
                 // Not a problem document; the status says enough.
             }
@@ -239,6 +297,6 @@ internal sealed partial class KeysCommands(HttpClient client, CliOutput output, 
             throw new CliException(string.Create(CultureInfo.InvariantCulture, $"{(int)response.StatusCode} {code ?? response.ReasonPhrase}: {detail ?? text}"));
         }
 
-        return text.Length == 0 ? new JsonObject() : JsonNode.Parse(text)!;
+        return text;
     }
 }

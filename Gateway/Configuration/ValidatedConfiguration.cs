@@ -4,7 +4,7 @@ namespace Gateway.Configuration;
 
 /// <summary>
 /// The configuration every gateway option and the proxy's routes are bound to: a copy of the real configuration
-/// that a reload replaces only when every check accepts the whole of it (contract §7). A reload with an invalid
+/// that a reload replaces only when every check accepts the whole of it. A reload with an invalid
 /// value in any section is refused as a whole and logged, and every option keeps its last valid value, so a bad
 /// edit of the config file can never make requests fail. The start itself is validated by ValidateOnStart, and
 /// YARP's own route checks still run on what is published.

@@ -1,5 +1,4 @@
 using System.Buffers;
-using System.IO.Pipelines;
 
 namespace Gateway.Enforcement;
 
@@ -77,7 +76,7 @@ internal sealed class BufferedBody(GraphQLBodyBudget budget) : IDisposable
     }
 
     /// <summary>A stream over the held bytes, for the proxy to forward exactly what was judged.</summary>
-    public Stream AsStream() => PipeReader.Create(Sequence).AsStream();
+    public Stream AsStream() => new ReadStream(this);
 
     public void Dispose()
     {
@@ -89,6 +88,67 @@ internal sealed class BufferedBody(GraphQLBodyBudget budget) : IDisposable
         _first = _last = null;
         budget.Release(_reserved);
         _reserved = 0;
+    }
+
+    // Reads the segments in order, synchronously (the bytes are in memory): one small object per request, where a
+    // PipeReader over the sequence and a stream over that reader were two.
+    private sealed class ReadStream(BufferedBody body) : Stream
+    {
+        private Segment? _segment = body._first;
+        private int _offset;
+
+        public override bool CanRead => true;
+
+        public override bool CanSeek => false;
+
+        public override bool CanWrite => false;
+
+        public override long Length => body.Length;
+
+        public override long Position
+        {
+            get => (_segment?.RunningIndex ?? body.Length) + _offset;
+            set => throw new NotSupportedException();
+        }
+
+        public override int Read(Span<byte> buffer)
+        {
+            while (_segment is { } segment && _offset >= segment.Written)
+            {
+                _segment = (Segment?)segment.Next;
+                _offset = 0;
+            }
+
+            if (_segment is null || buffer.IsEmpty)
+            {
+                return 0;
+            }
+
+            int count = Math.Min(buffer.Length, _segment.Written - _offset);
+            _segment.Array.AsSpan(_offset, count).CopyTo(buffer);
+            _offset += count;
+            return count;
+        }
+
+        public override int Read(byte[] buffer, int offset, int count) => Read(buffer.AsSpan(offset, count));
+
+        public override ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default) =>
+            cancellationToken.IsCancellationRequested
+                ? ValueTask.FromCanceled<int>(cancellationToken)
+                : ValueTask.FromResult(Read(buffer.Span));
+
+        public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
+            ReadAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
+
+        public override void Flush()
+        {
+        }
+
+        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
+
+        public override void SetLength(long value) => throw new NotSupportedException();
+
+        public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
     }
 
     private sealed class Segment : ReadOnlySequenceSegment<byte>

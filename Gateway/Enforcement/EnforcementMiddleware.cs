@@ -15,12 +15,12 @@ namespace Gateway.Enforcement;
 
 /// <summary>
 /// The step in YARP's proxy pipeline that decides whether a request may reach its upstream. Checks run in the
-/// contract's order and the first failure answers: path, key presence and form, key existence, key state,
+/// order README's "How a request is judged" gives, and the first failure answers: path, key presence and form, key existence, key state,
 /// the GraphQL body, the scope. A request with no valid key never costs a body read.
 /// </summary>
 internal sealed class EnforcementMiddleware(
     RequestDelegate next,
-    KeyCache cache,
+    IKeyResolver keys,
     IUsageRecorder usage,
     UpstreamCredentials upstreams,
     IOptionsMonitor<KeyScopesOptions> limits,
@@ -28,7 +28,8 @@ internal sealed class EnforcementMiddleware(
     AbuseLimiters abuse,
     UpgradeGate upgrades,
     GraphQLBodyReader bodies,
-    RateLimiter rateLimits,
+    AcceptedDocuments documents,
+    IRateLimiter rateLimits,
     TimeProvider time)
 {
     private static readonly string[] MethodOverrideHeaders = ["X-HTTP-Method-Override", "X-HTTP-Method", "X-Method-Override"];
@@ -112,19 +113,19 @@ internal sealed class EnforcementMiddleware(
         }
 
         var digest = KeyDigest.Compute(credential.Key);
-        if (cache.TryLookupInMemory(digest, out var known))
+        if (keys.TryLookupInMemory(digest, out var known))
         {
             return Judge(context, proxy, scope, target, digest, known);
         }
 
-        // An address over its failed-key limit is answered before any store lookup (contract §7), so its guesses
+        // An address over its failed-key limit is answered before any store lookup, so its guesses
         // cost no Redis call. Checked only on a memory miss: a key in memory costs no lookup, so it still passes.
         if (abuse.Keys.IsBlocked(context.Connection.RemoteIpAddress))
         {
             return Refuse(context, Refusal.TooManyFailedAttempts(abuse.Keys.RetryAfterSeconds));
         }
 
-        return AwaitLookup(context, proxy, scope, target, digest, cache.LookupInStoreAsync(digest));
+        return AwaitLookup(context, proxy, scope, target, digest, keys.LookupInStoreAsync(digest));
     }
 
     private async Task AwaitLookup(HttpContext context, IReverseProxyFeature proxy, RouteKeyScope scope, ScopeTarget target, KeyDigest digest, Task<KeyLookup> lookup) =>
@@ -220,7 +221,7 @@ internal sealed class EnforcementMiddleware(
                 // servers read one, so fails closed: a GET that carries a body is refused.
                 verdict = context.Features.Get<IHttpRequestBodyDetectionFeature>()?.CanHaveBody != false
                     ? GraphQLVerdict.Invalid("a GET request must not carry a body")
-                    : GraphQLClassifier.ClassifyGet(queryValues.ToString(), limits.CurrentValue.GraphQLLimits);
+                    : GraphQLClassifier.ClassifyGet(queryValues.ToString(), limits.CurrentValue.GraphQLLimits, documents);
             }
             else
             {
@@ -234,7 +235,7 @@ internal sealed class EnforcementMiddleware(
                 }
 
                 GraphQLBodyReader.Replace(context, body);
-                verdict = GraphQLBodyClassification.Classify(body, GraphQLHttpRules.IsJson(request.ContentType!), limits.CurrentValue.GraphQLLimits);
+                verdict = GraphQLBodyClassification.Classify(body, GraphQLHttpRules.IsJson(request.ContentType!), limits.CurrentValue.GraphQLLimits, documents);
             }
         }
 

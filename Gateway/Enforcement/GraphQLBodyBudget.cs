@@ -7,7 +7,7 @@ namespace Gateway.Enforcement;
 /// <summary>
 /// The bytes of GraphQL request bodies held by this process at once, against <c>KeyScopes:MaxBufferedGraphQLBytes</c>.
 /// Buffers are reserved before they are rented and released when the request ends, so slow or held bodies can pin
-/// at most the budget, however many connections hold them (contract §7).
+/// at most the budget, however many connections hold them.
 /// </summary>
 public sealed class GraphQLBodyBudget
 {

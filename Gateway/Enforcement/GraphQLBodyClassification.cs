@@ -6,11 +6,11 @@ namespace Gateway.Enforcement;
 /// <summary>Classifies a held body with the span-based classifier.</summary>
 internal static class GraphQLBodyClassification
 {
-    public static GraphQLVerdict Classify(BufferedBody body, bool json, GraphQLLimits limits)
+    public static GraphQLVerdict Classify(BufferedBody body, bool json, GraphQLLimits limits, AcceptedDocuments accepted)
     {
         if (body.TryGetSingleSpan(out var span))
         {
-            return Classify(span, json, limits);
+            return Classify(span, json, limits, accepted);
         }
 
         // A body of several segments is joined for the classifier, which reads one span in a single pass. The copy
@@ -20,7 +20,7 @@ internal static class GraphQLBodyClassification
         try
         {
             body.Sequence.CopyTo(joined);
-            return Classify(joined.AsSpan(0, (int)body.Length), json, limits);
+            return Classify(joined.AsSpan(0, (int)body.Length), json, limits, accepted);
         }
         finally
         {
@@ -28,7 +28,7 @@ internal static class GraphQLBodyClassification
         }
     }
 
-    private static GraphQLVerdict Classify(ReadOnlySpan<byte> body, bool json, GraphQLLimits limits) => json
-        ? GraphQLClassifier.ClassifyJsonBody(body, limits)
-        : GraphQLClassifier.ClassifyDocumentBody(body, limits);
+    private static GraphQLVerdict Classify(ReadOnlySpan<byte> body, bool json, GraphQLLimits limits, AcceptedDocuments accepted) => json
+        ? GraphQLClassifier.ClassifyJsonBody(body, limits, accepted)
+        : GraphQLClassifier.ClassifyDocumentBody(body, limits, accepted);
 }

@@ -1,4 +1,6 @@
 using System.Collections.Concurrent;
+using Gateway.Observability;
+using Microsoft.Extensions.Options;
 
 namespace Gateway.GraphQL;
 
@@ -9,9 +11,15 @@ namespace Gateway.GraphQL;
 /// same answer without a parse. Refused documents are not kept: they are re-judged every time, as before. The size
 /// facts are kept too, so a cached document still spends its request's token and alias budget and still meets the
 /// depth limit in force: a batch of cached documents, or a lowered limit, is judged exactly as without the cache.
+/// One per process (a DI singleton), handed to the classifier by its callers; the classifier itself holds no state.
 /// </summary>
-internal sealed class AcceptedDocuments(int capacity, int maxLength)
+public sealed class AcceptedDocuments(int capacity, int maxLength, GatewayMetrics? metrics = null)
 {
+    public AcceptedDocuments(IOptions<GraphQLDocumentCacheOptions> options, GatewayMetrics metrics)
+        : this(options.Value.MaxEntries, options.Value.MaxDocumentLength, metrics)
+    {
+    }
+
     // Ordinal and exact: two documents share an entry only when every character is the same.
     private readonly ConcurrentDictionary<string, DocumentFacts> _facts = new(StringComparer.Ordinal);
     private int _count;
@@ -19,11 +27,19 @@ internal sealed class AcceptedDocuments(int capacity, int maxLength)
     /// <summary>About how many documents are held; never much above the capacity.</summary>
     public int Count => Volatile.Read(ref _count);
 
-    public bool TryGet(string document, out DocumentFacts facts) => _facts.TryGetValue(document, out facts);
+    /// <summary>The longest document <see cref="Add"/> keeps.</summary>
+    public int MaxLength => maxLength;
 
-    public void Add(string document, DocumentFacts facts)
+    internal bool TryGet(string document, out DocumentFacts facts)
     {
-        if (document.Length > maxLength)
+        var found = _facts.TryGetValue(document, out facts);
+        metrics?.GraphQLDocumentCacheLookup(found);
+        return found;
+    }
+
+    internal void Add(string document, DocumentFacts facts)
+    {
+        if (document.Length > maxLength || capacity == 0)
         {
             return;
         }

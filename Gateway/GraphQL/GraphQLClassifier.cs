@@ -19,15 +19,11 @@ public static class GraphQLClassifier
 
     // GraphQL-Parser 9.5.1 formats every syntax error with a caret line that it pads one space at
     // a time: O(column²) time and memory (a 64 Ki column allocates 4 GB; a 1 MiB one-line body,
-    // about 1 TB). The column counts from the last \r or \n, so capping line length caps that cost
-    // (at 16 Ki: under 10 ms and ~270 MB of short-lived strings). Legitimately long lines are
-    // long inline string values, which belong in variables. Fails closed: such documents are
-    // refused even when they would parse.
-    internal const int MaxLineLength = 16 * 1024;
-
-    // At most 512 documents of up to 8 Ki characters each: 8 MiB of text at worst, far less for real clients.
-    internal const int AcceptedDocumentCapacity = 512;
-    internal const int MaxAcceptedDocumentLength = 8 * 1024;
+    // about 1 TB). The column counts from the last \r or \n, so no line longer than this is ever
+    // given to it (at 4 Ki: about 16 MB of short-lived strings at worst). A document with a longer
+    // line (minified, or padded) is lexed in linear time by GraphQLLongLines, and the parser gets a
+    // copy of its tokens, one per line, each short: the same document, with no long line.
+    internal const int MaxParserLineLength = 4 * 1024;
 
     private static readonly SearchValues<char> s_lineBreaks = SearchValues.Create("\r\n");
 
@@ -35,8 +31,6 @@ public static class GraphQLClassifier
     // at U+2028 or U+2029, and Java regexes break lines at U+0085 too, so "query A{a} #\u2028mutation B{b}" would be one
     // query here and a query and a mutation there (operationName B runs the mutation). Refused wherever they appear.
     private static readonly SearchValues<char> s_foreignLineBreaks = SearchValues.Create("\u0085\u2028\u2029");
-
-    private static readonly AcceptedDocuments s_accepted = new(AcceptedDocumentCapacity, MaxAcceptedDocumentLength);
 
     // Comments and locations are never looked at; ignoring them keeps the AST small.
     private static readonly ParserOptions s_parserOptions = new()
@@ -50,15 +44,16 @@ public static class GraphQLClassifier
         ClassifyJsonBody(utf8Body, GraphQLLimits.Default);
 
     /// <inheritdoc cref="ClassifyJsonBody(ReadOnlySpan{byte})"/>
-    public static GraphQLVerdict ClassifyJsonBody(ReadOnlySpan<byte> utf8Body, GraphQLLimits limits) =>
-        GraphQLJsonRequestReader.Classify(utf8Body, limits);
+    /// <param name="accepted">Documents accepted before, answered without a parse (see <see cref="AcceptedDocuments"/>); null parses every one.</param>
+    public static GraphQLVerdict ClassifyJsonBody(ReadOnlySpan<byte> utf8Body, GraphQLLimits limits, AcceptedDocuments? accepted = null) =>
+        GraphQLJsonRequestReader.Classify(utf8Body, limits, accepted);
 
     /// <summary>A POST <c>application/graphql</c> body: the body is the document.</summary>
     public static GraphQLVerdict ClassifyDocumentBody(ReadOnlySpan<byte> utf8Body) =>
         ClassifyDocumentBody(utf8Body, GraphQLLimits.Default);
 
     /// <inheritdoc cref="ClassifyDocumentBody(ReadOnlySpan{byte})"/>
-    public static GraphQLVerdict ClassifyDocumentBody(ReadOnlySpan<byte> utf8Body, GraphQLLimits limits)
+    public static GraphQLVerdict ClassifyDocumentBody(ReadOnlySpan<byte> utf8Body, GraphQLLimits limits, AcceptedDocuments? accepted = null)
     {
         // A leading BOM is skipped, as for JSON bodies (see GraphQLJsonRequestReader); the GraphQL
         // grammar itself treats U+FEFF as ignorable.
@@ -68,7 +63,7 @@ public static class GraphQLClassifier
             return GraphQLVerdict.Invalid("body is not valid UTF-8");
         }
 
-        var budget = new GraphQLBudget(limits, utf8Body.Length);
+        var budget = new GraphQLBudget(limits, utf8Body.Length, accepted);
         return ClassifyDocument(Encoding.UTF8.GetString(utf8Body), ref budget, out _);
     }
 
@@ -76,9 +71,9 @@ public static class GraphQLClassifier
     public static GraphQLVerdict ClassifyGet(string query) => ClassifyGet(query, GraphQLLimits.Default);
 
     /// <inheritdoc cref="ClassifyGet(string)"/>
-    public static GraphQLVerdict ClassifyGet(string query, GraphQLLimits limits)
+    public static GraphQLVerdict ClassifyGet(string query, GraphQLLimits limits, AcceptedDocuments? accepted = null)
     {
-        var budget = new GraphQLBudget(limits, query?.Length ?? 0);
+        var budget = new GraphQLBudget(limits, query?.Length ?? 0, accepted);
         GraphQLVerdict verdict = ClassifyDocument(query, ref budget, out bool hasMutation);
         return !verdict.IsRefused && hasMutation
             ? GraphQLVerdict.MethodNotAllowed("mutations are not allowed over GET; use POST")
@@ -93,9 +88,9 @@ public static class GraphQLClassifier
     public static GraphQLVerdict ClassifyDocument(string document) => ClassifyDocument(document, GraphQLLimits.Default);
 
     /// <inheritdoc cref="ClassifyDocument(string)"/>
-    public static GraphQLVerdict ClassifyDocument(string document, GraphQLLimits limits)
+    public static GraphQLVerdict ClassifyDocument(string document, GraphQLLimits limits, AcceptedDocuments? accepted = null)
     {
-        var budget = new GraphQLBudget(limits, document?.Length ?? 0);
+        var budget = new GraphQLBudget(limits, document?.Length ?? 0, accepted);
         return ClassifyDocument(document, ref budget, out _);
     }
 
@@ -112,7 +107,7 @@ public static class GraphQLClassifier
         // exactly as it would parsed; one that is now too deep takes the full path and is refused there.
         // Tokens are known only when the request that cached the document counted them; a request that must count
         // tokens and meets an entry without them takes the full path.
-        if (s_accepted.TryGet(document, out var facts) && facts.Depth <= budget.Limits.MaxDepth
+        if (budget.Accepted is { } accepted && accepted.TryGet(document, out var facts) && facts.Depth <= budget.Limits.MaxDepth
             && (!budget.CountsTokens || facts.Tokens >= 0))
         {
             if (budget.CountsTokens && (budget.Tokens -= facts.Tokens) < 0)
@@ -135,47 +130,22 @@ public static class GraphQLClassifier
                 "the GraphQL document holds U+0085, U+2028 or U+2029, which some servers read as line breaks; write it as an escape in a string or pass it as a variable");
         }
 
+        GraphQLDocument? parsed;
+        int tokensBefore = budget.Tokens;
         if (HasLongLine(document))
         {
-            return GraphQLVerdict.Invalid(
-                $"a line of the GraphQL document is longer than {MaxLineLength} characters; pass long values as variables");
-        }
-
-        GraphQLDocument parsed;
-        int tokensBefore;
-        try
-        {
-            // Tokens are counted before the parse, which costs about twice the lexing and allocates the AST: a
-            // document over the limit costs the lexing of the limit's worth of tokens and no more.
-            tokensBefore = budget.Tokens;
-            if (GraphQLDocumentShape.SpendTokens(document, ref budget) is { } tooMany)
+            if (GraphQLLongLines.Parse(document, ref budget, s_parserOptions, out parsed) is { } refusal)
             {
-                return GraphQLVerdict.Invalid(tooMany);
+                return GraphQLVerdict.Invalid(refusal);
             }
-
-            parsed = Parser.Parse(document, s_parserOptions);
         }
-        catch (GraphQLMaxDepthExceededException)
+        else if (Parse(document, ref budget, out parsed) is { } refusal)
         {
-            return GraphQLVerdict.Invalid("the GraphQL document nests too deeply");
-        }
-        catch (GraphQLParserException ex)
-        {
-            // Description can quote the offending token, hence Echo; line and column are numbers.
-            return GraphQLVerdict.Invalid(
-                $"the GraphQL document does not parse at {ex.Location.Line}:{ex.Location.Column}: {GraphQLVerdict.Echo(ex.Description)}");
-        }
-        catch (Exception ex) when (ex is not OutOfMemoryException)
-        {
-            // Fails closed: whatever else the third-party parser throws, a document the gateway
-            // cannot read is refused, never forwarded unjudged, and the caller never sees a throw.
-            // Seen in 9.5.1: a syntax error after a bare \r line break throws
-            // IndexOutOfRangeException while the library formats its own error message.
-            return GraphQLVerdict.Invalid("the GraphQL document does not parse");
+            return GraphQLVerdict.Invalid(refusal);
         }
 
         bool hasOperation = false;
-        foreach (ASTNode definition in parsed.Definitions)
+        foreach (ASTNode definition in parsed!.Definitions)
         {
             switch (definition)
             {
@@ -202,21 +172,55 @@ public static class GraphQLClassifier
             return GraphQLVerdict.Invalid(tooLarge);
         }
 
-        if (document.Length <= MaxAcceptedDocumentLength)
+        if (budget.Accepted is { } toKeep && document.Length <= toKeep.MaxLength)
         {
             // Counted tokens are kept; uncounted ones (a short input cannot exceed the limit) are not worked out here.
-            s_accepted.Add(document, new DocumentFacts(hasMutation, depth, aliases, budget.CountsTokens ? tokensBefore - budget.Tokens : -1));
+            toKeep.Add(document, new DocumentFacts(hasMutation, depth, aliases, budget.CountsTokens ? tokensBefore - budget.Tokens : -1));
         }
 
         return GraphQLVerdict.Allow(hasMutation ? GraphQLNeed.ReadWrite : GraphQLNeed.Read);
     }
 
+    private static string? Parse(string document, ref GraphQLBudget budget, out GraphQLDocument? parsed)
+    {
+        parsed = null;
+        try
+        {
+            // Tokens are counted before the parse, which costs about twice the lexing and allocates the AST: a
+            // document over the limit costs the lexing of the limit's worth of tokens and no more.
+            if (GraphQLDocumentShape.SpendTokens(document, ref budget) is { } tooMany)
+            {
+                return tooMany;
+            }
+
+            parsed = Parser.Parse(document, s_parserOptions);
+            return null;
+        }
+        catch (GraphQLMaxDepthExceededException)
+        {
+            return "the GraphQL document nests too deeply";
+        }
+        catch (GraphQLParserException ex)
+        {
+            // Description can quote the offending token, hence Echo; line and column are numbers.
+            return $"the GraphQL document does not parse at {ex.Location.Line}:{ex.Location.Column}: {GraphQLVerdict.Echo(ex.Description)}";
+        }
+        catch (Exception ex) when (ex is not OutOfMemoryException)
+        {
+            // Fails closed: whatever else the third-party parser throws, a document the gateway
+            // cannot read is refused, never forwarded unjudged, and the caller never sees a throw.
+            // Seen in 9.5.1: a syntax error after a bare \r line break throws
+            // IndexOutOfRangeException while the library formats its own error message.
+            return "the GraphQL document does not parse";
+        }
+    }
+
     private static bool HasLongLine(ReadOnlySpan<char> document)
     {
-        while (document.Length > MaxLineLength)
+        while (document.Length > MaxParserLineLength)
         {
             int lineBreak = document.IndexOfAny(s_lineBreaks);
-            if (lineBreak < 0 || lineBreak > MaxLineLength)
+            if (lineBreak < 0 || lineBreak > MaxParserLineLength)
             {
                 return true;
             }

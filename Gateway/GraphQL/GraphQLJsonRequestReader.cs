@@ -39,7 +39,7 @@ internal static class GraphQLJsonRequestReader
     internal static ReadOnlySpan<byte> SkipBom(ReadOnlySpan<byte> body) =>
         body.StartsWith(Utf8Bom) ? body[Utf8Bom.Length..] : body;
 
-    public static GraphQLVerdict Classify(ReadOnlySpan<byte> body, GraphQLLimits limits)
+    public static GraphQLVerdict Classify(ReadOnlySpan<byte> body, GraphQLLimits limits, AcceptedDocuments? accepted = null)
     {
         body = SkipBom(body);
 
@@ -53,7 +53,7 @@ internal static class GraphQLJsonRequestReader
         var reader = new Utf8JsonReader(body, s_readerOptions);
         var names = new JsonMemberNameSet();
         // One budget for the whole body: a batch cannot multiply the limits by its length.
-        var budget = new GraphQLBudget(limits, body.Length);
+        var budget = new GraphQLBudget(limits, body.Length, accepted);
         try
         {
             if (!reader.Read())

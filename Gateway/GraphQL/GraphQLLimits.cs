@@ -21,9 +21,12 @@ public readonly record struct GraphQLLimits(int MaxDepth, int MaxTokens, int Max
 
 /// <summary>What is left of a request's <see cref="GraphQLLimits"/> while its documents are read.</summary>
 /// <param name="inputLength">The length of what holds the documents (a body's bytes, a document's characters).</param>
-internal struct GraphQLBudget(GraphQLLimits limits, int inputLength)
+/// <param name="accepted">Documents accepted before, answered without a parse; null: every document is parsed.</param>
+internal struct GraphQLBudget(GraphQLLimits limits, int inputLength, AcceptedDocuments? accepted = null)
 {
     public GraphQLLimits Limits { get; } = limits;
+
+    public AcceptedDocuments? Accepted { get; } = accepted;
 
     // Every token is at least one character, and every character of a document (even an escaped one) comes from
     // at least one byte of the body, so an input no longer than the token limit cannot exceed it: tokens are then

@@ -1,6 +1,6 @@
 namespace Gateway.GraphQL;
 
-/// <summary>The key level a GraphQL request needs (contract §4).</summary>
+/// <summary>The key level a GraphQL request needs (README, "Levels needed").</summary>
 public enum GraphQLNeed : byte
 {
     Read = 1,

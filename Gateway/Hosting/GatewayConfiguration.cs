@@ -6,7 +6,7 @@ namespace Gateway.Hosting;
 internal static class GatewayConfiguration
 {
     /// <summary>
-    /// Makes THE config file (contract §1) the JSON source, reloaded on change, below environment variables and
+    /// Makes THE config file (README, "Configuration") the JSON source, reloaded on change, below environment variables and
     /// the command line; adds the listener defaults beneath everything.
     /// </summary>
     public static string? UseGatewayConfigFile(this WebApplicationBuilder builder)

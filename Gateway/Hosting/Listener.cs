@@ -27,4 +27,5 @@ public static class Listeners
 }
 
 /// <summary>Endpoint metadata: served on the admin listener only.</summary>
+[AttributeUsage(AttributeTargets.Class | AttributeTargets.Method)]
 public sealed class AdminListenerOnlyAttribute : Attribute;

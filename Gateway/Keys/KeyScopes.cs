@@ -1,23 +1,20 @@
-using System.Collections.Frozen;
-
 namespace Gateway.Keys;
 
 /// <summary>
-/// What a key may reach (contract §3): a level for the GraphQL API and a map from endpoint id, or
-/// <c>*</c> for every endpoint, to a level. Immutable; built once when a key enters the cache.
+/// What a key may reach: a level for the GraphQL API and a map from endpoint id, or
+/// <c>*</c> for every endpoint, to a level. Immutable; built once when a key enters the cache. L1 holds one per cached
+/// key, so the map is an <see cref="EndpointLevels"/> (a small sorted array) and the common shapes are shared (<see cref="Of"/>).
 /// </summary>
 public sealed record KeyScopes
 {
     public const string AnyEndpoint = "*";
 
-    private static readonly FrozenDictionary<string, AccessLevel> NoEndpoints =
-        FrozenDictionary<string, AccessLevel>.Empty;
+    // Every graphql level with no endpoints ([level, 0]) or with {"*": level2} ([level, 1 + level2]): the shapes most
+    // keys have (all, readonly, legacy, graphql only), shared by every key that has them.
+    private static readonly KeyScopes[,] Shared = CreateShared();
 
     private readonly AccessLevel _graphQL;
-    private readonly FrozenDictionary<string, AccessLevel> _endpoints = NoEndpoints;
-
-    // Derived lazily and reset by the init accessors, so a `with` copy never carries a stale value.
-    private string? _permission;
+    private readonly EndpointLevels _endpoints = EndpointLevels.Empty;
 
     public KeyScopes(AccessLevel GraphQL, IReadOnlyDictionary<string, AccessLevel> Endpoints)
     {
@@ -25,13 +22,13 @@ public sealed record KeyScopes
         this.Endpoints = Endpoints;
     }
 
-    public static KeyScopes None { get; } = new(AccessLevel.None, NoEndpoints);
+    public static KeyScopes None => Shared[(int)AccessLevel.None, 0];
 
     /// <summary>Graphql readwrite, endpoints <c>{"*": "readwrite"}</c>: the scopes of <c>all</c>.</summary>
-    public static KeyScopes All { get; } = Uniform(AccessLevel.ReadWrite);
+    public static KeyScopes All => Shared[(int)AccessLevel.ReadWrite, 1 + (int)AccessLevel.ReadWrite];
 
     /// <summary>Graphql read, endpoints <c>{"*": "read"}</c>: the scopes of <c>readonly</c>.</summary>
-    public static KeyScopes ReadOnly { get; } = Uniform(AccessLevel.Read);
+    public static KeyScopes ReadOnly => Shared[(int)AccessLevel.Read, 1 + (int)AccessLevel.Read];
 
     public AccessLevel GraphQL
     {
@@ -44,7 +41,6 @@ public sealed record KeyScopes
             }
 
             _graphQL = value;
-            _permission = null;
         }
     }
 
@@ -52,30 +48,44 @@ public sealed record KeyScopes
     public IReadOnlyDictionary<string, AccessLevel> Endpoints
     {
         get => _endpoints;
-        init
-        {
-            _endpoints = Freeze(value);
-            _permission = null;
-        }
+        init => _endpoints = EndpointLevels.From(value);
     }
 
-    /// <summary><c>all</c>, <c>readonly</c> or <c>restricted</c>, derived for display.</summary>
-    public string Permission => _permission ??= Derive(_graphQL, _endpoints);
+    /// <summary><c>all</c>, <c>readonly</c> or <c>restricted</c>, derived for display (a constant: nothing to cache).</summary>
+    public string Permission => Derive(_graphQL, _endpoints);
 
     /// <summary><c>Endpoints[id]</c> if present, else <c>Endpoints["*"]</c>, else none.</summary>
     public AccessLevel ForEndpoint(string endpointId)
     {
         ArgumentNullException.ThrowIfNull(endpointId);
-        if (_endpoints.TryGetValue(endpointId, out var level) || _endpoints.TryGetValue(AnyEndpoint, out level))
-        {
-            return level;
-        }
-
-        return AccessLevel.None;
+        return _endpoints.ForEndpoint(endpointId);
     }
 
     /// <summary>The scopes every legacy key has: graphql as imported, every endpoint readwrite.</summary>
-    public static KeyScopes ForLegacy(AccessLevel graphQL) => new(graphQL, All._endpoints);
+    public static KeyScopes ForLegacy(AccessLevel graphQL) => Of(graphQL, EndpointLevels.Any(AccessLevel.ReadWrite));
+
+    /// <summary>
+    /// These scopes, as the shared instance when they have a common shape (no endpoints, or only <c>*</c>), so a
+    /// cache of many keys holds one copy of each shape; otherwise a new instance over <paramref name="endpoints"/>.
+    /// </summary>
+    public static KeyScopes Of(AccessLevel graphQL, EndpointLevels endpoints)
+    {
+        ArgumentNullException.ThrowIfNull(endpoints);
+        if (graphQL.IsDefined())
+        {
+            if (endpoints.Count == 0)
+            {
+                return Shared[(int)graphQL, 0];
+            }
+
+            if (endpoints.Count == 1 && endpoints.Fallback is { } any)
+            {
+                return Shared[(int)graphQL, 1 + (int)any];
+            }
+        }
+
+        return new(graphQL, endpoints);
+    }
 
     public void Deconstruct(out AccessLevel GraphQL, out IReadOnlyDictionary<string, AccessLevel> Endpoints)
     {
@@ -119,31 +129,25 @@ public sealed record KeyScopes
         return HashCode.Combine(_graphQL, _endpoints.Count, entries);
     }
 
-    private static KeyScopes Uniform(AccessLevel level) =>
-        new(level, new Dictionary<string, AccessLevel>(StringComparer.Ordinal) { [AnyEndpoint] = level });
-
-    private static FrozenDictionary<string, AccessLevel> Freeze(IReadOnlyDictionary<string, AccessLevel> endpoints)
+    private static KeyScopes[,] CreateShared()
     {
-        ArgumentNullException.ThrowIfNull(endpoints);
-        foreach (var (_, level) in endpoints)
+        var levels = new[] { AccessLevel.None, AccessLevel.Read, AccessLevel.ReadWrite };
+        var shared = new KeyScopes[levels.Length, 1 + levels.Length];
+        foreach (var graphQL in levels)
         {
-            if (!level.IsDefined())
+            shared[(int)graphQL, 0] = new(graphQL, EndpointLevels.Empty);
+            foreach (var any in levels)
             {
-                throw new ArgumentOutOfRangeException(nameof(endpoints), level, "An endpoint has an undefined access level.");
+                shared[(int)graphQL, 1 + (int)any] = new(graphQL, EndpointLevels.Any(any));
             }
         }
 
-        if (endpoints is FrozenDictionary<string, AccessLevel> frozen && ReferenceEquals(frozen.Comparer, StringComparer.Ordinal))
-        {
-            return frozen;
-        }
-
-        return endpoints.Count == 0 ? NoEndpoints : endpoints.ToFrozenDictionary(StringComparer.Ordinal);
+        return shared;
     }
 
-    private static string Derive(AccessLevel graphQL, FrozenDictionary<string, AccessLevel> endpoints)
+    private static string Derive(AccessLevel graphQL, EndpointLevels endpoints)
     {
-        if (endpoints.Count == 1 && endpoints.TryGetValue(AnyEndpoint, out var any) && any == graphQL)
+        if (endpoints.Count == 1 && endpoints.Fallback is { } any && any == graphQL)
         {
             if (graphQL == AccessLevel.ReadWrite)
             {

@@ -6,7 +6,6 @@ public enum Verdict : byte
     Allowed,
     Disabled,
     Expired,
-    ScopeDenied,
 }
 
 public static class KeyState

@@ -18,6 +18,7 @@ public sealed class GatewayMetrics : IDisposable
     private readonly UpDownCounter<long> _upgradesOpen;
     private readonly Counter<long> _upgradeCloses;
     private readonly Counter<long> _usageToOther;
+    private readonly Counter<long> _documentCacheLookups;
     private readonly Counter<long> _rateLimitStoreFailures;
     private int _circuitState;
 
@@ -33,6 +34,7 @@ public sealed class GatewayMetrics : IDisposable
         _usageFlushFailures = _meter.CreateCounter<long>("gateway.usage.flush_failures", description: "Usage flush attempts that failed and will be retried.");
         _upgradesOpen = _meter.CreateUpDownCounter<long>("gateway.upgrades.open", description: "Upgraded connections open now, by route kind (endpoint tunnel, graphql relay).");
         _upgradeCloses = _meter.CreateCounter<long>("gateway.upgrades.closes", description: "Upgraded connections ended, by route kind and reason (ended, key_disabled, scope_denied, ...).");
+        _documentCacheLookups = _meter.CreateCounter<long>("gateway.graphql.document_cache.lookups", description: "GraphQL documents looked up among those accepted before, by result (hit, miss).");
         _rateLimitStoreFailures = _meter.CreateCounter<long>("gateway.rate_limit.store_failures",
             description: "Rate-limit calls to the store that failed; limits were then enforced by each instance alone.");
         _meter.CreateObservableGauge("gateway.store.circuit_state", () => Volatile.Read(ref _circuitState),
@@ -64,6 +66,9 @@ public sealed class GatewayMetrics : IDisposable
 
     public void CacheLookup(string tier, string result) =>
         _cacheLookups.Add(1, new KeyValuePair<string, object?>("tier", tier), new KeyValuePair<string, object?>("result", result));
+
+    public void GraphQLDocumentCacheLookup(bool hit) =>
+        _documentCacheLookups.Add(1, new KeyValuePair<string, object?>("result", hit ? "hit" : "miss"));
 
     public void StoreRead(TimeSpan elapsed) => _storeReadSeconds.Record(elapsed.TotalSeconds);
 

@@ -15,7 +15,7 @@ namespace Gateway.RateLimiting;
 /// keep their clocks within a small fraction of a sub-bucket (NTP); a request is counted in the bucket of the instance
 /// that admitted it. While Redis is unreachable each instance enforces every limit alone (<see cref="LocalWindows"/>).
 /// </summary>
-internal sealed partial class RateLimiter
+internal sealed partial class RateLimiter : IRateLimiter
 {
     private readonly ConcurrentDictionary<string, KeyLimitState> _states = new(StringComparer.Ordinal);
     private readonly RateLimitStore _store;

@@ -7,6 +7,7 @@ internal static class RateLimitingServiceCollectionExtensions
     {
         services.AddSingleton<RateLimitStore>();
         services.AddSingleton<RateLimiter>();
+        services.AddSingleton<IRateLimiter>(sp => sp.GetRequiredService<RateLimiter>());
         services.AddHostedService<RateLimitSweeper>();
         return services;
     }

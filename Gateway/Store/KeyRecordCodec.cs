@@ -59,7 +59,8 @@ internal static class KeyRecordCodec
             return null;
         }
 
-        string? id = null, name = null, prefix = null, endpoints = null, rateLimits = null;
+        string? id = null, name = null, prefix = null, rateLimits = null;
+        RedisValue endpoints = RedisValue.Null;
         KeyKind? kind = null;
         AccessLevel? graphql = null;
         bool? enabled = null;
@@ -100,7 +101,7 @@ internal static class KeyRecordCodec
             DateTimeOffset.FromUnixTimeMilliseconds(createdAt),
             lastUsedAt > 0 ? DateTimeOffset.FromUnixTimeMilliseconds(lastUsedAt) : null,
             expiresAt > 0 ? DateTimeOffset.FromUnixTimeMilliseconds(expiresAt) : null,
-            new KeyScopes(graphql.Value, endpointLevels))
+            KeyScopes.Of(graphql.Value, endpointLevels))
         {
             Version = version,
             RateLimits = limits,
@@ -118,39 +119,51 @@ internal static class KeyRecordCodec
         return JsonSerializer.Serialize(wire);
     }
 
-    private static Dictionary<string, AccessLevel>? DecodeEndpoints(string? json)
+    // Read straight from the reply's bytes into the compact form L1 keeps: no Dictionary<string, string> on the way,
+    // and no string at all for the levels or for "*" (issue 11: a miss allocated ~6.5 KB). Accepts what the serializer
+    // accepted before: one JSON object of string values, each a level; anything else means the record is damaged.
+    private static EndpointLevels? DecodeEndpoints(RedisValue value)
     {
-        if (json is null)
+        if (value.IsNull)
         {
             return null;
         }
 
+        ReadOnlyMemory<byte> json = value;
         try
         {
-            var wire = JsonSerializer.Deserialize<Dictionary<string, string>>(json);
-            if (wire is null)
+            var reader = new Utf8JsonReader(json.Span);
+            if (!reader.Read() || reader.TokenType != JsonTokenType.StartObject)
             {
                 return null;
             }
 
-            var levels = new Dictionary<string, AccessLevel>(wire.Count, StringComparer.Ordinal);
-            foreach (var (endpoint, level) in wire)
+            var entries = new List<EndpointLevels.Entry>(4);
+            while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
             {
-                if (!AccessLevels.TryParse(level, out var parsed))
+                var endpoint = reader.ValueTextEquals(KeyScopes.AnyEndpoint) ? KeyScopes.AnyEndpoint : reader.GetString()!;
+                if (!reader.Read() || reader.TokenType != JsonTokenType.String || ReadLevel(ref reader) is not { } level)
                 {
                     return null;
                 }
 
-                levels[endpoint] = parsed;
+                entries.Add(new(endpoint, level));
             }
 
-            return levels;
+            // The object must be closed and be the whole value (the reader throws on anything after it).
+            return reader.TokenType == JsonTokenType.EndObject && !reader.Read() ? EndpointLevels.Create(entries) : null;
         }
         catch (JsonException)
         {
             return null;
         }
     }
+
+    private static AccessLevel? ReadLevel(ref Utf8JsonReader reader) =>
+        reader.ValueTextEquals(AccessLevels.ReadWriteWire) ? AccessLevel.ReadWrite
+        : reader.ValueTextEquals(AccessLevels.ReadWire) ? AccessLevel.Read
+        : reader.ValueTextEquals(AccessLevels.NoneWire) ? AccessLevel.None
+        : null;
 
     private static long ParseLong(RedisValue value) =>
         long.TryParse((string?)value, NumberStyles.Integer, CultureInfo.InvariantCulture, out var parsed) ? parsed : -1;

@@ -112,6 +112,11 @@ public sealed partial class KeyStore
             }
 
             await PublishInvalidationAsync(digest).ConfigureAwait(false);
+            if (updated.Name != current.Name)
+            {
+                await RenameInIndexAsync(updated, result).ConfigureAwait(false);
+            }
+
             // Identity and lastUsedAt stay as read: the change may set only the mutable fields.
             return new KeyWrite(KeyWriteStatus.Written, current, current with
             {
@@ -146,6 +151,7 @@ public sealed partial class KeyStore
             // an interrupted create or delete is cleaned up too, though there was no key to delete.
             await AdminDb.KeyDeleteAsync(IdKey(id)).ConfigureAwait(false);
             await AdminDb.SortedSetRemoveAsync(ListKey, id).ConfigureAwait(false);
+            await UnindexAsync(id, current).ConfigureAwait(false);
             await PublishInvalidationAsync(digest).ConfigureAwait(false);
             return result == Missing
                 ? new KeyWrite(KeyWriteStatus.NotFound, null, null)

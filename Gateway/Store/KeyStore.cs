@@ -1,3 +1,4 @@
+using System.Diagnostics.CodeAnalysis;
 using Gateway.Keys;
 using Gateway.Observability;
 using StackExchange.Redis;
@@ -9,28 +10,29 @@ namespace Gateway.Store;
 /// <list type="bullet">
 /// <item><c>{prefix}key:{sha256 hex}</c> hash: the record, found from a presented key in one round trip.</item>
 /// <item><c>{prefix}keyid:{id}</c> string: the record's hash, for the admin API.</item>
-/// <item><c>{prefix}keys</c> sorted set: ids scored by creation time, for listing.</item>
+/// <item><c>{prefix}keys</c> sorted set: ids scored by creation time, the list before pages (still written, so an instance
+/// of the previous version lists every key during a rolling upgrade, and read once by <see cref="KeyIndexBuilder"/>).</item>
+/// <item><c>{prefix}keyorder</c> and <c>{prefix}keysearch</c>: the paged list's indexes (KeyStore.List.cs).</item>
 /// </list>
 /// Every write goes to the store first and then publishes the record's hash on <c>{prefix}invalidate</c>,
 /// so every instance drops its cached copy (including a negative entry that would hide a new key).
 /// The proxy's lookup (<see cref="FindAsync"/>) uses the proxy's connection; everything the admin API does uses the
 /// admin connection (<see cref="StoreConnection.AdminMultiplexer"/>), so no admin call queues ahead of a lookup.
 /// </summary>
+// Not IDisposable: its one disposable field, the list gate, is a SemaphoreSlim whose wait handle is never read, so it
+// holds nothing unmanaged; the store lives as long as the process.
+[SuppressMessage("Design", "CA1001:Types that own disposable fields should be disposable", Justification = "See the comment above.")]
 public sealed partial class KeyStore
 {
     /// <summary>The version a new record starts at.</summary>
     public const long FirstVersion = 1;
 
-    // Records read per awaited round of a list: bounds what one list has in flight on the admin connection (two rounds of
-    // a thousand commands per thousand keys, not 40,000 commands at once for 20,000 keys).
-    private const int ListBatch = 1000;
-
-    // Lists running at once in this process; the rest wait their turn. A list of 20,000 keys is seconds of decoding, and
-    // ten at once took both cores from the proxy (with the embedded Garnet, which shares the process, lookups timed out).
+    // List pages read at once in this process; the rest wait their turn. Before pages, a list of 20,000 keys was seconds of
+    // decoding, and ten at once took both cores from the proxy (with the embedded Garnet, which shares the process, lookups
+    // timed out); a page is at most 1,000 records, but a burst of them still should not take both cores.
     private readonly SemaphoreSlim _listGate = new(2, 2);
     private readonly StoreConnection _connection;
     private readonly string _prefix;
-    private long _digestLookups;
 
     public KeyStore(StoreConnection connection, GatewayMetrics? metrics = null)
     {
@@ -40,9 +42,6 @@ public sealed partial class KeyStore
     }
 
     public RedisChannel InvalidationChannel => RedisChannel.Literal(_prefix + "invalidate");
-
-    /// <summary>Store reads made for presented keys; tests and metrics read it.</summary>
-    public long DigestLookups => Interlocked.Read(ref _digestLookups);
 
     // The proxy's connection: key lookups only.
     private IDatabase ProxyDb => _connection.Database;
@@ -58,7 +57,6 @@ public sealed partial class KeyStore
     /// <summary>The hot path's only store read. Throws on infrastructure failure; a missing key is <c>null</c>.</summary>
     public async Task<ApiKey?> FindAsync(KeyDigest digest)
     {
-        Interlocked.Increment(ref _digestLookups);
         var entries = await ProxyDb.HashGetAllAsync(RecordKey(digest)).ConfigureAwait(false);
         return KeyRecordCodec.Decode(entries);
     }
@@ -74,52 +72,6 @@ public sealed partial class KeyStore
         return key?.Id == id ? key : null;
     }
 
-    /// <summary>All keys, newest first, read in bounded rounds on the admin connection.</summary>
-    public async Task<IReadOnlyList<ApiKey>> ListAsync()
-    {
-        await _listGate.WaitAsync().ConfigureAwait(false);
-        try
-        {
-            return await ReadAllAsync().ConfigureAwait(false);
-        }
-        finally
-        {
-            _listGate.Release();
-        }
-    }
-
-    private async Task<IReadOnlyList<ApiKey>> ReadAllAsync()
-    {
-        var db = AdminDb;
-        var ids = await db.SortedSetRangeByRankAsync(ListKey, order: Order.Descending).ConfigureAwait(false);
-        var keys = new List<ApiKey>(ids.Length);
-        foreach (var chunk in ids.Chunk(ListBatch))
-        {
-            // Two pipelined rounds per chunk (id to hash, hash to record); each command touches one key (Cluster safe).
-            var hexes = await Task.WhenAll(chunk.Select(id => db.StringGetAsync(IdKey((string)id!)))).ConfigureAwait(false);
-            var reads = new List<(string Id, Task<HashEntry[]> Record)>(chunk.Length);
-            for (var i = 0; i < chunk.Length; i++)
-            {
-                if (!hexes[i].IsNullOrEmpty && KeyDigest.TryParseHex((string)hexes[i]!, out var digest))
-                {
-                    reads.Add(((string)chunk[i]!, db.HashGetAllAsync(RecordKey(digest))));
-                }
-            }
-
-            await Task.WhenAll(reads.Select(r => r.Record)).ConfigureAwait(false);
-            foreach (var (id, record) in reads)
-            {
-                // An id whose record is gone or names another id (an interrupted create or delete) lists as nothing.
-                if (KeyRecordCodec.Decode(record.Result) is { } key && key.Id == id)
-                {
-                    keys.Add(key);
-                }
-            }
-        }
-
-        return keys;
-    }
-
     /// <summary>Stores a new key at <see cref="FirstVersion"/>; <c>false</c> when a key with the same hash already exists.</summary>
     public async Task<bool> CreateAsync(ApiKey key, KeyDigest digest)
     {
@@ -132,6 +84,7 @@ public sealed partial class KeyStore
 
         // Index first, record last: an interrupted create leaves an id without a record, which lists as
         // nothing and authorizes nothing, never a working key the admin API cannot see.
+        await IndexAsync(db, key, FirstVersion).ConfigureAwait(false);
         await db.StringSetAsync(IdKey(key.Id), digest.ToHex()).ConfigureAwait(false);
         await db.SortedSetAddAsync(ListKey, key.Id, key.CreatedAt.ToUnixTimeMilliseconds()).ConfigureAwait(false);
 
@@ -143,6 +96,7 @@ public sealed partial class KeyStore
         {
             await db.KeyDeleteAsync(IdKey(key.Id)).ConfigureAwait(false);
             await db.SortedSetRemoveAsync(ListKey, key.Id).ConfigureAwait(false);
+            await UnindexAsync(key.Id, key).ConfigureAwait(false);
             return false;
         }
 
@@ -151,11 +105,7 @@ public sealed partial class KeyStore
     }
 
     /// <summary>Whether the proxy's connection reaches the store (readiness).</summary>
-    public async Task<bool> PingAsync()
-    {
-        await ProxyDb.PingAsync().ConfigureAwait(false);
-        return true;
-    }
+    public Task PingAsync() => ProxyDb.PingAsync();
 
     private async Task<KeyDigest?> DigestOfAsync(string id)
     {
@@ -163,6 +113,6 @@ public sealed partial class KeyStore
         return !hex.IsNullOrEmpty && KeyDigest.TryParseHex((string)hex!, out var digest) ? digest : null;
     }
 
-    private Task PublishInvalidationAsync(KeyDigest digest) =>
+    private Task<long> PublishInvalidationAsync(KeyDigest digest) =>
         _connection.AdminMultiplexer.GetSubscriber().PublishAsync(InvalidationChannel, digest.ToHex());
 }

@@ -8,7 +8,7 @@ namespace Gateway.Usage;
 
 /// <summary>
 /// One counter's address: a key, a UTC day, a target (an endpoint id, or null for GraphQL; or the key's <c>other</c>
-/// target, where its targets past the caps of contract §6 are counted).
+/// target, where its targets past the per-key and in-memory caps are counted).
 /// </summary>
 internal readonly record struct UsageSlot(string KeyId, int Day, string? EndpointId, bool IsOther = false)
 {
@@ -37,7 +37,7 @@ internal sealed class KeyDayTargets
 /// <summary>
 /// The request path's side of usage counting: increments in-memory aggregates, with no queue, no await and
 /// no Redis call. The flusher takes the deltas out with interlocked exchanges, so nothing is counted twice or lost.
-/// Two bounds keep one key from crowding out the others (contract §6): a key's targets past
+/// Two bounds keep one key from crowding out the others (README, "Usage"): a key's targets past
 /// <c>Usage:MaxTargetsPerKey</c> in a day are counted under its <c>other</c> target, and once the counters in memory
 /// reach the last tenth of <c>Usage:MaxPendingCounters</c> every key's new targets go to its <c>other</c>; that tenth is
 /// kept for <c>other</c> counters, so a count is dropped only when a key that has none finds it full.
@@ -67,8 +67,6 @@ internal sealed class UsageCounters : IUsageRecorder
         metrics.ObservePendingUsage(() => Volatile.Read(ref _slotCount));
     }
 
-    public int SlotCount => Volatile.Read(ref _slotCount);
-
     /// <summary>Keys and days whose target count is held (for tests: it takes every lock of the dictionary).</summary>
     public int KeyDayCount => _keyDays.Count;
 
@@ -93,7 +91,7 @@ internal sealed class UsageCounters : IUsageRecorder
         }
 
         Interlocked.Increment(ref outcome == 0 ? ref count.Allowed : ref outcome == 1 ? ref count.Denied : ref count.Limited);
-        // Last writer wins within one flush interval, which is the granularity the contract promises.
+        // Last writer wins within one flush interval, which is the granularity usage is reported at (README, "Usage").
         Volatile.Write(ref count.LastUsedUnixMs, now.ToUnixTimeMilliseconds());
     }
 

@@ -9,7 +9,7 @@ namespace Gateway.Usage;
 
 /// <summary>
 /// Writes usage deltas to Redis every <c>Usage:FlushInterval</c>. A failed batch is kept and retried with backoff
-/// under the same id (so a batch Redis applied before its reply was lost is not applied twice) while new counts
+/// under the same sequence number (so a part Redis applied before its reply was lost is not applied twice) while new counts
 /// keep accumulating in memory; on graceful shutdown everything left is flushed before the store closes.
 /// </summary>
 internal sealed partial class UsageFlusher(
@@ -23,7 +23,9 @@ internal sealed partial class UsageFlusher(
     private readonly TimeSpan _interval = options.Value.FlushInterval;
     private UsageBatch? _pending;
 
-    public int PendingInBatch => _pending?.Deltas.Count ?? 0;
+    // The batches' sequence: one batch at a time is pending, and a newer one is made only once it has landed, so
+    // each marker in Redis only ever sees this writer's sequences go up (UsageScript).
+    private long _sequence;
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
@@ -104,7 +106,7 @@ internal sealed partial class UsageFlusher(
             }
             catch (OperationCanceledException)
             {
-                Log.LostAtShutdown(logger, batch.Deltas.Sum(d => d.Allowed + d.Denied + d.Limited));
+                Log.LostAtShutdown(logger, batch.Unwritten);
                 return;
             }
         }
@@ -113,7 +115,7 @@ internal sealed partial class UsageFlusher(
     private UsageBatch? NextBatch()
     {
         var deltas = counters.Drain();
-        return deltas.Count == 0 ? null : new UsageBatch(Guid.NewGuid().ToString("N"), deltas);
+        return deltas.Count == 0 ? null : new UsageBatch(++_sequence, deltas);
     }
 
     private static partial class Log

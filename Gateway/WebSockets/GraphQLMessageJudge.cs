@@ -61,7 +61,7 @@ public static class GraphQLMessageJudge
         AllowDuplicateProperties = false,
     };
 
-    public static MessageVerdict Judge(ReadOnlySpan<byte> message, GraphQLSubprotocol protocol, GraphQLLimits limits)
+    public static MessageVerdict Judge(ReadOnlySpan<byte> message, GraphQLSubprotocol protocol, GraphQLLimits limits, AcceptedDocuments? accepted = null)
     {
         if (!Utf8.IsValid(message))
         {
@@ -78,16 +78,16 @@ public static class GraphQLMessageJudge
         {
             (_, "connection_init") => Opaque(envelope, payload, allowNullPayload: true),
             (GraphQLSubprotocol.TransportWs, "ping" or "pong") => Opaque(envelope, payload, allowNullPayload: true),
-            (GraphQLSubprotocol.TransportWs, "subscribe") => Operation(envelope, payload, limits),
+            (GraphQLSubprotocol.TransportWs, "subscribe") => Operation(envelope, payload, limits, accepted),
             (GraphQLSubprotocol.TransportWs, "complete") => IdOnly(envelope),
-            (GraphQLSubprotocol.LegacyWs, "start") => Operation(envelope, payload, limits),
+            (GraphQLSubprotocol.LegacyWs, "start") => Operation(envelope, payload, limits, accepted),
             (GraphQLSubprotocol.LegacyWs, "stop") => IdOnly(envelope),
             (GraphQLSubprotocol.LegacyWs, "connection_terminate") => Bare(envelope),
             _ => MessageVerdict.Invalid($"message type '{GraphQLVerdict.Echo(envelope.Type)}' is not one a client sends in this subprotocol"),
         };
     }
 
-    private static MessageVerdict Operation(in Envelope envelope, ReadOnlySpan<byte> payload, GraphQLLimits limits)
+    private static MessageVerdict Operation(in Envelope envelope, ReadOnlySpan<byte> payload, GraphQLLimits limits, AcceptedDocuments? accepted)
     {
         if (envelope.Id is null)
         {
@@ -100,7 +100,7 @@ public static class GraphQLMessageJudge
             return MessageVerdict.Invalid("an operation payload must be one GraphQL request object");
         }
 
-        var verdict = GraphQLClassifier.ClassifyJsonBody(payload, limits);
+        var verdict = GraphQLClassifier.ClassifyJsonBody(payload, limits, accepted);
         return verdict.IsRefused
             ? MessageVerdict.Invalid(verdict.Detail ?? "the operation payload is not a valid GraphQL request")
             : new MessageVerdict(MessageAction.Operation, verdict.Need, null);

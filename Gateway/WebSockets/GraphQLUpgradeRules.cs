@@ -4,7 +4,7 @@ using Microsoft.Extensions.Primitives;
 
 namespace Gateway.WebSockets;
 
-/// <summary>What the gateway accepts of an upgrade before anything is forwarded (contract §4, "Upgrades"). Pure.</summary>
+/// <summary>What the gateway accepts of an upgrade before anything is forwarded (README, "Upgrades and WebSockets"). Pure.</summary>
 public static class GraphQLUpgradeRules
 {
     public const string TransportWs = "graphql-transport-ws";

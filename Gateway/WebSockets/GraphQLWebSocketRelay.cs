@@ -1,4 +1,5 @@
 using System.Buffers;
+using System.Diagnostics.CodeAnalysis;
 using System.Net.WebSockets;
 using Gateway.Caching;
 using Gateway.GraphQL;
@@ -14,12 +15,16 @@ namespace Gateway.WebSockets;
 /// frame by frame. One message in flight per direction, and each send is awaited before the next read, so a slow
 /// side slows the other instead of filling memory.
 /// </summary>
+// Not IDisposable: the token source has no timer and the semaphores never hand out a wait handle, so there is nothing
+// unmanaged to free, and disposing them while a pump still unwinds would turn a close into ObjectDisposedException.
+[SuppressMessage("Design", "CA1001:Types that own disposable fields should be disposable", Justification = "See the comment above.")]
 internal sealed partial class GraphQLWebSocketRelay(
-    KeyCache cache,
+    IKeyResolver cache,
     IUsageRecorder usage,
     TimeProvider time,
     KeyDigest digest,
     GraphQLLimits limits,
+    AcceptedDocuments documents,
     int maxMessageBytes,
     IReadOnlyCollection<GraphQLSubprotocol> offered,
     ILogger logger) : IUpgradedConnection
@@ -183,7 +188,7 @@ internal sealed partial class GraphQLWebSocketRelay(
                     return;
                 }
 
-                var verdict = GraphQLMessageJudge.Judge(buffer.AsSpan(0, length), _protocol, limits);
+                var verdict = GraphQLMessageJudge.Judge(buffer.AsSpan(0, length), _protocol, limits, documents);
                 if (!await AllowAsync(verdict).ConfigureAwait(false))
                 {
                     return;

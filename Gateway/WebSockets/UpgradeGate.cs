@@ -13,10 +13,11 @@ namespace Gateway.WebSockets;
 /// </summary>
 internal sealed class UpgradeGate(
     UpgradeRegistry registry,
-    KeyCache cache,
+    IKeyResolver cache,
     IUsageRecorder usage,
     IOptionsMonitor<KeyScopesOptions> options,
     TimeProvider time,
+    AcceptedDocuments documents,
     ILogger<GraphQLWebSocketRelay> relayLogger)
 {
     public const string EndpointKind = "endpoint";
@@ -44,7 +45,7 @@ internal sealed class UpgradeGate(
         // Compression is not negotiated: the relay would have to inflate every client frame to judge it.
         context.Request.Headers.Remove("Sec-WebSocket-Extensions");
         var limits = Current();
-        var relay = new GraphQLWebSocketRelay(cache, usage, time, digest, limits.GraphQLLimits, limits.MaxGraphQLBodyBytes, offered, relayLogger);
+        var relay = new GraphQLWebSocketRelay(cache, usage, time, digest, limits.GraphQLLimits, documents, limits.MaxGraphQLBodyBytes, offered, relayLogger);
         using var registration = registry.Register(digest, key, GraphQLKind, relay);
         relay.Registration = registration;
         RelayedUpgradeFeature.Install(context, relay);

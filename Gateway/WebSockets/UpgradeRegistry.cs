@@ -26,13 +26,13 @@ internal interface IUpgradedConnection
 internal sealed partial class UpgradeRegistry : IDisposable
 {
     private readonly ConcurrentDictionary<KeyDigest, ConcurrentDictionary<Registration, byte>> _byKey = new();
-    private readonly KeyCache _cache;
+    private readonly IKeyResolver _cache;
     private readonly TimeProvider _time;
     private readonly GatewayMetrics _metrics;
     private readonly ILogger<UpgradeRegistry> _logger;
     private readonly ITimer _sweep;
 
-    public UpgradeRegistry(KeyCache cache, TimeProvider time, GatewayMetrics metrics, IOptions<CacheOptions> cacheOptions, ILogger<UpgradeRegistry> logger)
+    public UpgradeRegistry(IKeyResolver cache, TimeProvider time, GatewayMetrics metrics, IOptions<CacheOptions> cacheOptions, ILogger<UpgradeRegistry> logger)
     {
         _cache = cache;
         _time = time;

@@ -7,7 +7,10 @@ namespace HotPath;
 
 /// <summary>
 /// What a hostile GraphQL body of about 1 MiB (the body limit) costs before it is refused: the size limits (depth,
-/// tokens, aliases) refuse it before or instead of a full parse. Each benchmark checks that the body is refused.
+/// tokens, aliases) refuse it before or instead of a full parse, and a syntax error at the end of a 1 MiB line (which
+/// GraphQL-Parser's error path would take minutes and about a terabyte to report) is found by the linear lexer or in
+/// the short-line copy (GraphQLLongLines). Each benchmark checks that the body is refused; OneLongLineValid is the
+/// accepted document of the same shape, for comparison.
 /// </summary>
 [MemoryDiagnoser]
 public class HostileGraphQLBenchmarks
@@ -17,6 +20,9 @@ public class HostileGraphQLBenchmarks
     private byte[] _manyAliases = [];
     private byte[] _deep = [];
     private byte[] _comments = [];
+    private byte[] _unterminatedString = [];
+    private byte[] _errorAtLineEnd = [];
+    private byte[] _oneLongLineValid = [];
 
     [GlobalSetup]
     public void Setup()
@@ -29,6 +35,14 @@ public class HostileGraphQLBenchmarks
         _deep = Body(string.Concat(Enumerable.Repeat("{ a ", 5000)) + string.Concat(Enumerable.Repeat("}", 5000)));
         // Comments: tokens too (the lexer reads every one).
         _comments = Body("{ a }\n" + string.Concat(Enumerable.Repeat("# a comment line that costs lexing\n", Size / 36)));
+        // One line: a string that never ends, and a parse error after 1 MB of blanks.
+        _unterminatedString = Body("{ a(s: \"" + new string('x', Size));
+        _errorAtLineEnd = Body("{ a " + new string(' ', Size) + "!");
+        _oneLongLineValid = Body("{ a " + new string(' ', Size) + "}");
+        if (GraphQLClassifier.ClassifyJsonBody(_oneLongLineValid).IsRefused)
+        {
+            throw new InvalidOperationException("the valid one-line body was refused");
+        }
     }
 
     [Benchmark]
@@ -42,6 +56,15 @@ public class HostileGraphQLBenchmarks
 
     [Benchmark]
     public GraphQLVerdict ManyComments() => Refused(_comments);
+
+    [Benchmark]
+    public GraphQLVerdict OneLineUnterminatedString() => Refused(_unterminatedString);
+
+    [Benchmark]
+    public GraphQLVerdict OneLineErrorAtTheEnd() => Refused(_errorAtLineEnd);
+
+    [Benchmark]
+    public GraphQLVerdict OneLongLineValid() => GraphQLClassifier.ClassifyJsonBody(_oneLongLineValid);
 
     private static GraphQLVerdict Refused(byte[] body)
     {

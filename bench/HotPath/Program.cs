@@ -15,6 +15,12 @@ public static class Program
 {
     public static void Main(string[] args)
     {
+        if (args is ["--footprint", ..])
+        {
+            Footprint(args.Length > 1 ? int.Parse(args[1], System.Globalization.CultureInfo.InvariantCulture) : 5);
+            return;
+        }
+
         var arguments = args.SelectMany(Normalize).ToList();
         if (!arguments.Any(a => a.StartsWith("--filter", StringComparison.Ordinal) || a == "-f"))
         {
@@ -40,9 +46,46 @@ public static class Program
             config = job >= 0 ? baseConfig : baseConfig.AddJob(ShortJob);
         }
 
-        var summaries = BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run([.. arguments], config);
+        // The footprint benchmark writes 100,000 records and fills L1 with them: too long for the smoke and the default
+        // run, so it runs only when a filter names it (or with --footprint above).
+        var types = typeof(Program).Assembly.GetTypes()
+            .Where(t => t.GetMethods().Any(m => m.IsDefined(typeof(BenchmarkDotNet.Attributes.BenchmarkAttribute), false)))
+            .Where(t => t != typeof(L1FootprintBenchmarks) || arguments.Any(a => a.Contains("Footprint", StringComparison.Ordinal)))
+            .ToArray();
+        var summaries = BenchmarkSwitcher.FromTypes(types).Run([.. arguments], config);
         // A benchmark that threw (a failed setup, a refused request) must fail the command, for CI and scripts.
         Environment.ExitCode = summaries.Any(s => s.HasCriticalValidationErrors || s.Reports.Any(r => !r.Success)) ? 1 : 0;
+    }
+
+    /// <summary>
+    /// <c>-- --footprint [rounds]</c>: <see cref="L1FootprintBenchmarks"/> in this process, without BenchmarkDotNet's
+    /// timing: per round, bytes retained and allocated per key for 100,000 keys filled into an empty L1.
+    /// </summary>
+    private static void Footprint(int rounds)
+    {
+        var bench = new L1FootprintBenchmarks();
+        bench.Setup();
+        var allocated = new List<double>();
+        for (var round = 0; round < rounds; round++)
+        {
+            bench.StartEmpty();
+            var before = GC.GetTotalAllocatedBytes(precise: true);
+            bench.FillL1();
+            allocated.Add((double)(GC.GetTotalAllocatedBytes(precise: true) - before) / L1FootprintBenchmarks.Keys);
+            bench.Measure();
+            Console.WriteLine(FormattableString.Invariant(
+                $"round {round + 1}: retained {bench.RetainedPerKey[^1]:F0} B/key, allocated {allocated[^1]:F0} B/key"));
+        }
+
+        Console.WriteLine(FormattableString.Invariant(
+            $"median of {rounds}: retained {Median(bench.RetainedPerKey):F0} B/key, allocated {Median(allocated):F0} B/key while filling"));
+        bench.Cleanup();
+    }
+
+    private static double Median(IEnumerable<double> values)
+    {
+        var sorted = values.Order().ToArray();
+        return sorted[sorted.Length / 2];
     }
 
     // Fewer iterations than BenchmarkDotNet's default job so a full run takes a few minutes on two cores.

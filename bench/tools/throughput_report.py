@@ -15,9 +15,10 @@ TARGETS = {
     "endpoint-get": (0.95, 1.10),
     "endpoint-post": (0.95, 1.10),
     "refused-mix": (0.95, 1.10),
-    "graphql-post": (0.85, None),
+    "graphql-post": (0.90, None),
+    "graphql-aliases": (0.90, None),
 }
-ORDER = ["endpoint-get", "endpoint-post", "graphql-post", "refused-mix"]
+ORDER = ["endpoint-get", "endpoint-post", "graphql-post", "graphql-aliases", "refused-mix"]
 
 
 def ms(us):

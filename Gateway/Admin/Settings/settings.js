@@ -74,9 +74,81 @@ async function signIn(event) {
 
 // ---- the key list ------------------------------------------------------------------------------------------
 
+// The list is paged (contract §5): a page of PAGE keys at a time, newest first, "Load more" follows nextCursor, and the
+// search box asks the server (q), so the page stays as fast with 100,000 keys as with ten: it holds only what was shown.
+const PAGE = 100;
+let nextCursor = null;
+let query = "";
+let listRequest = 0; // answers to an older search or page are dropped: typing fast never shows a stale list
+let searchTimer = 0;
+
+function listPath(cursor) {
+  let path = "/admin/keys?limit=" + PAGE;
+  if (query) path += "&q=" + encodeURIComponent(query);
+  if (cursor) path += "&cursor=" + encodeURIComponent(cursor);
+  return path;
+}
+
+// A filtered page may hold fewer keys than asked (the server scans a bounded part of the list per page), even none:
+// a few more pages are fetched at once so a search shows results when there are any, then "Load more" goes on.
+async function fetchPage(cursor, request) {
+  let found = [];
+  for (let round = 0; round < 5; round++) {
+    const page = await api("GET", listPath(cursor));
+    if (request !== listRequest) return null;
+    found = found.concat(page.keys);
+    cursor = page.nextCursor;
+    if (!cursor || found.length > 0) break;
+  }
+  return { keys: found, nextCursor: cursor };
+}
+
 async function load() {
-  keys = (await api("GET", "/admin/keys")).keys;
+  const request = ++listRequest;
+  const page = await fetchPage(null, request);
+  if (!page) return;
+  keys = page.keys;
+  nextCursor = page.nextCursor;
   render();
+}
+
+async function loadMore() {
+  if (!nextCursor) return;
+  const request = ++listRequest;
+  const button = $("load-more");
+  button.disabled = true;
+  $("list-status").textContent = "Loading…";
+  try {
+    const page = await fetchPage(nextCursor, request);
+    if (!page) return;
+    // Only the new rows are built: the rows already shown stay as they are.
+    const known = new Set(keys.map((k) => k.id));
+    const added = page.keys.filter((k) => !known.has(k.id));
+    keys = keys.concat(added);
+    nextCursor = page.nextCursor;
+    $("key-table").querySelector("tbody").append(...added.map(row));
+    showListState();
+  } catch (error) {
+    if (error.message !== "unauthorized") say(`Could not load more keys: ${error.message}`, true);
+  } finally {
+    button.disabled = false;
+  }
+}
+
+function search() {
+  clearTimeout(searchTimer);
+  // One request per pause in typing, not one per keystroke.
+  searchTimer = setTimeout(() => {
+    query = $("search").value.trim();
+    load().catch((error) => { if (error.message !== "unauthorized") say(`Could not search: ${error.message}`, true); });
+  }, 250);
+}
+
+function showListState() {
+  $("empty").textContent = query ? "No keys match this search." : "No keys yet. Create one to get started.";
+  $("empty").hidden = keys.length > 0 || nextCursor !== null;
+  $("load-more").hidden = nextCursor === null;
+  $("list-status").textContent = keys.length + (keys.length === 1 ? " key shown" : " keys shown") + (nextCursor ? "; more to load." : ".");
 }
 
 function render() {
@@ -86,7 +158,7 @@ function render() {
   const keyId = focused && focused.closest("tr").dataset.keyId;
   const index = focused ? [...focused.closest("tr").querySelectorAll("button")].indexOf(focused) : -1;
   body.replaceChildren(...keys.map(row));
-  $("empty").hidden = keys.length > 0;
+  showListState();
   if (!focused) return;
   const again = [...body.querySelectorAll("tr")].find((tr) => tr.dataset.keyId === keyId);
   (again ? again.querySelectorAll("button")[index] : $("create")).focus();
@@ -292,6 +364,8 @@ document.addEventListener("DOMContentLoaded", () => {
   $("confirm-cancel").addEventListener("click", () => $("confirm").close());
   $("confirm-delete").addEventListener("click", doDelete);
   $("usage-close").addEventListener("click", () => $("usage").close());
+  $("search").addEventListener("input", search);
+  $("load-more").addEventListener("click", loadMore);
   if (sessionStorage.getItem(TOKEN)) {
     load().then(() => { $("sign-in").hidden = true; $("keys").hidden = false; $("sign-out").hidden = false; }).catch(() => {});
   } else {

@@ -1,0 +1,29 @@
+using System.ComponentModel.DataAnnotations;
+
+namespace Gateway.Configuration;
+
+/// <summary><c>Cache</c>: lifetimes of the in-memory (L1) tier in front of the store.</summary>
+public sealed class CacheOptions
+{
+    public const string Section = "Cache";
+
+    /// <summary>How long a found key is trusted without asking the store; the bound on a lost invalidation.</summary>
+    public TimeSpan L1Ttl { get; set; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>How long a key the store does not know is remembered as unknown.</summary>
+    public TimeSpan NegativeTtl { get; set; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>How long past <see cref="L1Ttl"/> a found key keeps working while the store is unreachable.</summary>
+    public TimeSpan StaleIfErrorTtl { get; set; } = TimeSpan.FromMinutes(5);
+
+    /// <summary>Most found keys held in memory; the least recently fetched are evicted past it.</summary>
+    [Range(1, int.MaxValue)]
+    public int L1MaxEntries { get; set; } = 100_000;
+
+    /// <summary>Most unknown keys remembered; kept apart so a flood of invented keys cannot evict real ones.</summary>
+    [Range(1, int.MaxValue)]
+    public int NegativeMaxEntries { get; set; } = 100_000;
+
+    /// <summary>Longest a request waits on one store read before it is treated as a store failure.</summary>
+    public TimeSpan StoreTimeout { get; set; } = TimeSpan.FromMilliseconds(500);
+}

@@ -1,0 +1,183 @@
+using StackExchange.Redis;
+
+namespace Gateway.Usage;
+
+/// <summary>
+/// A flush's deltas with its sequence number (monotonic per <see cref="UsageStore"/>). It is planned into script calls
+/// once, on its first attempt, and a retry sends again only the calls whose reply never came.
+/// </summary>
+internal sealed class UsageBatch(long sequence, IReadOnlyList<UsageDelta> deltas)
+{
+    public long Sequence { get; } = sequence;
+
+    /// <summary>The deltas, until the batch is planned (then the calls hold them, and this is released).</summary>
+    public IReadOnlyList<UsageDelta>? Deltas { get; private set; } = deltas;
+
+    /// <summary>The script calls, fixed once planned: a call's marker must name the same writes on every retry.</summary>
+    public IReadOnlyList<UsageCall>? Calls { get; private set; }
+
+    /// <summary>Requests counted in this batch and not yet known to be in Redis.</summary>
+    public long Unwritten
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return Calls is { } calls ? calls.Where(c => !c.Landed).Sum(c => c.Requests) : Deltas!.Sum(d => d.Allowed + d.Denied + d.Limited);
+            }
+        }
+    }
+
+    private readonly Lock _gate = new();
+
+    /// <summary>The calls, planned by <paramref name="plan"/> on the first attempt and the same on every later one.</summary>
+    public IReadOnlyList<UsageCall> CallsPlannedBy(Func<IReadOnlyList<UsageDelta>, IReadOnlyList<UsageCall>> plan)
+    {
+        lock (_gate)
+        {
+            if (Calls is null)
+            {
+                Calls = plan(Deltas!);
+                Deltas = null;
+            }
+
+            return Calls;
+        }
+    }
+}
+
+/// <summary>
+/// One script call of a flush: every key it touches is in one Redis Cluster hash slot, <c>KEYS[1]</c> is its marker.
+/// <see cref="Landed"/> is set once Redis answered it.
+/// </summary>
+internal sealed class UsageCall(RedisKey[] keys, RedisValue[] args, long requests, int units)
+{
+    /// <summary>Its writes' units (see <see cref="UsageWritePlan.MaxUnitsPerCall"/>): about how long it holds Redis.</summary>
+    public int Units { get; } = units;
+
+    public RedisKey[] Keys { get; } = keys;
+
+    public RedisValue[] Args { get; } = args;
+
+    public long Requests { get; } = requests;
+
+    public bool Landed { get; set; }
+}
+
+/// <summary>
+/// Turns a batch's deltas into script calls: the writes (usage hashes, key records' <c>lastUsedAt</c>, the day index
+/// sets) grouped by the hash slot of the key each touches, then packed into calls of at most
+/// <see cref="MaxUnitsPerCall"/> units (a target's counts, a record, a set member) so no call holds Redis for long.
+/// On one Redis server there are no slots (StackExchange.Redis gives every key -1), so every write shares one group
+/// and a flush of any size is a handful of calls; on a cluster there are at most 16,384 groups however many keys.
+/// </summary>
+internal sealed class UsageWritePlan(UsageLayout layout, Func<RedisKey, int> slotOf, long sequence, int maxTargetsPerKey)
+{
+    /// <summary>At most this many units per call, so one call holds Redis for about a millisecond at most.</summary>
+    public const int MaxUnitsPerCall = 500;
+
+    private readonly List<UsageCall> _calls = [];
+    private readonly Dictionary<int, SlotGroup> _groups = [];
+
+    public IReadOnlyList<UsageCall> Plan(IReadOnlyList<UsageDelta> deltas)
+    {
+        foreach (var group in deltas.GroupBy(d => (d.Slot.KeyId, d.Slot.Day)))
+        {
+            var (keyId, day) = group.Key;
+            var hash = layout.HashKey(keyId, day);
+            var targets = group.ToArray();
+            for (var i = 0; i < targets.Length; i += MaxUnitsPerCall)
+            {
+                // A key past MaxUnitsPerCall targets (up to Usage:MaxTargetsPerKey and 'other') spans calls; each
+                // call re-reads the hash's targets, so the cap holds across them.
+                var piece = targets.AsSpan(i, Math.Min(MaxUnitsPerCall, targets.Length - i));
+                var items = new RedisValue[piece.Length * 4];
+                long requests = 0;
+                for (var t = 0; t < piece.Length; t++)
+                {
+                    items[t * 4] = piece[t].Slot.Target;
+                    items[(t * 4) + 1] = piece[t].Allowed;
+                    items[(t * 4) + 2] = piece[t].Denied;
+                    items[(t * 4) + 3] = piece[t].Limited;
+                    requests += piece[t].Allowed + piece[t].Denied + piece[t].Limited;
+                }
+
+                Add(new UsageWrite(UsageScript.Hash, hash, layout.ExpireAt(day), items, piece.Length, requests));
+            }
+        }
+
+        foreach (var group in deltas.GroupBy(d => d.Digest))
+        {
+            Add(new UsageWrite(UsageScript.LastUsed, layout.RecordKey(group.Key), group.Max(d => d.LastUsedUnixMs), [], 1, 0));
+        }
+
+        foreach (var group in deltas.GroupBy(d => d.Slot.Day))
+        {
+            // One day's set is one key in one slot: its members go in calls of that slot, a call's worth at a time.
+            var index = layout.DayIndexKey(group.Key);
+            var ids = group.Select(d => d.Slot.KeyId).Distinct(StringComparer.Ordinal).Select(id => (RedisValue)id).ToArray();
+            for (var i = 0; i < ids.Length; i += MaxUnitsPerCall)
+            {
+                var members = ids[i..Math.Min(ids.Length, i + MaxUnitsPerCall)];
+                Add(new UsageWrite(UsageScript.DayIndex, index, layout.ExpireAt(group.Key), members, members.Length, 0));
+            }
+        }
+
+        foreach (var (slot, group) in _groups)
+        {
+            Close(slot, group);
+        }
+
+        return _calls;
+    }
+
+    private void Add(UsageWrite write)
+    {
+        var slot = slotOf(write.Key);
+        if (!_groups.TryGetValue(slot, out var group))
+        {
+            _groups[slot] = group = new SlotGroup();
+        }
+
+        if (group.Units + write.Units > MaxUnitsPerCall)
+        {
+            Close(slot, group);
+        }
+
+        group.Writes.Add(write);
+        group.Units += write.Units;
+    }
+
+    private void Close(int slot, SlotGroup group)
+    {
+        if (group.Writes.Count == 0)
+        {
+            return;
+        }
+
+        // The marker is in the calls' own slot (idempotence and Cluster both need one slot per call); the n-th call of
+        // a slot in a batch has the n-th marker, so no two calls of a batch share one.
+        var marker = layout.MarkerKey(slot, group.Closed);
+        _calls.Add(UsageScript.Call(marker, sequence, maxTargetsPerKey, group.Writes));
+        group.Closed++;
+        group.Writes.Clear();
+        group.Units = 0;
+    }
+
+    /// <summary>The writes of one slot not yet in a call.</summary>
+    private sealed class SlotGroup
+    {
+        public List<UsageWrite> Writes { get; } = [];
+
+        public int Units { get; set; }
+
+        public int Closed { get; set; }
+    }
+}
+
+/// <summary>
+/// One write of a call. <see cref="UsageScript.Hash"/>: <see cref="Items"/> are target/allowed/denied/limited quadruples and
+/// <see cref="Value"/> the hash's EXPIREAT; <see cref="UsageScript.DayIndex"/>: set members and EXPIREAT;
+/// <see cref="UsageScript.LastUsed"/>: no items, <see cref="Value"/> the unix ms.
+/// </summary>
+internal readonly record struct UsageWrite(string Kind, RedisKey Key, long Value, RedisValue[] Items, int Units, long Requests);
