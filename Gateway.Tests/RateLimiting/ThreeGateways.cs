@@ -11,12 +11,15 @@ namespace Gateway.Tests.RateLimiting;
 /// </summary>
 public sealed class ThreeGateways : IAsyncDisposable
 {
-    private ThreeGateways(RecordingUpstream upstream, GatewayHost[] hosts, FakeTimeProvider? time)
+    private ThreeGateways(RecordingUpstream upstream, GatewayHost[] hosts, FakeTimeProvider? time, string prefix)
     {
+        Prefix = prefix;
         Upstream = upstream;
         Hosts = hosts;
         Time = time;
     }
+
+    public string Prefix { get; }
 
     public RecordingUpstream Upstream { get; }
 
@@ -34,7 +37,7 @@ public sealed class ThreeGateways : IAsyncDisposable
                 configureLogging: logging => logging.AddFakeLogging(),
                 configureServices: time is null ? null : services => services.Use(time)).Start())
             .ToArray();
-        return new ThreeGateways(upstream, hosts, time);
+        return new ThreeGateways(upstream, hosts, time, prefix);
     }
 
     /// <summary>Creates a key that may read every endpoint, with the given limits, through the first instance.</summary>
