@@ -13,6 +13,9 @@ namespace Gateway.Tests.GraphQL;
 /// </summary>
 public sealed class GraphQLLongLineForwardingTests(GatewayTest.Parts parts) : GatewayTest(parts)
 {
+    // Each test asserts on everything its upstream saw.
+    protected override bool PartsPerTest => true;
+
     private const int MaxBodyBytes = 1024 * 1024;
 
     [Fact]
