@@ -57,7 +57,7 @@ internal sealed class MiddlewareHarness : IDisposable
             ["with-credentials"] = new UpstreamOptions { Authorization = UpstreamAuthorization },
         }));
         var bodies = new GraphQLBodyReader(new GraphQLBodyBudget(options, Metrics), options, Time);
-        _middleware = new EnforcementMiddleware(Next, Keys, Usage, upstreams, options, Metrics, _abuse, upgrades, bodies, Documents, Time);
+        _middleware = new EnforcementMiddleware(Next, Keys, Usage, upstreams, options, Metrics, _abuse, upgrades, bodies, Documents, RateLimits, Time);
     }
 
     public FakeTimeProvider Time { get; } = new(new DateTimeOffset(2026, 12, 1, 12, 0, 0, TimeSpan.Zero));
@@ -65,6 +65,8 @@ internal sealed class MiddlewareHarness : IDisposable
     public FakeKeys Keys { get; } = new();
 
     public RecordingUsage Usage { get; } = new();
+
+    public FakeRateLimiter RateLimits { get; } = new();
 
     public System.Diagnostics.Metrics.IMeterFactory Meters { get; }
 
@@ -78,11 +80,11 @@ internal sealed class MiddlewareHarness : IDisposable
     public ForwardedRequest? Forwarded { get; private set; }
 
     /// <summary>A key with <paramref name="scopes"/>, known to the fake store (and to memory when <paramref name="inMemory"/>).</summary>
-    public string AddKey(KeyScopes scopes, bool enabled = true, DateTimeOffset? expiresAt = null, bool inMemory = false)
+    public string AddKey(KeyScopes scopes, bool enabled = true, DateTimeOffset? expiresAt = null, bool inMemory = false, Gateway.RateLimiting.RateLimitRule[]? rateLimits = null)
     {
         var key = KeyFormat.Generate();
         var apiKey = new ApiKey("key_" + Keys.Count, "test", KeyKind.Rpa, KeyFormat.DisplayPrefix(key), enabled,
-            Time.GetUtcNow(), null, expiresAt, scopes);
+            Time.GetUtcNow(), null, expiresAt, scopes) { RateLimits = rateLimits ?? [] };
         Keys.Add(KeyDigest.Compute(key), KeyLookup.Found(apiKey), inMemory);
         return key;
     }
@@ -231,6 +233,24 @@ internal sealed class RecordingUsage : IUsageRecorder
     public List<(string KeyId, ScopeTarget Target, bool Allowed)> Records { get; } = [];
 
     public void Record(ApiKey key, KeyDigest digest, ScopeTarget target, bool allowed) => Records.Add((key.Id, target, allowed));
+
+    public List<(string KeyId, ScopeTarget Target)> Limited { get; } = [];
+
+    public void RecordLimited(ApiKey key, KeyDigest digest, ScopeTarget target) => Limited.Add((key.Id, target));
+}
+
+/// <summary>A limiter that answers what the test sets, and counts how often it was asked.</summary>
+internal sealed class FakeRateLimiter : Gateway.RateLimiting.IRateLimiter
+{
+    public Gateway.RateLimiting.RateLimitDecision Next { get; set; } = Gateway.RateLimiting.RateLimitDecision.Admit;
+
+    public int Calls { get; private set; }
+
+    public ValueTask<Gateway.RateLimiting.RateLimitDecision> AcquireAsync(ApiKey key)
+    {
+        Calls++;
+        return new(Next);
+    }
 }
 
 /// <summary>An options monitor that never changes.</summary>

@@ -13,6 +13,9 @@ namespace Gateway.Tests.Infrastructure;
 /// <summary>What an upstream received, exactly as it arrived.</summary>
 public sealed record RecordedRequest(string Method, string RawTarget, string Path, string Query, IReadOnlyDictionary<string, string[]> Headers, byte[] Body)
 {
+    /// <summary>When the request arrived, as a <see cref="System.Diagnostics.Stopwatch"/> timestamp (rate-limit accuracy tests).</summary>
+    public long ArrivedAt { get; init; }
+
     public string? Header(string name) =>
         Headers.FirstOrDefault(h => string.Equals(h.Key, name, StringComparison.OrdinalIgnoreCase)).Value is { } values
             ? string.Join(",", values)
@@ -66,6 +69,7 @@ public sealed class RecordingUpstream : IAsyncDisposable
 
     private async Task RecordAsync(HttpContext context)
     {
+        var arrivedAt = System.Diagnostics.Stopwatch.GetTimestamp();
         using var body = new MemoryStream();
         await context.Request.Body.CopyToAsync(body);
         var headers = context.Request.Headers.ToDictionary(h => h.Key, h => h.Value.Select(v => v ?? "").ToArray(), StringComparer.OrdinalIgnoreCase);
@@ -75,7 +79,10 @@ public sealed class RecordingUpstream : IAsyncDisposable
             context.Request.Path.Value ?? "",
             context.Request.QueryString.Value ?? "",
             headers,
-            body.ToArray()));
+            body.ToArray())
+        {
+            ArrivedAt = arrivedAt,
+        });
         context.Response.ContentType = "application/json";
         await context.Response.WriteAsync("{\"ok\":true}");
     }

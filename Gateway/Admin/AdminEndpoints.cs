@@ -116,6 +116,7 @@ internal static class AdminEndpoints
             new KeyScopes(changes.GraphQL ?? AccessLevel.None, changes.Endpoints ?? new Dictionary<string, AccessLevel>()))
         {
             Version = KeyStore.FirstVersion,
+            RateLimits = changes.RateLimits ?? [],
         };
         if (!await store.CreateAsync(key, KeyDigest.Compute(plaintext)).ConfigureAwait(false))
         {
@@ -160,7 +161,8 @@ internal static class AdminEndpoints
         {
             if (key.Kind == KeyKind.Legacy)
             {
-                immutableField = changes.GraphQL is not null ? "graphql" : changes.Endpoints is not null ? "endpoints" : changes.ExpiresAtGiven ? "expiresAt" : null;
+                immutableField = changes.GraphQL is not null ? "graphql" : changes.Endpoints is not null ? "endpoints" : changes.ExpiresAtGiven ? "expiresAt"
+                    : changes.RateLimits is not null ? "rateLimits" : null;
                 if (immutableField is not null)
                 {
                     return null;
@@ -175,6 +177,7 @@ internal static class AdminEndpoints
                 Scopes = changes.GraphQL is null && changes.Endpoints is null
                     ? key.Scopes
                     : new KeyScopes(changes.GraphQL ?? key.Scopes.GraphQL, changes.Endpoints ?? key.Scopes.Endpoints),
+                RateLimits = changes.RateLimits ?? key.RateLimits,
             };
         }, precondition).ConfigureAwait(false);
 

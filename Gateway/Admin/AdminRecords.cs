@@ -1,6 +1,7 @@
 using System.Text.Json.Nodes;
 using System.Text.Json.Serialization;
 using Gateway.Keys;
+using Gateway.RateLimiting;
 
 namespace Gateway.Admin;
 
@@ -15,7 +16,11 @@ internal sealed record CreateKeyRequest(
     bool Enabled = true,
     string Graphql = "none",
     Dictionary<string, string?>? Endpoints = null,
-    string? ExpiresAt = null);
+    string? ExpiresAt = null,
+    List<RateLimitRequest?>? RateLimits = null);
+
+/// <summary>One of a key's <c>rateLimits</c> as sent; bounds are checked by hand so the 400 names <c>rateLimits</c>.</summary>
+internal sealed record RateLimitRequest(long? Requests = null, long? WindowSeconds = null);
 
 /// <summary><c>PATCH /admin/keys/{id}</c>: every member may be absent; only <c>expiresAt</c> may be null (never expires).</summary>
 internal sealed record PatchKeyRequest
@@ -34,6 +39,9 @@ internal sealed record PatchKeyRequest
 
     [JsonConverter(typeof(OptionalConverter<string>))]
     public Optional<string> ExpiresAt { get; init; }
+
+    [JsonConverter(typeof(OptionalConverter<List<RateLimitRequest?>>))]
+    public Optional<List<RateLimitRequest?>> RateLimits { get; init; }
 }
 
 /// <summary><c>POST /admin/keys/legacy</c>.</summary>
@@ -61,7 +69,8 @@ internal sealed record KeyView(
     bool Enabled,
     string CreatedAt,
     string? LastUsedAt,
-    string? ExpiresAt)
+    string? ExpiresAt,
+    IReadOnlyList<RateLimitView> RateLimits)
 {
     [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
     [JsonPropertyOrder(1)]
@@ -79,11 +88,15 @@ internal sealed record KeyView(
         key.Enabled,
         AdminTimes.Format(key.CreatedAt),
         AdminTimes.Format(key.LastUsedAt),
-        AdminTimes.Format(key.ExpiresAt))
+        AdminTimes.Format(key.ExpiresAt),
+        [.. key.RateLimits.Select(r => new RateLimitView(r.Requests, r.WindowSeconds))])
     {
         Key = plaintext,
     };
 }
+
+/// <summary>One of a key's <c>rateLimits</c> in a view (contract §9).</summary>
+internal sealed record RateLimitView(int Requests, int WindowSeconds);
 
 /// <summary><c>GET /admin/keys</c>.</summary>
 internal sealed record KeyListView(IReadOnlyList<KeyView> Keys, string? NextCursor);
@@ -96,7 +109,7 @@ internal sealed record UsageView(string KeyId, string? LastUsedAt, IReadOnlyList
 
 internal sealed record UsageDayView(string Date, Dictionary<string, UsageCountsView> Targets);
 
-internal sealed record UsageCountsView(long Allowed, long Denied);
+internal sealed record UsageCountsView(long Allowed, long Denied, long Limited);
 
 /// <summary><c>GET /admin/audit</c>: entries as the audit log stored them, newest first.</summary>
 internal sealed record AuditView(IReadOnlyList<JsonNode> Entries);

@@ -30,7 +30,7 @@ internal static class AdminUsage
             AdminTimes.Format(key.LastUsedAt),
             counts.Select(c => new UsageDayView(
                 UsageDays.Start(c.Day).ToString("yyyy-MM-dd", System.Globalization.CultureInfo.InvariantCulture),
-                c.Targets.ToDictionary(t => t.Key, t => new UsageCountsView(t.Value.Allowed, t.Value.Denied), StringComparer.Ordinal))).ToList());
+                c.Targets.ToDictionary(t => t.Key, t => new UsageCountsView(t.Value.Allowed, t.Value.Denied, t.Value.Limited), StringComparer.Ordinal))).ToList());
         return AdminResults.Json(200, view, AdminJsonContext.Default.UsageView);
     }
 }

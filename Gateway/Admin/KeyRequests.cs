@@ -1,6 +1,7 @@
 using System.Globalization;
 using Gateway.Enforcement;
 using Gateway.Keys;
+using Gateway.RateLimiting;
 
 namespace Gateway.Admin;
 
@@ -11,7 +12,11 @@ internal sealed record KeyChanges(
     AccessLevel? GraphQL,
     IReadOnlyDictionary<string, AccessLevel>? Endpoints,
     bool ExpiresAtGiven,
-    DateTimeOffset? ExpiresAt);
+    DateTimeOffset? ExpiresAt)
+{
+    /// <summary>The key's new limits (contract §9); <c>[]</c> removes them, null leaves them.</summary>
+    public RateLimitRule[]? RateLimits { get; init; }
+}
 
 internal sealed record LegacyEntry(string Key, string Name, AccessLevel GraphQL);
 
@@ -57,7 +62,13 @@ internal static class KeyRequests
             return expiryError;
         }
 
-        changes = new KeyChanges(name, body.Enabled, graphql, endpoints, body.ExpiresAt is not null, expiresAt);
+        RateLimitRule[]? rateLimits = null;
+        if (body.RateLimits is not null && CheckRateLimits(body.RateLimits, out rateLimits) is { } limitsError)
+        {
+            return limitsError;
+        }
+
+        changes = new KeyChanges(name, body.Enabled, graphql, endpoints, body.ExpiresAt is not null, expiresAt) { RateLimits = rateLimits };
         return null;
     }
 
@@ -67,7 +78,7 @@ internal static class KeyRequests
         // Null means "remove" in a PATCH; only an expiry can be removed (never expires). The rest are refused, not ignored.
         foreach (var (field, isNull) in new[]
         {
-            ("name", body.Name.IsNull), ("enabled", body.Enabled.IsNull), ("graphql", body.Graphql.IsNull), ("endpoints", body.Endpoints.IsNull),
+            ("name", body.Name.IsNull), ("enabled", body.Enabled.IsNull), ("graphql", body.Graphql.IsNull), ("endpoints", body.Endpoints.IsNull), ("rateLimits", body.RateLimits.IsNull),
         })
         {
             if (isNull)
@@ -105,7 +116,16 @@ internal static class KeyRequests
             return expiryError;
         }
 
-        changes = new KeyChanges(name, body.Enabled.IsGiven ? body.Enabled.Value : null, graphql, endpoints, body.ExpiresAt.IsGiven, expiresAt);
+        RateLimitRule[]? rateLimits = null;
+        if (body.RateLimits.IsGiven && CheckRateLimits(body.RateLimits.Value!, out rateLimits) is { } limitsError)
+        {
+            return limitsError;
+        }
+
+        changes = new KeyChanges(name, body.Enabled.IsGiven ? body.Enabled.Value : null, graphql, endpoints, body.ExpiresAt.IsGiven, expiresAt)
+        {
+            RateLimits = rateLimits,
+        };
         return null;
     }
 
@@ -209,5 +229,39 @@ internal static class KeyRequests
     {
         var cut = text.Length > 64 ? text[..64] : text;
         return string.Concat(cut.Select(c => char.IsControl(c) ? '?' : c));
+    }
+
+    private static Refusal? CheckRateLimits(List<RateLimitRequest?> given, out RateLimitRule[]? rules)
+    {
+        rules = null;
+        if (given.Count > RateLimitRule.MaxRules)
+        {
+            return AdminRefusals.InvalidField("rateLimits", $"at most {RateLimitRule.MaxRules} limits");
+        }
+
+        var parsed = new List<RateLimitRule>(given.Count);
+        foreach (var item in given)
+        {
+            if (item is not { Requests: { } requests, WindowSeconds: { } window })
+            {
+                return AdminRefusals.InvalidField("rateLimits", "each limit needs requests and windowSeconds");
+            }
+
+            if (requests is < 1 or > RateLimitRule.MaxRequests || window is < 1 or > RateLimitRule.MaxWindowSeconds)
+            {
+                return AdminRefusals.InvalidField("rateLimits",
+                    $"requests must be 1 to {RateLimitRule.MaxRequests} and windowSeconds 1 to {RateLimitRule.MaxWindowSeconds}");
+            }
+
+            parsed.Add(new RateLimitRule((int)requests, (int)window));
+        }
+
+        if (RateLimitRule.Validate(parsed) is { } problem)
+        {
+            return AdminRefusals.InvalidField("rateLimits", problem);
+        }
+
+        rules = [.. parsed.OrderBy(r => r.WindowSeconds)];
+        return null;
     }
 }

@@ -4,6 +4,7 @@ using Gateway.Configuration;
 using Gateway.GraphQL;
 using Gateway.Keys;
 using Gateway.Observability;
+using Gateway.RateLimiting;
 using Gateway.Usage;
 using Gateway.WebSockets;
 using Microsoft.AspNetCore.Http.Features;
@@ -28,6 +29,7 @@ internal sealed class EnforcementMiddleware(
     UpgradeGate upgrades,
     GraphQLBodyReader bodies,
     AcceptedDocuments documents,
+    IRateLimiter rateLimits,
     TimeProvider time)
 {
     private static readonly string[] MethodOverrideHeaders = ["X-HTTP-Method-Override", "X-HTTP-Method", "X-Method-Override"];
@@ -277,6 +279,29 @@ internal sealed class EnforcementMiddleware(
                 target.IsGraphQL ? "graphql" : $"endpoint '{target.EndpointId}'",
                 needed.ToWire(),
                 ScopeDecision.Granted(key.Scopes, target).ToWire()));
+        }
+
+        // (6) The key's rate limits, last, so a refused request never spends one. A key without limits pays this length check only.
+        if (key.RateLimits.Length != 0)
+        {
+            var decision = rateLimits.AcquireAsync(key);
+            return decision.IsCompletedSuccessfully
+                ? Forward(context, proxy, key, digest, target, decision.Result, forward)
+                : AwaitRateLimit(context, proxy, key, digest, target, decision, forward);
+        }
+
+        return Forward(context, proxy, key, digest, target, RateLimitDecision.Admit, forward);
+    }
+
+    private async Task AwaitRateLimit(HttpContext context, IReverseProxyFeature proxy, ApiKey key, KeyDigest digest, ScopeTarget target, ValueTask<RateLimitDecision> decision, Func<Task>? forward) =>
+        await Forward(context, proxy, key, digest, target, await decision.ConfigureAwait(false), forward).ConfigureAwait(false);
+
+    private Task Forward(HttpContext context, IReverseProxyFeature proxy, ApiKey key, KeyDigest digest, ScopeTarget target, RateLimitDecision decision, Func<Task>? forward)
+    {
+        if (!decision.Admitted)
+        {
+            usage.RecordLimited(key, digest, target);
+            return Refuse(context, RateLimitRefusal.For(decision));
         }
 
         usage.Record(key, digest, target, allowed: true);

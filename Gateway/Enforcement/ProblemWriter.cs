@@ -28,6 +28,12 @@ public static class ProblemWriter
             response.Headers.RetryAfter = refusal.RetryAfterSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture);
         }
 
+        if (refusal.RateLimitPolicy is not null)
+        {
+            response.Headers["RateLimit-Policy"] = refusal.RateLimitPolicy;
+            response.Headers["RateLimit"] = refusal.RateLimit;
+        }
+
         if (refusal.Status == StatusCodes.Status405MethodNotAllowed)
         {
             response.Headers.Allow = refusal.Allow ?? "GET, POST";

@@ -8,6 +8,11 @@ public sealed record Refusal(int Status, string Code, string Title, string Detai
     /// <summary>The methods a 405 names in its <c>Allow</c> header (RFC 9110 §15.5.6); null = the GraphQL pair.</summary>
     public string? Allow { get; init; }
 
+    /// <summary>The <c>RateLimit-Policy</c> and <c>RateLimit</c> header values of a 429 <c>rate_limited</c> (RateLimiting/).</summary>
+    public string? RateLimitPolicy { get; init; }
+
+    public string? RateLimit { get; init; }
+
     public static readonly Refusal MissingKey = new(401, "missing_key", "API key required",
         "Send the key as 'Authorization: Bearer <key>' or in the api_key query parameter.");
 

@@ -6,6 +6,7 @@ using Gateway.Configuration;
 using Gateway.Enforcement;
 using Gateway.GraphQL;
 using Gateway.Observability;
+using Gateway.RateLimiting;
 using Gateway.Store;
 using Gateway.Usage;
 using Gateway.WebSockets;
@@ -39,6 +40,7 @@ public static class GatewayServiceCollectionExtensions
         services.AddKeyCaching(validated);
         services.AddGatewayMetrics();
         services.AddUsageCounting(validated);
+        services.AddRateLimits();
         services.AddKeyEnforcement(validated);
         services.AddGraphQLDocuments(validated);
         services.AddWebSocketUpgrades();

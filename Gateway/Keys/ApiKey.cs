@@ -1,3 +1,5 @@
+using Gateway.RateLimiting;
+
 namespace Gateway.Keys;
 
 /// <summary>
@@ -20,4 +22,10 @@ public sealed record ApiKey(
     /// written before versions existed. <see cref="LastUsedAt"/> is usage, not a setting, and does not move it.
     /// </summary>
     public long Version { get; init; }
+
+    /// <summary>
+    /// The key's limits (contract §9), empty for none: the request path tests only the length, so a key without limits
+    /// costs nothing more. The limiter keeps its state while the limits stay equal.
+    /// </summary>
+    public RateLimitRule[] RateLimits { get; init; } = [];
 }

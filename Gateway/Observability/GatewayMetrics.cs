@@ -19,6 +19,7 @@ public sealed class GatewayMetrics : IDisposable
     private readonly Counter<long> _upgradeCloses;
     private readonly Counter<long> _usageToOther;
     private readonly Counter<long> _documentCacheLookups;
+    private readonly Counter<long> _rateLimitStoreFailures;
     private int _circuitState;
 
     public GatewayMetrics(IMeterFactory meterFactory)
@@ -34,6 +35,8 @@ public sealed class GatewayMetrics : IDisposable
         _upgradesOpen = _meter.CreateUpDownCounter<long>("gateway.upgrades.open", description: "Upgraded connections open now, by route kind (endpoint tunnel, graphql relay).");
         _upgradeCloses = _meter.CreateCounter<long>("gateway.upgrades.closes", description: "Upgraded connections ended, by route kind and reason (ended, key_disabled, scope_denied, ...).");
         _documentCacheLookups = _meter.CreateCounter<long>("gateway.graphql.document_cache.lookups", description: "GraphQL documents looked up among those accepted before, by result (hit, miss).");
+        _rateLimitStoreFailures = _meter.CreateCounter<long>("gateway.rate_limit.store_failures",
+            description: "Rate-limit calls to the store that failed; limits were then enforced by each instance alone.");
         _meter.CreateObservableGauge("gateway.store.circuit_state", () => Volatile.Read(ref _circuitState),
             description: "Store read circuit: 0 closed, 1 open, 2 half-open.");
     }
@@ -49,6 +52,13 @@ public sealed class GatewayMetrics : IDisposable
     /// <summary>Registers the gauge of GraphQL body bytes held against <c>KeyScopes:MaxBufferedGraphQLBytes</c>.</summary>
     public void ObserveBufferedGraphQLBytes(Func<long> held) =>
         _meter.CreateObservableGauge("gateway.graphql.buffered", held, unit: "By", description: "GraphQL request body bytes held in memory.");
+
+    /// <summary>Registers the gauge that is 1 while rate limits are enforced per instance because the store is unreachable.</summary>
+    public void ObserveRateLimitOutage(Func<int> outage) =>
+        _meter.CreateObservableGauge("gateway.rate_limit.local_only", outage,
+            description: "1 while the store is unreachable and each instance enforces every rate limit on its own, else 0.");
+
+    public void RateLimitStoreFailed() => _rateLimitStoreFailures.Add(1);
 
     public void Allowed() => _requests.Add(1, new KeyValuePair<string, object?>("decision", "allowed"), new KeyValuePair<string, object?>("code", "ok"));
 

@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Text.Json;
 using Gateway.Keys;
+using Gateway.RateLimiting;
 using StackExchange.Redis;
 
 namespace Gateway.Store;
@@ -22,6 +23,7 @@ internal static class KeyRecordCodec
     public const string GraphQL = "graphql";
     public const string Endpoints = "endpoints";
     public const string Version = "version";
+    public const string RateLimits = "rateLimits";
 
     public static HashEntry[] Encode(ApiKey key) =>
     [
@@ -35,6 +37,7 @@ internal static class KeyRecordCodec
         new(GraphQL, key.Scopes.GraphQL.ToWire()),
         new(Endpoints, EncodeEndpoints(key.Scopes.Endpoints)),
         new(Version, key.Version),
+        new(RateLimits, RateLimitRule.Encode(key.RateLimits)),
     ];
 
     /// <summary>The fields an admin change may write (never the version, which the write script sets).</summary>
@@ -45,6 +48,7 @@ internal static class KeyRecordCodec
         new(ExpiresAt, key.ExpiresAt?.ToUnixTimeMilliseconds() ?? 0),
         new(GraphQL, key.Scopes.GraphQL.ToWire()),
         new(Endpoints, EncodeEndpoints(key.Scopes.Endpoints)),
+        new(RateLimits, RateLimitRule.Encode(key.RateLimits)),
     ];
 
     /// <summary>Decodes a record; a record that does not decode is treated as absent (fail closed) by the caller.</summary>
@@ -55,7 +59,7 @@ internal static class KeyRecordCodec
             return null;
         }
 
-        string? id = null, name = null, prefix = null;
+        string? id = null, name = null, prefix = null, rateLimits = null;
         RedisValue endpoints = RedisValue.Null;
         KeyKind? kind = null;
         AccessLevel? graphql = null;
@@ -76,12 +80,14 @@ internal static class KeyRecordCodec
                 case ExpiresAt: expiresAt = ParseLong(entry.Value); break;
                 case LastUsedAt: lastUsedAt = ParseLong(entry.Value); break;
                 case Version: version = ParseLong(entry.Value); break;
+                case RateLimits: rateLimits = entry.Value; break;
             }
         }
 
         // A record without a version predates versions (0); one with an unreadable version is damaged, like any bad field.
         if (id is null || name is null || prefix is null || kind is null || graphql is null || enabled is null || createdAt < 0 || version < 0
-            || DecodeEndpoints(endpoints) is not { } endpointLevels)
+            || DecodeEndpoints(endpoints) is not { } endpointLevels
+            || RateLimitRule.Decode(rateLimits) is not { } limits)
         {
             return null;
         }
@@ -98,6 +104,7 @@ internal static class KeyRecordCodec
             KeyScopes.Of(graphql.Value, endpointLevels))
         {
             Version = version,
+            RateLimits = limits,
         };
     }
 

@@ -124,6 +124,7 @@ public sealed partial class KeyStore
                 Enabled = updated.Enabled,
                 ExpiresAt = updated.ExpiresAt,
                 Scopes = updated.Scopes,
+                RateLimits = updated.RateLimits,
                 Version = result,
             });
         });

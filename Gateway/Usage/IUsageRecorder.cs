@@ -6,4 +6,9 @@ namespace Gateway.Usage;
 public interface IUsageRecorder
 {
     void Record(ApiKey key, KeyDigest digest, ScopeTarget target, bool allowed);
+
+    /// <summary>Counts a request refused by the key's rate limits (<c>&lt;target&gt;:limited</c>, contract §9).</summary>
+    void RecordLimited(ApiKey key, KeyDigest digest, ScopeTarget target)
+    {
+    }
 }

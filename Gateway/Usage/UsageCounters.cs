@@ -22,6 +22,7 @@ internal sealed class PendingCount(KeyDigest digest)
 {
     public long Allowed;
     public long Denied;
+    public long Limited;
     public long LastUsedUnixMs;
 
     public KeyDigest Digest { get; } = digest;
@@ -69,7 +70,12 @@ internal sealed class UsageCounters : IUsageRecorder
     /// <summary>Keys and days whose target count is held (for tests: it takes every lock of the dictionary).</summary>
     public int KeyDayCount => _keyDays.Count;
 
-    public void Record(ApiKey key, KeyDigest digest, ScopeTarget target, bool allowed)
+    public void Record(ApiKey key, KeyDigest digest, ScopeTarget target, bool allowed) => Count(key, digest, target, allowed ? 0 : 1);
+
+    public void RecordLimited(ApiKey key, KeyDigest digest, ScopeTarget target) => Count(key, digest, target, 2);
+
+    /// <summary>Adds one to the slot's allowed (0), denied (1) or limited (2) count.</summary>
+    private void Count(ApiKey key, KeyDigest digest, ScopeTarget target, int outcome)
     {
         var now = _time.GetUtcNow();
         var slot = new UsageSlot(key.Id, UsageDays.Of(now), target.IsGraphQL ? null : target.EndpointId);
@@ -84,7 +90,7 @@ internal sealed class UsageCounters : IUsageRecorder
             }
         }
 
-        Interlocked.Increment(ref allowed ? ref count.Allowed : ref count.Denied);
+        Interlocked.Increment(ref outcome == 0 ? ref count.Allowed : ref outcome == 1 ? ref count.Denied : ref count.Limited);
         // Last writer wins within one flush interval, which is the granularity usage is reported at (README, "Usage").
         Volatile.Write(ref count.LastUsedUnixMs, now.ToUnixTimeMilliseconds());
     }
@@ -175,9 +181,10 @@ internal sealed class UsageCounters : IUsageRecorder
         {
             var allowed = Interlocked.Exchange(ref count.Allowed, 0);
             var denied = Interlocked.Exchange(ref count.Denied, 0);
-            if (allowed != 0 || denied != 0)
+            var limited = Interlocked.Exchange(ref count.Limited, 0);
+            if (allowed != 0 || denied != 0 || limited != 0)
             {
-                deltas.Add(new UsageDelta(slot, count.Digest, allowed, denied, Volatile.Read(ref count.LastUsedUnixMs)));
+                deltas.Add(new UsageDelta(slot, count.Digest, allowed, denied, Volatile.Read(ref count.LastUsedUnixMs)) { Limited = limited });
             }
             else if (UsageDays.IsBefore(slot.Day, today, days: 2)
                 && _slots.TryRemove(new KeyValuePair<UsageSlot, PendingCount>(slot, count)))
@@ -214,4 +221,8 @@ internal static class UsageFold
 }
 
 /// <summary>What one slot gained since the last flush.</summary>
-internal readonly record struct UsageDelta(UsageSlot Slot, KeyDigest Digest, long Allowed, long Denied, long LastUsedUnixMs);
+internal readonly record struct UsageDelta(UsageSlot Slot, KeyDigest Digest, long Allowed, long Denied, long LastUsedUnixMs)
+{
+    /// <summary>Requests refused by the key's rate limits (<c>&lt;target&gt;:limited</c>).</summary>
+    public long Limited { get; init; }
+}

@@ -9,7 +9,7 @@ namespace Gateway.Usage;
 /// </summary>
 internal static class UsageScript
 {
-    /// <summary>A usage hash: target/allowed/denied triples, then EXPIREAT.</summary>
+    /// <summary>A usage hash: target/allowed/denied/limited quadruples, then EXPIREAT.</summary>
     public const string Hash = "h";
 
     /// <summary>A key record's <c>lastUsedAt</c>: moved forward, never back, and a deleted record is never created.</summary>
@@ -40,8 +40,8 @@ internal static class UsageScript
           local first = i + 3
           if kind == 'h' then
             local targets, created = nil, false
-            for k = first, first + n - 1, 3 do
-              local target, allowed, denied = ARGV[k], tonumber(ARGV[k + 1]), tonumber(ARGV[k + 2])
+            for k = first, first + n - 1, 4 do
+              local target, allowed, denied, limited = ARGV[k], tonumber(ARGV[k + 1]), tonumber(ARGV[k + 2]), tonumber(ARGV[k + 3])
               if target ~= 'other' and not known(key, target) then
                 if targets == nil then
                   local seen = {}
@@ -51,10 +51,11 @@ internal static class UsageScript
                     if t and t ~= 'other' and not seen[t] then seen[t] = true; targets = targets + 1 end
                   end
                 end
-                if targets < cap then targets = targets + 1 else target = 'other'; moved = moved + allowed + denied end
+                if targets < cap then targets = targets + 1 else target = 'other'; moved = moved + allowed + denied + limited end
               end
               if allowed ~= 0 and redis.call('HINCRBY', key, target .. ':allowed', allowed) == allowed then created = true end
               if denied ~= 0 and redis.call('HINCRBY', key, target .. ':denied', denied) == denied then created = true end
+              if limited ~= 0 and redis.call('HINCRBY', key, target .. ':limited', limited) == limited then created = true end
             end
             -- The expiry is fixed per day: set when the call created a field (a new hash always has one), not every flush.
             if created then redis.call('EXPIREAT', key, value) end

@@ -92,8 +92,8 @@ internal sealed class UsageStore(StoreConnection connection, KeyStore keys, IOpt
         }
     }
 
-    /// <summary>Per day (newest first), per target, the allowed and denied counts; days without counts are omitted.</summary>
-    public async Task<IReadOnlyList<(int Day, SortedDictionary<string, (long Allowed, long Denied)> Targets)>> ReadAsync(string keyId, int today, int days)
+    /// <summary>Per day (newest first), per target, the allowed, denied and limited counts; days without counts are omitted.</summary>
+    public async Task<IReadOnlyList<(int Day, SortedDictionary<string, (long Allowed, long Denied, long Limited)> Targets)>> ReadAsync(string keyId, int today, int days)
     {
         var db = connection.Database;
         var reads = new List<(int Day, Task<HashEntry[]> Entries)>(days);
@@ -105,10 +105,10 @@ internal sealed class UsageStore(StoreConnection connection, KeyStore keys, IOpt
         }
 
         await Task.WhenAll(reads.Select(r => r.Entries)).ConfigureAwait(false);
-        var result = new List<(int, SortedDictionary<string, (long, long)>)>();
+        var result = new List<(int, SortedDictionary<string, (long, long, long)>)>();
         foreach (var (day, entries) in reads)
         {
-            var targets = new SortedDictionary<string, (long Allowed, long Denied)>(StringComparer.Ordinal);
+            var targets = new SortedDictionary<string, (long Allowed, long Denied, long Limited)>(StringComparer.Ordinal);
             foreach (var entry in entries.Result)
             {
                 var field = (string)entry.Name!;
@@ -122,8 +122,9 @@ internal sealed class UsageStore(StoreConnection connection, KeyStore keys, IOpt
                 targets.TryGetValue(target, out var counts);
                 targets[target] = field[(colon + 1)..] switch
                 {
-                    "allowed" => (counts.Allowed + count, counts.Denied),
-                    "denied" => (counts.Allowed, counts.Denied + count),
+                    "allowed" => counts with { Allowed = counts.Allowed + count },
+                    "denied" => counts with { Denied = counts.Denied + count },
+                    "limited" => counts with { Limited = counts.Limited + count },
                     _ => counts,
                 };
             }

@@ -23,7 +23,7 @@ internal sealed class UsageBatch(long sequence, IReadOnlyList<UsageDelta> deltas
         {
             lock (_gate)
             {
-                return Calls is { } calls ? calls.Where(c => !c.Landed).Sum(c => c.Requests) : Deltas!.Sum(d => d.Allowed + d.Denied);
+                return Calls is { } calls ? calls.Where(c => !c.Landed).Sum(c => c.Requests) : Deltas!.Sum(d => d.Allowed + d.Denied + d.Limited);
             }
         }
     }
@@ -91,14 +91,15 @@ internal sealed class UsageWritePlan(UsageLayout layout, Func<RedisKey, int> slo
                 // A key past MaxUnitsPerCall targets (up to Usage:MaxTargetsPerKey and 'other') spans calls; each
                 // call re-reads the hash's targets, so the cap holds across them.
                 var piece = targets.AsSpan(i, Math.Min(MaxUnitsPerCall, targets.Length - i));
-                var items = new RedisValue[piece.Length * 3];
+                var items = new RedisValue[piece.Length * 4];
                 long requests = 0;
                 for (var t = 0; t < piece.Length; t++)
                 {
-                    items[t * 3] = piece[t].Slot.Target;
-                    items[(t * 3) + 1] = piece[t].Allowed;
-                    items[(t * 3) + 2] = piece[t].Denied;
-                    requests += piece[t].Allowed + piece[t].Denied;
+                    items[t * 4] = piece[t].Slot.Target;
+                    items[(t * 4) + 1] = piece[t].Allowed;
+                    items[(t * 4) + 2] = piece[t].Denied;
+                    items[(t * 4) + 3] = piece[t].Limited;
+                    requests += piece[t].Allowed + piece[t].Denied + piece[t].Limited;
                 }
 
                 Add(new UsageWrite(UsageScript.Hash, hash, layout.ExpireAt(day), items, piece.Length, requests));
@@ -175,7 +176,7 @@ internal sealed class UsageWritePlan(UsageLayout layout, Func<RedisKey, int> slo
 }
 
 /// <summary>
-/// One write of a call. <see cref="UsageScript.Hash"/>: <see cref="Items"/> are target/allowed/denied triples and
+/// One write of a call. <see cref="UsageScript.Hash"/>: <see cref="Items"/> are target/allowed/denied/limited quadruples and
 /// <see cref="Value"/> the hash's EXPIREAT; <see cref="UsageScript.DayIndex"/>: set members and EXPIREAT;
 /// <see cref="UsageScript.LastUsed"/>: no items, <see cref="Value"/> the unix ms.
 /// </summary>

@@ -1,0 +1,130 @@
+using System.Net;
+using Gateway.Tests.Infrastructure;
+using Microsoft.Extensions.Logging.Testing;
+
+namespace Gateway.Tests.RateLimiting;
+
+/// <summary>
+/// Contract §9 while Redis is unreachable: each instance enforces every limit alone (never unlimited), says so once in
+/// its log and in <c>/metrics</c>; when Redis returns, each instance pushes what it admitted alone before leasing
+/// again, so the shared limit resumes with no burst over it. Three instances on a store of the test's own.
+/// </summary>
+public sealed class RateLimitOutageTests : IAsyncLifetime
+{
+    private const int Limit = 20;
+    private readonly RestartableStore _store = new();
+    private ThreeGateways _gateways = null!;
+
+    public async Task InitializeAsync()
+    {
+        await _store.StartAsync();
+        _gateways = await ThreeGateways.StartAsync(storeConfiguration: _store.Configuration);
+    }
+
+    public async Task DisposeAsync()
+    {
+        await _gateways.DisposeAsync();
+        await _store.DisposeAsync();
+    }
+
+    [Fact]
+    public async Task Outage_EachInstanceEnforcesAlone_WarnsOnce_AndRecoversWithoutBurst()
+    {
+        var (key, _) = await _gateways.CreateLimitedKeyAsync((Limit, 60));
+        var hosts = _gateways.Hosts;
+        // Every instance holds the key in memory (served stale while the store is away) and has used 2 of the 20.
+        foreach (var host in hosts)
+        {
+            Assert.Equal(HttpStatusCode.OK, await StatusAsync(host, key));
+            Assert.Equal(HttpStatusCode.OK, await StatusAsync(host, key));
+        }
+
+        // The test's store keeps nothing across a restart: the key records are copied out to be put back, the limit's
+        // counts are not, so after the restart only what the instances push can fill the window.
+        var saved = await CopyKeyRecordsAsync();
+        await _store.StopAsync();
+        _gateways.Upstream.Clear();
+        foreach (var host in hosts)
+        {
+            var answers = new List<HttpStatusCode>();
+            for (var i = 0; i < Limit + 5; i++)
+            {
+                answers.Add(await StatusAsync(host, key));
+            }
+
+            // Alone, an instance knows only what it admitted during the outage: the whole limit, and not one more.
+            Assert.Equal(Limit, answers.Count(a => a == HttpStatusCode.OK));
+            Assert.Equal(5, answers.Count(a => a == HttpStatusCode.TooManyRequests));
+            // In /metrics: every failed store call is counted (gateway_rate_limit_store_failures_total).
+            Assert.NotEqual("0", Counter(await MetricsAsync(host), "gateway_rate_limit_store_failures_total") ?? "0");
+            Assert.Single(host.FakeLog().GetSnapshot(), r => r.Id.Id == 1300);
+        }
+
+        Assert.Equal(3 * Limit, _gateways.Upstream.Count);
+
+        await _store.StartAsync();
+        await RestoreAsync(saved);
+        foreach (var host in hosts)
+        {
+            await Eventually.TrueAsync(async () =>
+            {
+                using var ready = await host.Admin.GetAsync("/readyz");
+                return ready.StatusCode == HttpStatusCode.OK;
+            }, "the instance to see the store again", TimeSpan.FromSeconds(30));
+        }
+
+        // The store came back empty, yet holds the 60 admitted alone once each instance pushes them: the window is full.
+        _gateways.Upstream.Clear();
+        foreach (var host in hosts)
+        {
+            for (var i = 0; i < 5; i++)
+            {
+                Assert.Equal(HttpStatusCode.TooManyRequests, await StatusAsync(host, key));
+            }
+
+            Assert.Single(host.FakeLog().GetSnapshot(), r => r.Id.Id == 1300);
+        }
+
+        Assert.Equal(0, _gateways.Upstream.Count);
+    }
+
+    private async Task<List<(StackExchange.Redis.RedisKey Key, byte[] Dump)>> CopyKeyRecordsAsync()
+    {
+        using var redis = await StackExchange.Redis.ConnectionMultiplexer.ConnectAsync(_store.Configuration);
+        var server = redis.GetServers()[0];
+        var saved = new List<(StackExchange.Redis.RedisKey, byte[])>();
+        await foreach (var key in server.KeysAsync(pattern: _gateways.Prefix + "key*"))
+        {
+            saved.Add((key, (await redis.GetDatabase().KeyDumpAsync(key))!));
+        }
+
+        Assert.NotEmpty(saved);
+        return saved;
+    }
+
+    private async Task RestoreAsync(List<(StackExchange.Redis.RedisKey Key, byte[] Dump)> saved)
+    {
+        using var redis = await StackExchange.Redis.ConnectionMultiplexer.ConnectAsync(_store.Configuration);
+        foreach (var (key, dump) in saved)
+        {
+            await redis.GetDatabase().KeyRestoreAsync(key, dump);
+        }
+    }
+
+    private static async Task<HttpStatusCode> StatusAsync(GatewayHost host, string key)
+    {
+        using var response = await host.Proxy.SendAsync(ThreeGateways.Get(key));
+        return response.StatusCode;
+    }
+
+    /// <summary>The value of one sample in a Prometheus text page.</summary>
+    private static string? Counter(string metrics, string name) =>
+        System.Text.RegularExpressions.Regex.Match(metrics, "^" + name + @"(\{[^}]*\})? (\S+)$", System.Text.RegularExpressions.RegexOptions.Multiline)
+            is { Success: true } match ? match.Groups[2].Value : null;
+
+    private static async Task<string> MetricsAsync(GatewayHost host)
+    {
+        using var client = new HttpClient { BaseAddress = host.Listeners.AdminUri };
+        return await client.GetStringAsync("/metrics");
+    }
+}

@@ -1,0 +1,131 @@
+namespace Gateway.RateLimiting;
+
+/// <summary>
+/// The sub-bucket counts of one key's limits held in memory: how an instance enforces every limit alone while Redis is
+/// unreachable, with the same arithmetic as the Redis script (<see cref="SubBuckets"/>), and what it pushes to Redis when
+/// it returns. Not thread-safe: the owner locks.
+/// </summary>
+internal sealed class LocalWindows
+{
+    private const int Slots = SubBuckets.Counted;
+    private readonly RateLimitRule[] _rules;
+    // Per rule, a ring of Counted (bucket, count) pairs indexed by bucket mod (k+1).
+    private readonly long[] _buckets;
+    private readonly long[] _counts;
+
+    public LocalWindows(RateLimitRule[] rules)
+    {
+        _rules = rules;
+        _buckets = new long[rules.Length * Slots];
+        _counts = new long[rules.Length * Slots];
+        Array.Fill(_buckets, -1);
+    }
+
+    public bool IsEmpty { get; private set; } = true;
+
+    /// <summary>Admits one request if every limit has room in its counted buckets; else the ms until the first could.</summary>
+    public bool TryAdmit(long nowMs, out long retryMs, out int refusingRule)
+    {
+        retryMs = 0;
+        refusingRule = -1;
+        for (var r = 0; r < _rules.Length; r++)
+        {
+            var width = SubBuckets.WidthMs(_rules[r].WindowSeconds);
+            var current = SubBuckets.Of(nowMs, width);
+            var (sum, oldest) = Sum(r, current);
+            if (sum >= _rules[r].Requests && SubBuckets.LeavesWindowAtMs(oldest, width) - nowMs > retryMs)
+            {
+                retryMs = SubBuckets.LeavesWindowAtMs(oldest, width) - nowMs;
+                refusingRule = r;
+            }
+        }
+
+        if (retryMs > 0)
+        {
+            return false;
+        }
+
+        for (var r = 0; r < _rules.Length; r++)
+        {
+            var current = SubBuckets.Of(nowMs, SubBuckets.WidthMs(_rules[r].WindowSeconds));
+            var slot = (r * Slots) + (int)(current % Slots);
+            if (_buckets[slot] != current)
+            {
+                _buckets[slot] = current;
+                _counts[slot] = 0;
+            }
+
+            _counts[slot]++;
+        }
+
+        IsEmpty = false;
+        return true;
+    }
+
+    /// <summary>The counts still inside their windows at <paramref name="nowMs"/>, as (window, bucket, count).</summary>
+    public List<(int WindowSeconds, long Bucket, long Delta)> Open(long nowMs)
+    {
+        var open = new List<(int, long, long)>();
+        for (var r = 0; r < _rules.Length; r++)
+        {
+            var current = SubBuckets.Of(nowMs, SubBuckets.WidthMs(_rules[r].WindowSeconds));
+            for (var i = 0; i < Slots; i++)
+            {
+                var slot = (r * Slots) + i;
+                if (_counts[slot] > 0 && _buckets[slot] > current - Slots && _buckets[slot] <= current)
+                {
+                    open.Add((_rules[r].WindowSeconds, _buckets[slot], _counts[slot]));
+                }
+            }
+        }
+
+        return open;
+    }
+
+    /// <summary>Takes out counts Redis now holds (pushed by <see cref="Open"/>'s caller); what was admitted since stays.</summary>
+    public void Subtract(IEnumerable<(int WindowSeconds, long Bucket, long Delta)> pushed, long nowMs)
+    {
+        foreach (var (window, bucket, count) in pushed)
+        {
+            var r = Array.FindIndex(_rules, rule => rule.WindowSeconds == window);
+            var slot = r < 0 || bucket < 0 ? -1 : (r * Slots) + (int)(bucket % Slots);
+            if (slot >= 0 && _buckets[slot] == bucket)
+            {
+                _counts[slot] = Math.Max(0, _counts[slot] - count);
+            }
+        }
+
+        // Counts that have left their windows need no push: they no longer limit anything.
+        for (var r = 0; r < _rules.Length; r++)
+        {
+            var current = SubBuckets.Of(nowMs, SubBuckets.WidthMs(_rules[r].WindowSeconds));
+            for (var i = 0; i < Slots; i++)
+            {
+                var slot = (r * Slots) + i;
+                if (_buckets[slot] <= current - Slots)
+                {
+                    _counts[slot] = 0;
+                }
+            }
+        }
+
+        IsEmpty = Array.TrueForAll(_counts, c => c == 0);
+    }
+
+    private (long Sum, long Oldest) Sum(int rule, long current)
+    {
+        long sum = 0, oldest = current;
+        for (var i = 0; i < Slots; i++)
+        {
+            var slot = (rule * Slots) + i;
+            var bucket = _buckets[slot];
+            if (bucket > current - Slots && bucket <= current && _counts[slot] > 0)
+            {
+                sum += _counts[slot];
+                oldest = Math.Min(oldest, bucket);
+            }
+        }
+
+        return (sum, oldest);
+    }
+}

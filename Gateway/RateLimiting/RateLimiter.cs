@@ -1,0 +1,297 @@
+using System.Collections.Concurrent;
+using Gateway.Configuration;
+using Gateway.Keys;
+using Gateway.Observability;
+using Microsoft.Extensions.Options;
+using StackExchange.Redis;
+
+namespace Gateway.RateLimiting;
+
+/// <summary>
+/// Enforces keys' <c>rateLimits</c> across every instance on one Redis (contract §9). Admissions come from leases: one
+/// Lua call takes a small batch of tokens for the current sub-bucket, checked against every limit's trailing buckets
+/// (<see cref="SubBuckets"/>), and requests are then admitted from memory until the batch or the sub-bucket ends; unused
+/// tokens are given back. Time is this instance's <see cref="TimeProvider"/>, passed to the script, so instances must
+/// keep their clocks within a small fraction of a sub-bucket (NTP); a request is counted in the bucket of the instance
+/// that admitted it. While Redis is unreachable each instance enforces every limit alone (<see cref="LocalWindows"/>).
+/// </summary>
+internal sealed partial class RateLimiter : IRateLimiter
+{
+    private readonly ConcurrentDictionary<string, KeyLimitState> _states = new(StringComparer.Ordinal);
+    private readonly RateLimitStore _store;
+    private readonly TimeProvider _time;
+    private readonly GatewayMetrics _metrics;
+    private readonly TimeSpan _storeTimeout;
+    private readonly ILogger<RateLimiter> _logger;
+    private const int MaxLateReplies = 3;
+    private int _outage;
+
+    public RateLimiter(RateLimitStore store, TimeProvider time, GatewayMetrics metrics, IOptions<CacheOptions> cache, ILogger<RateLimiter> logger)
+    {
+        _store = store;
+        _time = time;
+        _metrics = metrics;
+        _storeTimeout = cache.Value.StoreTimeout;
+        _logger = logger;
+        metrics.ObserveRateLimitOutage(() => Volatile.Read(ref _outage));
+    }
+
+    /// <summary>True while this instance enforces limits alone because Redis could not be reached.</summary>
+    public bool InOutage => Volatile.Read(ref _outage) == 1;
+
+    internal ICollection<KeyLimitState> States => _states.Values;
+
+    internal RateLimitStore Store => _store;
+
+    private long NowMs => _time.GetUtcNow().ToUnixTimeMilliseconds();
+
+    /// <summary>Admits or refuses one request of <paramref name="key"/>, which has at least one limit; synchronous while its lease lasts.</summary>
+    public ValueTask<RateLimitDecision> AcquireAsync(ApiKey key)
+    {
+        var state = StateFor(key);
+        var now = NowMs;
+        lock (state.Gate)
+        {
+            state.LastUsedMs = now;
+            if (TryDecideInMemory(state, now, out var decision))
+            {
+                return new ValueTask<RateLimitDecision>(decision);
+            }
+        }
+
+        return AcquireFromStoreAsync(state);
+    }
+
+    private KeyLimitState StateFor(ApiKey key)
+    {
+        var rules = key.RateLimits;
+        if (_states.TryGetValue(key.Id, out var state) && Same(state.Rules, rules))
+        {
+            return state;
+        }
+
+        // New, or the key's limits changed: a fresh state. The old lease's tokens stay counted in Redis until their
+        // buckets leave the window, which errs on the side of the limit.
+        var fresh = new KeyLimitState(key.Id, rules);
+        return _states.AddOrUpdate(key.Id, fresh, (_, existing) => Same(existing.Rules, rules) ? existing : fresh);
+    }
+
+    // The same array while the record stays in L1; an equal one when it was read again (L1 expiry, another field changed).
+    private static bool Same(RateLimitRule[] held, RateLimitRule[] current) =>
+        ReferenceEquals(held, current) || held.AsSpan().SequenceEqual(current);
+
+    /// <summary>The answer without Redis, when memory has it: a lease token, a refusal cached for this bucket, or the outage windows.</summary>
+    private bool TryDecideInMemory(KeyLimitState state, long now, out RateLimitDecision decision)
+    {
+        if (InOutage)
+        {
+            // Fails closed to each instance's own count: never unlimited, at most the limit per instance.
+            decision = state.Local.TryAdmit(now, out var retryMs, out var refusing)
+                ? RateLimitDecision.Admit
+                : RateLimitDecision.Refuse(retryMs, state.Rules, refusing);
+            return true;
+        }
+
+        if (!state.Local.IsEmpty)
+        {
+            decision = default;
+            return false;
+        }
+
+        if (state.Tokens > 0 && now < state.LeaseEndMs)
+        {
+            state.Tokens--;
+            state.UsedInLease++;
+            decision = RateLimitDecision.Admit;
+            return true;
+        }
+
+        if (now < state.BlockedUntilMs)
+        {
+            decision = RateLimitDecision.Refuse(state.BlockedRetryAtMs - now, state.Rules, state.BlockedRule);
+            return true;
+        }
+
+        decision = default;
+        return false;
+    }
+
+    private async ValueTask<RateLimitDecision> AcquireFromStoreAsync(KeyLimitState state)
+    {
+        await state.Calls.WaitAsync().ConfigureAwait(false);
+        try
+        {
+            for (var attempt = 0; ; attempt++)
+            {
+            long now;
+            int want;
+            List<(int, long, long)> returns;
+            List<(int, long, long)> pushes;
+            lock (state.Gate)
+            {
+                now = NowMs;
+                // Another request may have refilled the lease while this one waited for the call slot.
+                if (TryDecideInMemory(state, now, out var decision))
+                {
+                    return decision;
+                }
+
+                state.EndLease(now);
+                returns = [.. state.Returns];
+                state.Returns.Clear();
+                pushes = state.Local.Open(now);
+                want = Math.Min(state.Batch, SubBuckets.LeaseCap(state.Rules));
+            }
+
+            LeaseReply reply;
+            try
+            {
+                reply = await _store.LeaseAsync(state.KeyId, state.Rules, now, want, [.. pushes, .. returns])
+                    .WaitAsync(_storeTimeout, _time).ConfigureAwait(false);
+            }
+            catch (Exception ex) when (ex is RedisException or TimeoutException)
+            {
+                // The returns are dropped, not retried: had the script run before the reply was lost, giving them back
+                // twice would free room nobody left. Kept, they only err on the side of the limit until their buckets end.
+                EnterOutage(ex);
+                lock (state.Gate)
+                {
+                    TryDecideInMemory(state, NowMs, out var local);
+                    return local;
+                }
+            }
+
+            lock (state.Gate)
+            {
+                state.Local.Subtract(pushes, now);
+                var decision = Apply(state, now, want, reply);
+                // A reply later than one bucket past the bucket it was charged to (a loaded machine): the request would
+                // be forwarded outside the bucket it counts in, eating the guard. Its tokens go back; it asks again.
+                if (decision.Admitted && attempt < MaxLateReplies && NowMs >= state.LeaseEndMs + SubBuckets.NarrowestWidthMs(state.Rules))
+                {
+                    state.Tokens++;
+                    state.EndLease(long.MaxValue);
+                    continue;
+                }
+
+                return decision;
+            }
+            }
+        }
+        finally
+        {
+            state.Calls.Release();
+        }
+    }
+
+    private static RateLimitDecision Apply(KeyLimitState state, long now, int want, LeaseReply reply)
+    {
+        if (reply.Granted > 0)
+        {
+            state.Tokens = (int)reply.Granted - 1;
+            state.UsedInLease = 1;
+            state.LeaseEndMs = SubBuckets.EarliestEndMs(state.Rules, now);
+            for (var r = 0; r < state.Rules.Length; r++)
+            {
+                state.LeaseBuckets[r] = SubBuckets.Of(now, SubBuckets.WidthMs(state.Rules[r].WindowSeconds));
+            }
+
+            // A lease used up within its bucket asks for twice as many next time, up to the cap.
+            if (reply.Granted == want)
+            {
+                state.Batch = Math.Min(SubBuckets.LeaseCap(state.Rules), want * 2);
+            }
+
+            state.BlockedUntilMs = 0;
+            return RateLimitDecision.Admit;
+        }
+
+        // Room frees only when a bucket leaves a window or another instance gives tokens back, both at bucket ends:
+        // until the current one ends, this instance answers refusals from memory.
+        var refusing = Array.FindIndex(reply.Remaining, r => r <= 0);
+        state.BlockedUntilMs = SubBuckets.EarliestEndMs(state.Rules, now);
+        state.BlockedRetryAtMs = now + Math.Max(1, reply.RetryMs);
+        state.BlockedRule = refusing;
+        return RateLimitDecision.Refuse(reply.RetryMs, state.Rules, refusing);
+    }
+
+    private void EnterOutage(Exception ex)
+    {
+        _metrics.RateLimitStoreFailed();
+        if (Interlocked.Exchange(ref _outage, 1) == 0)
+        {
+            Log.EnforcingLocally(_logger, ex.GetType().Name);
+        }
+    }
+
+    /// <summary>Called by the sweeper once Redis answers again: keys push their local counts before their next lease.</summary>
+    public void EndOutage()
+    {
+        if (Interlocked.Exchange(ref _outage, 0) == 1)
+        {
+            Log.SharedAgain(_logger);
+        }
+    }
+
+    /// <summary>
+    /// Gives back the unused tokens of leases that have ended (a key that went quiet holds none for long) and forgets
+    /// keys idle longer than <paramref name="idle"/> with nothing held. Run by <see cref="RateLimitSweeper"/>.
+    /// </summary>
+    public async Task SweepAsync(TimeSpan idle)
+    {
+        var now = NowMs;
+        foreach (var (id, state) in _states)
+        {
+            List<(int, long, long)>? returns = null;
+            lock (state.Gate)
+            {
+                state.EndLease(now);
+                if (state.Returns.Count > 0 && !InOutage)
+                {
+                    returns = [.. state.Returns];
+                    state.Returns.Clear();
+                }
+                else if (state.Returns.Count == 0 && state.Tokens == 0 && state.Local.IsEmpty && now - state.LastUsedMs > idle.TotalMilliseconds)
+                {
+                    _states.TryRemove(new KeyValuePair<string, KeyLimitState>(id, state));
+                }
+            }
+
+            if (returns is not null && await state.Calls.WaitAsync(0).ConfigureAwait(false))
+            {
+                try
+                {
+                    await _store.LeaseAsync(state.KeyId, state.Rules, now, 0, returns).WaitAsync(_storeTimeout, _time).ConfigureAwait(false);
+                }
+                catch (Exception ex) when (ex is RedisException or TimeoutException)
+                {
+                    // Dropped (see AcquireFromStoreAsync): kept counted, the limit errs on its own side.
+                    EnterOutage(ex);
+                }
+                finally
+                {
+                    state.Calls.Release();
+                }
+            }
+            else if (returns is not null)
+            {
+                lock (state.Gate)
+                {
+                    // A request's call is in flight: the next call carries them.
+                    state.Returns.AddRange(returns);
+                }
+            }
+        }
+    }
+
+    private static partial class Log
+    {
+        [LoggerMessage(EventId = 1300, Level = LogLevel.Warning,
+            Message = "Rate limits: the store could not be reached ({Error}); each instance now enforces every limit on its own until it returns.")]
+        public static partial void EnforcingLocally(ILogger logger, string error);
+
+        [LoggerMessage(EventId = 1301, Level = LogLevel.Information,
+            Message = "Rate limits: the store answers again; limits are shared across instances once each key's local counts are pushed.")]
+        public static partial void SharedAgain(ILogger logger);
+    }
+}
