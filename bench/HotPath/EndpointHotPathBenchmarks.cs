@@ -120,6 +120,7 @@ public class EndpointHotPathBenchmarks
             new UpgradeGate(_upgrades, _cache, NoUsage.Instance, scopesOptions, _time, documents, NullLogger<GraphQLWebSocketRelay>.Instance),
             new GraphQLBodyReader(new GraphQLBodyBudget(scopesOptions, metrics), scopesOptions, _time),
             documents,
+            new NoLimits(),
             _time);
 
         _authorization = "Bearer " + _key;
@@ -188,4 +189,11 @@ public class EndpointHotPathBenchmarks
     public bool StateAndScope() =>
         KeyState.Check(_apiKey, _time.GetUtcNow()) == Verdict.Allowed
         && ScopeDecision.Allows(_apiKey.Scopes, ScopeTarget.Endpoint(EndpointId), AccessLevel.ReadWrite);
+
+    // The benchmark key has no rate limits, so the middleware never asks the limiter: a call would be a bug.
+    private sealed class NoLimits : Gateway.RateLimiting.IRateLimiter
+    {
+        public ValueTask<Gateway.RateLimiting.RateLimitDecision> AcquireAsync(Gateway.Keys.ApiKey key) =>
+            throw new InvalidOperationException("A key without limits reached the limiter.");
+    }
 }
