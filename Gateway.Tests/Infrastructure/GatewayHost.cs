@@ -60,6 +60,36 @@ public sealed class GatewayHost : WebApplicationFactory<Program>
 
     public string ConfigPath { get; }
 
+    /// <summary>
+    /// The folders <see cref="WriteConfig"/> made, removed when the test process ends: several hosts (instances) share
+    /// one file, so no single host's disposal may delete it.
+    /// </summary>
+    private static readonly System.Collections.Concurrent.ConcurrentBag<string> ConfigDirectories = NewConfigDirectories();
+
+    private static System.Collections.Concurrent.ConcurrentBag<string> NewConfigDirectories()
+    {
+        var directories = new System.Collections.Concurrent.ConcurrentBag<string>();
+        AppDomain.CurrentDomain.ProcessExit += (_, _) =>
+        {
+            foreach (var directory in directories)
+            {
+                try
+                {
+                    Directory.Delete(directory, recursive: true);
+                }
+                catch (IOException)
+                {
+                    // Best effort: a folder left in the temp directory is harmless.
+                }
+                catch (UnauthorizedAccessException)
+                {
+                    // As above.
+                }
+            }
+        };
+        return directories;
+    }
+
     public ListenerEndpoints Listeners => Services.GetRequiredService<ListenerEndpoints>();
 
     public HttpClient Proxy => _proxy ??= NewClient(Listeners.ProxyUri!);
@@ -71,7 +101,13 @@ public sealed class GatewayHost : WebApplicationFactory<Program>
     {
         var config = StandardConfig(upstream);
         edit?.Invoke(config);
-        var path = Path.Combine(Path.GetTempPath(), "gateway-test-" + Guid.NewGuid().ToString("N") + ".json");
+        // Each file in a folder of its own: the gateway watches its config file's folder and every folder below it
+        // (one inotify watch each), so a file directly in /tmp made every host watch all of /tmp, and a full run
+        // exhausted the machine's inotify watches; reload events were then lost.
+        var directory = Path.Combine(Path.GetTempPath(), "gateway-test-" + Guid.NewGuid().ToString("N"));
+        Directory.CreateDirectory(directory);
+        ConfigDirectories.Add(directory);
+        var path = Path.Combine(directory, "gateway.json");
         File.WriteAllText(path, config.ToJsonString(new JsonSerializerOptions { WriteIndented = true }));
         return path;
     }
