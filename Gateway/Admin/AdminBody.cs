@@ -15,9 +15,10 @@ internal static class AdminBody
     /// Reads the body as one JSON object of type <typeparamref name="T"/>, at most <see cref="MaxBodyBytes"/> whether it
     /// has a <c>Content-Length</c> or is chunked: past that it is 413 and nothing more is read. The bytes are counted here,
     /// not left to Kestrel's limit, which counts chunk framing too (see <see cref="AdminEndpoints"/>), so the bound is
-    /// exact and holds on any server.
+    /// exact and holds on any server. <paramref name="whenEmpty"/>, if given, is the answer for a body of no bytes at all
+    /// (a call whose every member is optional); otherwise an empty body is not a JSON object (400).
     /// </summary>
-    public static async Task<(T? Value, Refusal? Error)> ReadAsync<T>(HttpRequest request, JsonTypeInfo<T> type)
+    public static async Task<(T? Value, Refusal? Error)> ReadAsync<T>(HttpRequest request, JsonTypeInfo<T> type, T? whenEmpty = null)
         where T : class
     {
         if (request.ContentLength > MaxBodyBytes)
@@ -43,6 +44,12 @@ internal static class AdminBody
                     // Nothing consumed yet: the whole body stays in the pipe until it is complete.
                     reader.AdvanceTo(buffer.Start, buffer.End);
                     continue;
+                }
+
+                if (buffer.IsEmpty && whenEmpty is not null)
+                {
+                    reader.AdvanceTo(buffer.End);
+                    return (whenEmpty, null);
                 }
 
                 try

@@ -27,6 +27,7 @@ internal static class AdminEndpoints
         keys.MapPost("/legacy", ImportLegacyAsync);
         keys.MapPost("/revoke", AdminRevoke.RevokeAsync);
         keys.MapGet("/{id}/usage", AdminUsage.ReadAsync);
+        keys.MapPost("/{id}/roll", AdminRoll.RollAsync);
         admin.MapGet("/audit", AdminAudit.ReadAsync);
         return admin;
     }

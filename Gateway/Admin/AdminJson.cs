@@ -26,6 +26,7 @@ namespace Gateway.Admin;
 [JsonSerializable(typeof(LegacyImportView))]
 [JsonSerializable(typeof(RevokeKeysRequest))]
 [JsonSerializable(typeof(RevokeView))]
+[JsonSerializable(typeof(RollKeyRequest))]
 [JsonSerializable(typeof(UsageView))]
 [JsonSerializable(typeof(AuditView))]
 [JsonSerializable(typeof(ProblemView))]

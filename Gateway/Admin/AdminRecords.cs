@@ -54,6 +54,9 @@ internal sealed record RevokeKeysRequest(IReadOnlyList<string>? Keys = null);
 /// <summary>What <c>POST /admin/keys/revoke</c> disabled (or found disabled already), and how many plaintexts matched no key.</summary>
 internal sealed record RevokeView(IReadOnlyList<KeyView> Revoked, int Unknown);
 
+/// <summary><c>POST /admin/keys/{id}/roll</c>; an absent or empty body is the default (no grace).</summary>
+internal sealed record RollKeyRequest(long GraceSeconds = 0);
+
 /// <summary>One legacy key to import; all three members are required.</summary>
 internal sealed record LegacyEntryRequest(string Key, string Name, string Graphql);
 
@@ -76,6 +79,12 @@ internal sealed record KeyView(
     [JsonPropertyOrder(1)]
     public string? Key { get; init; }
 
+    /// <summary>The key this one was rolled from (contract §8), null if none; after the constructor's members.</summary>
+    public string? Replaces { get; init; }
+
+    /// <summary>The key this one was rolled into, null if none.</summary>
+    public string? ReplacedBy { get; init; }
+
     public static KeyView Of(ApiKey key, string? plaintext = null) => new(
         key.Id,
         key.Name,
@@ -92,6 +101,8 @@ internal sealed record KeyView(
         [.. key.RateLimits.Select(r => new RateLimitView(r.Requests, r.WindowSeconds))])
     {
         Key = plaintext,
+        Replaces = key.Replaces,
+        ReplacedBy = key.ReplacedBy,
     };
 }
 

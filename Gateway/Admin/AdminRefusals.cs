@@ -28,4 +28,10 @@ internal static class AdminRefusals
     public static Refusal LegacyImmutable(string field) =>
         new(409, "legacy_key_immutable", "Legacy key scopes are fixed",
             $"{field} cannot change on a legacy key; only name and enabled can.");
+
+    public static readonly Refusal KeyNotActive = new(409, "key_not_active", "Key not active",
+        "Only an enabled, unexpired key can be rolled; create a new key instead.");
+
+    public static readonly Refusal KeyAlreadyRolled = new(409, "key_already_rolled", "Key already rolled",
+        "This key was rolled already; roll its replacement (replacedBy) instead.");
 }

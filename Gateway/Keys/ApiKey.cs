@@ -28,4 +28,10 @@ public sealed record ApiKey(
     /// costs nothing more. The limiter keeps its state while the limits stay equal.
     /// </summary>
     public RateLimitRule[] RateLimits { get; init; } = [];
+
+    /// <summary>The id of the key this one was rolled from (contract §8); null for a key never rolled into.</summary>
+    public string? Replaces { get; init; }
+
+    /// <summary>The id of the key this one was rolled into; set once, by the roll, so a key rolls at most once.</summary>
+    public string? ReplacedBy { get; init; }
 }

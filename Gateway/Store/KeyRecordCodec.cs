@@ -24,6 +24,8 @@ internal static class KeyRecordCodec
     public const string Endpoints = "endpoints";
     public const string Version = "version";
     public const string RateLimits = "rateLimits";
+    public const string Replaces = "replaces";
+    public const string ReplacedBy = "replacedBy";
 
     public static HashEntry[] Encode(ApiKey key) =>
     [
@@ -38,7 +40,17 @@ internal static class KeyRecordCodec
         new(Endpoints, EncodeEndpoints(key.Scopes.Endpoints)),
         new(Version, key.Version),
         new(RateLimits, RateLimitRule.Encode(key.RateLimits)),
+        .. Lineage(key),
     ];
+
+    // Written only for a key a roll made or replaced, so a key never rolled keeps the record it always had.
+    private static HashEntry[] Lineage(ApiKey key) => (key.Replaces, key.ReplacedBy) switch
+    {
+        (null, null) => [],
+        (var replaces, null) => [new(Replaces, replaces)],
+        (null, var replacedBy) => [new(ReplacedBy, replacedBy)],
+        var (replaces, replacedBy) => [new(Replaces, replaces), new(ReplacedBy, replacedBy)],
+    };
 
     /// <summary>The fields an admin change may write (never the version, which the write script sets).</summary>
     public static HashEntry[] EncodeMutable(ApiKey key) =>
@@ -59,7 +71,7 @@ internal static class KeyRecordCodec
             return null;
         }
 
-        string? id = null, name = null, prefix = null, rateLimits = null;
+        string? id = null, name = null, prefix = null, rateLimits = null, replaces = null, replacedBy = null;
         RedisValue endpoints = RedisValue.Null;
         KeyKind? kind = null;
         AccessLevel? graphql = null;
@@ -81,6 +93,8 @@ internal static class KeyRecordCodec
                 case LastUsedAt: lastUsedAt = ParseLong(entry.Value); break;
                 case Version: version = ParseLong(entry.Value); break;
                 case RateLimits: rateLimits = entry.Value; break;
+                case Replaces: replaces = entry.Value; break;
+                case ReplacedBy: replacedBy = entry.Value; break;
             }
         }
 
@@ -105,6 +119,9 @@ internal static class KeyRecordCodec
         {
             Version = version,
             RateLimits = limits,
+            // An empty value is none: an undone roll clears the field (KeyStore.Roll.cs).
+            Replaces = string.IsNullOrEmpty(replaces) ? null : replaces,
+            ReplacedBy = string.IsNullOrEmpty(replacedBy) ? null : replacedBy,
         };
     }
 
