@@ -76,7 +76,7 @@ public sealed class ScopeMatrixTests(ScopeMatrixFixture fixture) : IClassFixture
     public void Expected_MatchesHandWrittenRows(string shape, string kind, string outcome) =>
         Assert.Equal(outcome, ScopeMatrixCases.Expected(ScopeMatrixCases.Shape(shape), ScopeMatrixCases.Kind(kind)).ToString());
 
-    private static HttpRequestMessage Build(RequestKind kind, Placement placement, string key, string marker)
+    internal static HttpRequestMessage Build(RequestKind kind, Placement placement, string key, string marker)
     {
         var target = placement == Placement.QueryParameter
             ? kind.Path + (kind.Path.Contains('?') ? '&' : '?') + "api_key=" + Uri.EscapeDataString(key)
