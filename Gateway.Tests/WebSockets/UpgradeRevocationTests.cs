@@ -106,6 +106,36 @@ public sealed class UpgradeRevocationTests(TwoGatewaysFixture hosts, ITestOutput
         Assert.True(late > TimeSpan.FromMilliseconds(-50) && late < Bound);
     }
 
+    [Fact]
+    public async Task Roll_ClosesTheOldKeysSockets_AtTheGraceEnd_OnBothInstances_TheNewKeysStayOpen()
+    {
+        var (key, id) = await CreateAsync("rolled", expiresAt: null);
+        using var sockets = await OpenAllAsync("rolled", key);
+
+        using var rolled = await hosts.B.Admin.PostAsJsonAsync($"/admin/keys/{id}/roll", new { graceSeconds = 3 });
+        var view = System.Text.Json.Nodes.JsonNode.Parse(await rolled.Content.ReadAsStringAsync())!;
+        Assert.Equal(HttpStatusCode.Created, rolled.StatusCode);
+        var old = System.Text.Json.Nodes.JsonNode.Parse(await hosts.A.Admin.GetStringAsync($"/admin/keys/{id}"))!;
+        var graceEnd = DateTimeOffset.Parse((string)old["expiresAt"]!, System.Globalization.CultureInfo.InvariantCulture);
+        using var successors = await OpenAllAsync("rolled-new", (string)view["key"]!);
+
+        await AllClosedAsync(sockets, TimeSpan.FromSeconds(10));
+        var late = DateTimeOffset.UtcNow - graceEnd;
+        output.WriteLine($"closed {late.TotalMilliseconds:0} ms after the grace end");
+        Assert.True(late > TimeSpan.FromMilliseconds(-50) && late < Bound, $"closed {late.TotalMilliseconds:0} ms after the grace end");
+        foreach (var graphql in successors.GraphQL)
+        {
+            await graphql.SendAsync("{\"type\":\"ping\"}");
+            Assert.NotNull(await graphql.ReceiveAsync());
+        }
+
+        foreach (var tunnel in successors.Tunnels)
+        {
+            await tunnel.SendAsync("still");
+            Assert.Equal("echo:still", await tunnel.ReceiveAsync());
+        }
+    }
+
     private async Task ChangeClosesAllAsync(string name, Func<string, Task<HttpResponseMessage>> change)
     {
         var (key, id) = await CreateAsync(name, expiresAt: null);

@@ -101,7 +101,8 @@ public sealed partial class KeyStore
 
             successor = successorOf(current) with { Replaces = current.Id, ReplacedBy = null, Version = FirstVersion };
             var deadline = now + grace;
-            var expiresAt = current.ExpiresAt is { } sooner && sooner < deadline ? sooner : deadline;
+            // Stored in whole milliseconds, like every time in a record: kept so, the state returned is the state stored.
+            var expiresAt = DateTimeOffset.FromUnixTimeMilliseconds((current.ExpiresAt is { } sooner && sooner < deadline ? sooner : deadline).ToUnixTimeMilliseconds());
             var result = (long)await AdminDb.ScriptEvaluateAsync(
                 RollClaimScript,
                 [recordKey],
