@@ -30,6 +30,9 @@ public static class KeysCli
                  FILE: one key per line, or CSV lines "key,name[,graphql]"; '#' starts a comment
           usage ID [--days N]
           revoke FILE    disable every key listed (leaked plaintexts, one per line; '-' reads standard input)
+          roll ID [--grace DURATION]
+                 a new key with ID's settings (printed once); ID keeps working for DURATION (default 0: stops now),
+                 in seconds or with s, m, h or d (24h, 7d; at most 7d)
 
           LEVEL is none, read or readwrite. --endpoints sets the level for every endpoint ("*");
           --endpoint sets one endpoint and may be repeated.

@@ -21,6 +21,7 @@ internal sealed partial class KeysCommands(HttpClient client, CliOutput output, 
         ["import-legacy"] = ["--graphql", "--batch"],
         ["usage"] = ["--days"],
         ["revoke"] = [],
+        ["roll"] = ["--grace"],
     };
 
     public Task<int> RunAsync()
@@ -46,6 +47,7 @@ internal sealed partial class KeysCommands(HttpClient client, CliOutput output, 
         "import-legacy" => ImportLegacyAsync(),
         "usage" => UsageAsync(),
         "revoke" => RevokeAsync(),
+        "roll" => RollAsync(),
         _ => throw new CliException($"unknown verb '{cli.Verb}'.\n{KeysCli.Usage}", exitCode: 2),
     };
 
