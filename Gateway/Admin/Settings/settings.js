@@ -176,7 +176,7 @@ function row(key) {
     el("td", {}, PERMISSIONS[key.permission] || key.permission),
     el("td", {}, when(key.createdAt)),
     el("td", { class: "last-used" }, when(key.lastUsedAt)),
-    el("td", {}, when(key.expiresAt)),
+    el("td", { class: "expires" }, expiry(key)),
     el("td", {}, toggle),
     el("td", {},
       // Words, not emoji: a machine without an emoji font draws those as empty boxes.
@@ -184,6 +184,8 @@ function row(key) {
       " ",
       el("button", { class: "icon", "aria-label": "Edit " + key.name, onclick: () => openEditor(key) }, "Edit"),
       " ",
+      // A key rolls once; its replacement rolls in turn.
+      ...(key.replacedBy ? [] : [el("button", { class: "icon", "aria-label": "Roll " + key.name, onclick: () => openRoll(key) }, "Roll"), " "]),
       el("button", { class: "icon", "aria-label": "Delete " + key.name, onclick: () => confirmDelete(key) }, "Delete")));
 }
 
@@ -325,6 +327,48 @@ function closeReveal() {
   $("reveal").close();
 }
 
+// ---- roll --------------------------------------------------------------------------------------------------
+
+// A rolled key's row says how long it has left (contract §8: it works until its expiresAt, the grace's end).
+function expiry(key) {
+  if (!key.replacedBy || !key.expiresAt) return when(key.expiresAt);
+  const left = new Date(key.expiresAt).getTime() - Date.now();
+  if (left <= 0) return "Replaced, expired";
+  const minutes = Math.ceil(left / 60000);
+  const [count, unit] = minutes < 120 ? [minutes, "minute"] : minutes < 48 * 60 ? [Math.round(minutes / 60), "hour"] : [Math.round(minutes / 1440), "day"];
+  return `Replaced, expires in ${count} ${unit}${count === 1 ? "" : "s"}`;
+}
+
+let rolling = null;
+function openRoll(key) {
+  rolling = key;
+  $("roll-text").textContent = `${key.name} (${key.prefix}…) gets a new key with the same name and access. Choose how long the old key keeps working, so clients can switch.`;
+  $("roll-error").textContent = "";
+  document.querySelector('input[name="roll-grace"][value="0"]').checked = true;
+  $("roll").showModal();
+  $("roll-cancel").focus();
+}
+
+async function doRoll(event) {
+  event.preventDefault();
+  const key = rolling;
+  const graceSeconds = Number(document.querySelector('input[name="roll-grace"]:checked').value);
+  $("roll-error").textContent = "";
+  try {
+    const created = await api("POST", "/admin/keys/" + encodeURIComponent(key.id) + "/roll", { graceSeconds });
+    // The old key as now stored: replacedBy and its moved expiresAt.
+    Object.assign(key, await api("GET", "/admin/keys/" + encodeURIComponent(key.id)));
+    $("roll").close();
+    const { key: plaintext, ...view } = created;
+    keys.unshift(view);
+    render();
+    say(`Rolled ${key.name}: the old key ${graceSeconds === 0 ? "stopped working" : expiry(key).replace("Replaced, ", "")}.`);
+    reveal(plaintext);
+  } catch (error) {
+    if (error.message !== "unauthorized") $("roll-error").textContent = error.message;
+  }
+}
+
 // ---- delete ------------------------------------------------------------------------------------------------
 
 let deleting = null;
@@ -364,6 +408,8 @@ document.addEventListener("DOMContentLoaded", () => {
   $("confirm-cancel").addEventListener("click", () => $("confirm").close());
   $("confirm-delete").addEventListener("click", doDelete);
   $("usage-close").addEventListener("click", () => $("usage").close());
+  $("roll-form").addEventListener("submit", doRoll);
+  $("roll-cancel").addEventListener("click", () => $("roll").close());
   $("search").addEventListener("input", search);
   $("load-more").addEventListener("click", loadMore);
   if (sessionStorage.getItem(TOKEN)) {
