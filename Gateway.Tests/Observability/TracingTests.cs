@@ -13,6 +13,7 @@ namespace Gateway.Tests.Observability;
 /// in-memory exporter; the request's server span carries the gateway's decision and the judged key's id, never the
 /// key; the client's trace continues to the upstream.
 /// </summary>
+[Collection(TracingCollection.Name)]
 public sealed class TracingTests : IAsyncLifetime
 {
     private const string ClientTraceId = "4bf92f3577b34da6a3ce929d0e0e4736";
@@ -196,4 +197,14 @@ public sealed class TracingTests : IAsyncLifetime
 
         System.Collections.IEnumerator System.Collections.IEnumerable.GetEnumerator() => GetEnumerator();
     }
+}
+
+/// <summary>
+/// A tracer provider listens to every host and HttpClient in the process, so these tests run alone: no other test's
+/// requests gain trace headers while they run, and their spans are the only ones.
+/// </summary>
+[CollectionDefinition(Name, DisableParallelization = true)]
+public sealed class TracingCollection
+{
+    public const string Name = "Tracing";
 }
