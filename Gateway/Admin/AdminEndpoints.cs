@@ -28,6 +28,7 @@ internal static class AdminEndpoints
         keys.MapPost("/revoke", AdminRevoke.RevokeAsync);
         keys.MapGet("/{id}/usage", AdminUsage.ReadAsync);
         admin.MapGet("/audit", AdminAudit.ReadAsync);
+        admin.MapGet("/whoami", WhoAmI);
         return admin;
     }
 
@@ -49,11 +50,18 @@ internal static class AdminEndpoints
             return AdminResults.Refused(AdminRefusals.TooManyFailedAttempts(limiter.RetryAfterSeconds));
         }
 
-        var token = http.RequestServices.GetRequiredService<AdminToken>();
+        var credentials = http.RequestServices.GetRequiredService<AdminCredentials>();
         var header = http.Request.Headers.Authorization;
         var value = header.Count == 1 ? header[0].AsSpan().Trim() : default;
-        if (value.Length > 7 && value[..7].Equals("Bearer ", StringComparison.OrdinalIgnoreCase) && token.Matches(value[7..].Trim()))
+        if (value.Length > 7 && value[..7].Equals("Bearer ", StringComparison.OrdinalIgnoreCase) && credentials.Match(value[7..].Trim()) is { } caller)
         {
+            // A right token, so no failed attempt: a viewer asking to write is refused for its role, not its token.
+            if (caller.Role != AdminRole.Admin && !HttpMethods.IsGet(http.Request.Method) && !HttpMethods.IsHead(http.Request.Method))
+            {
+                return AdminResults.Refused(AdminRefusals.Forbidden(caller.Name));
+            }
+
+            http.Features.Set(caller);
             return await next(context).ConfigureAwait(false);
         }
 
@@ -88,6 +96,13 @@ internal static class AdminEndpoints
 
         return next(context);
     }
+
+    /// <summary>The credential this call was made with, so a client (the Settings page) can show what it may do.</summary>
+    private static IResult WhoAmI(HttpContext http) =>
+        http.Features.Get<AdminCaller>() is { } caller
+            ? AdminResults.Json(200, new WhoAmIView(caller.Name, caller.RoleName), AdminJsonContext.Default.WhoAmIView)
+            // Unreachable behind RequireAdminToken; fails closed if a filter is ever reordered.
+            : AdminResults.Refused(AdminRefusals.Unauthorized);
 
     private static async Task<IResult> CreateAsync(HttpRequest request, KeyStore store, TimeProvider time)
     {

@@ -30,6 +30,9 @@ public static class KeysCli
                  FILE: one key per line, or CSV lines "key,name[,graphql]"; '#' starts a comment
           usage ID [--days N]
           revoke FILE    disable every key listed (leaked plaintexts, one per line; '-' reads standard input)
+          admin-token [--name NAME] [--role admin|viewer]
+                 print a new random admin token once, and the config lines (its SHA-256 and role) for
+                 Admin:Tokens:NAME; needs no gateway. NAME defaults to the role, the role to admin
 
           LEVEL is none, read or readwrite. --endpoints sets the level for every endpoint ("*");
           --endpoint sets one endpoint and may be repeated.
@@ -49,6 +52,11 @@ public static class KeysCli
                 await stdout.WriteLineAsync(Usage).ConfigureAwait(false);
                 // Asked for help: success. Gave no verb at all: a usage error.
                 return args.Count == 0 ? 2 : 0;
+            }
+
+            if (cli.Verb == AdminTokenCommand.Verb)
+            {
+                return await AdminTokenCommand.RunAsync(cli, stdout, stderr).ConfigureAwait(false);
             }
 
             using var client = CreateClient(cli, handler);
