@@ -12,6 +12,7 @@ internal static class AdminServiceCollectionExtensions
         services.AddSingleton<IValidateOptions<AdminOptions>, AdminOptionsValidator>();
         services.AddValidatedOptions<AdminOptions>(validated, AdminOptions.Section);
         services.AddSingleton<AdminCredentials>();
+        services.AddAdminOpenApi();
         return services;
     }
 }

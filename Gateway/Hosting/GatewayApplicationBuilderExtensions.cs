@@ -37,6 +37,8 @@ public static class GatewayApplicationBuilderExtensions
         });
 
         app.MapAdminApi().WithMetadata(new AdminListenerOnlyAttribute());
+        // The admin API's description: on the admin listener, with no token (it holds no secret; the calls need one).
+        app.MapAdminOpenApi().WithMetadata(new AdminListenerOnlyAttribute());
         foreach (var page in app.MapSettingsPage())
         {
             page.WithMetadata(new AdminListenerOnlyAttribute());
