@@ -39,6 +39,7 @@ public static class GatewayApplicationBuilderExtensions
         app.MapAdminApi().WithMetadata(new AdminListenerOnlyAttribute());
         // The admin API's description: on the admin listener, with no token (it holds no secret; the calls need one).
         app.MapAdminOpenApi().WithMetadata(new AdminListenerOnlyAttribute());
+        app.MapAdminDocs().WithMetadata(new AdminListenerOnlyAttribute());
         foreach (var page in app.MapSettingsPage())
         {
             page.WithMetadata(new AdminListenerOnlyAttribute());
