@@ -17,8 +17,9 @@ internal static class AdminAudit
         var time = http.RequestServices.GetRequiredService<TimeProvider>();
         return audit.AppendAsync(new AuditEntry(
             time.GetUtcNow(),
-            // One admin token exists; the entry names it by role, never by value or hash.
-            "admin-token",
+            // The credential's configured name (admin-token for Admin:Token), never its value or hash. Only calls that
+            // passed RequireAdminToken are audited, so the caller is known; "unknown" would mark a filter left out.
+            http.Features.Get<AdminCaller>()?.Name ?? "unknown",
             ClientOf(http),
             http.Connection.RemoteIpAddress?.ToString(),
             action,

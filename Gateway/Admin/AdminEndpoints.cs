@@ -3,6 +3,7 @@ using Gateway.Enforcement;
 using Gateway.Keys;
 using Gateway.Store;
 using Microsoft.AspNetCore.Http.Features;
+using Microsoft.OpenApi;
 using StackExchange.Redis;
 
 namespace Gateway.Admin;
@@ -18,17 +19,38 @@ internal static class AdminEndpoints
         admin.AddEndpointFilter(StoreFailuresAre503);
         admin.AddEndpointFilter(LimitBody);
 
-        var keys = admin.MapGroup("/keys");
-        keys.MapPost("", CreateAsync);
-        keys.MapGet("", AdminKeyList.ListAsync);
-        keys.MapGet("/{id}", GetAsync);
-        keys.MapPatch("/{id}", PatchAsync);
-        keys.MapDelete("/{id}", DeleteAsync);
-        keys.MapPost("/legacy", ImportLegacyAsync);
-        keys.MapPost("/revoke", AdminRevoke.RevokeAsync);
-        keys.MapGet("/{id}/usage", AdminUsage.ReadAsync);
-        keys.MapPost("/{id}/roll", AdminRoll.RollAsync);
-        admin.MapGet("/audit", AdminAudit.ReadAsync);
+        admin.WithAdminRefusals().WithTags("admin");
+
+        // What each call reads and answers, for the OpenAPI document (AdminOpenApi): handlers read and write bodies
+        // themselves, through AdminJsonContext, so the generator is told the records here.
+        var keys = admin.MapGroup("/keys").WithTags("keys");
+        keys.MapPost("", CreateAsync).WithName("CreateKey").WithSummary("Create a key; the answer holds its plaintext, this once.")
+            .Accepts<CreateKeyRequest>("application/json").Produces<KeyView>(201).Refuses(400, 413);
+        keys.MapGet("", AdminKeyList.ListAsync).WithName("ListKeys").WithSummary("One page of keys, newest first.")
+            .Produces<KeyListView>().Refuses(400)
+            .WithQuery("limit", JsonSchemaType.Integer, "1 to 1000 (default 100)")
+            .WithQuery("cursor", JsonSchemaType.String, "the previous page's nextCursor")
+            .WithQuery("q", JsonSchemaType.String, "keeps keys whose name or prefix contains it, any case");
+        keys.MapGet("/{id}", GetAsync).WithName("GetKey").WithSummary("One key's view; its ETag is the one If-Match takes.")
+            .Produces<KeyView>().Refuses(404);
+        keys.MapPatch("/{id}", PatchAsync).WithName("UpdateKey").WithSummary("Change any of a key's members; absent members stay.")
+            .Accepts<PatchKeyRequest>("application/json").Produces<KeyView>().Refuses(400, 404, 409, 412, 413);
+        keys.MapDelete("/{id}", DeleteAsync).WithName("DeleteKey").WithSummary("Delete a key; it stops working.")
+            .Produces(204).Refuses(400, 404, 412);
+        keys.MapPost("/legacy", ImportLegacyAsync).WithName("ImportLegacyKeys").WithSummary("Import legacy keys, all or nothing.")
+            .Accepts<LegacyImportRequest>("application/json").Produces<LegacyImportView>().Refuses(400, 413);
+        keys.MapPost("/revoke", AdminRevoke.RevokeAsync).WithName("RevokeKeys").WithSummary("Disable the keys these leaked plaintexts are.")
+            .Accepts<RevokeKeysRequest>("application/json").Produces<RevokeView>().Refuses(400, 413);
+        keys.MapGet("/{id}/usage", AdminUsage.ReadAsync).WithName("GetKeyUsage").WithSummary("A key's counts per UTC day and target.")
+            .Produces<UsageView>().Refuses(400, 404)
+            .WithQuery("days", JsonSchemaType.Integer, "1 to Usage:RetentionDays (default 30)");
+        keys.MapPost("/{id}/roll", AdminRoll.RollAsync).WithName("RollKey").WithSummary("A new key with this key's settings (plaintext this once); this one keeps working for the grace.")
+            .Accepts<RollKeyRequest>("application/json").Produces<KeyView>(201).Refuses(400, 404, 409, 412, 413);
+        admin.MapGet("/audit", AdminAudit.ReadAsync).WithName("ReadAuditLog").WithSummary("Admin changes, newest first.")
+            .Produces<AuditView>().Refuses(400)
+            .WithQuery("limit", JsonSchemaType.Integer, "1 to 1000 (default 100)");
+        admin.MapGet("/whoami", WhoAmI).WithName("WhoAmI").WithSummary("The credential this call was made with, and its role.")
+            .Produces<WhoAmIView>();
         return admin;
     }
 
@@ -50,11 +72,18 @@ internal static class AdminEndpoints
             return AdminResults.Refused(AdminRefusals.TooManyFailedAttempts(limiter.RetryAfterSeconds));
         }
 
-        var token = http.RequestServices.GetRequiredService<AdminToken>();
+        var credentials = http.RequestServices.GetRequiredService<AdminCredentials>();
         var header = http.Request.Headers.Authorization;
         var value = header.Count == 1 ? header[0].AsSpan().Trim() : default;
-        if (value.Length > 7 && value[..7].Equals("Bearer ", StringComparison.OrdinalIgnoreCase) && token.Matches(value[7..].Trim()))
+        if (value.Length > 7 && value[..7].Equals("Bearer ", StringComparison.OrdinalIgnoreCase) && credentials.Match(value[7..].Trim()) is { } caller)
         {
+            // A right token, so no failed attempt: a viewer asking to write is refused for its role, not its token.
+            if (caller.Role != AdminRole.Admin && !HttpMethods.IsGet(http.Request.Method) && !HttpMethods.IsHead(http.Request.Method))
+            {
+                return AdminResults.Refused(AdminRefusals.Forbidden(caller.Name));
+            }
+
+            http.Features.Set(caller);
             return await next(context).ConfigureAwait(false);
         }
 
@@ -89,6 +118,13 @@ internal static class AdminEndpoints
 
         return next(context);
     }
+
+    /// <summary>The credential this call was made with, so a client (the Settings page) can show what it may do.</summary>
+    private static IResult WhoAmI(HttpContext http) =>
+        http.Features.Get<AdminCaller>() is { } caller
+            ? AdminResults.Json(200, new WhoAmIView(caller.Name, caller.RoleName), AdminJsonContext.Default.WhoAmIView)
+            // Unreachable behind RequireAdminToken; fails closed if a filter is ever reordered.
+            : AdminResults.Refused(AdminRefusals.Unauthorized);
 
     private static async Task<IResult> CreateAsync(HttpRequest request, KeyStore store, TimeProvider time)
     {

@@ -30,6 +30,7 @@ namespace Gateway.Admin;
 [JsonSerializable(typeof(UsageView))]
 [JsonSerializable(typeof(AuditView))]
 [JsonSerializable(typeof(ProblemView))]
+[JsonSerializable(typeof(WhoAmIView))]
 // Read by OptionalConverter<T> through the context, so they must be generated even where no property names them.
 [JsonSerializable(typeof(bool))]
 [JsonSerializable(typeof(string))]

@@ -125,6 +125,9 @@ internal sealed record UsageCountsView(long Allowed, long Denied, long Limited);
 /// <summary><c>GET /admin/audit</c>: entries as the audit log stored them, newest first.</summary>
 internal sealed record AuditView(IReadOnlyList<JsonNode> Entries);
 
+/// <summary><c>GET /admin/whoami</c>: the credential a call was made with (<c>admin-token</c> for <c>Admin:Token</c>) and its role.</summary>
+internal sealed record WhoAmIView(string Name, string Role);
+
 /// <summary>A refusal as the CLI reads it (written by <see cref="Enforcement.ProblemWriter"/>).</summary>
 internal sealed record ProblemView(string? Type, string? Title, int Status, string? Detail, string? Code);
 

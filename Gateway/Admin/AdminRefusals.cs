@@ -7,6 +7,9 @@ internal static class AdminRefusals
     public static readonly Refusal Unauthorized = new(401, "admin_unauthorized", "Admin token required",
         "Send 'Authorization: Bearer <Admin:Token>'.");
 
+    public static Refusal Forbidden(string credential) => new(403, "admin_forbidden", "Admin role required",
+        $"The credential '{credential}' is a viewer: it may read (GET) but not change anything.");
+
     public static readonly Refusal KeyNotFound = new(404, "key_not_found", "Key not found", "No key has this id.");
 
     public static readonly Refusal PreconditionFailed = new(412, "precondition_failed", "Precondition failed",

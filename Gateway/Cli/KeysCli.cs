@@ -34,6 +34,9 @@ public static class KeysCli
           roll ID [--grace DURATION]
                  a new key with ID's settings (printed once); ID keeps working for DURATION (default 0: stops now),
                  in seconds or with s, m, h or d (24h, 7d; at most 7d)
+          admin-token [--name NAME] [--role admin|viewer]
+                 print a new random admin token once, and the config lines (its SHA-256 and role) for
+                 Admin:Tokens:NAME; needs no gateway. NAME defaults to the role, the role to admin
 
           LEVEL is none, read or readwrite. --endpoints sets the level for every endpoint ("*");
           --endpoint sets one endpoint and may be repeated.
@@ -55,6 +58,11 @@ public static class KeysCli
                 await stdout.WriteLineAsync(Usage).ConfigureAwait(false);
                 // Asked for help: success. Gave no verb at all: a usage error.
                 return args.Count == 0 ? 2 : 0;
+            }
+
+            if (cli.Verb == AdminTokenCommand.Verb)
+            {
+                return await AdminTokenCommand.RunAsync(cli, stdout, stderr).ConfigureAwait(false);
             }
 
             using var client = CreateClient(cli, handler);

@@ -23,7 +23,10 @@ public static class GatewayApplicationBuilderExtensions
 
         // Resolve the store at start so the embedded-store line and any connection problem show up now.
         _ = app.Services.GetRequiredService<StoreConnection>();
-        PrintGeneratedAdminToken(app.Services.GetRequiredService<AdminToken>());
+        if (app.Services.GetRequiredService<AdminCredentials>().TakeGenerated() is { } generated)
+        {
+            AdminCredentials.Print(generated);
+        }
 
         app.MapReverseProxy(proxy =>
         {
@@ -34,6 +37,9 @@ public static class GatewayApplicationBuilderExtensions
         });
 
         app.MapAdminApi().WithMetadata(new AdminListenerOnlyAttribute());
+        // The admin API's description: on the admin listener, with no token (it holds no secret; the calls need one).
+        app.MapAdminOpenApi().WithMetadata(new AdminListenerOnlyAttribute());
+        app.MapAdminDocs().WithMetadata(new AdminListenerOnlyAttribute());
         foreach (var page in app.MapSettingsPage())
         {
             page.WithMetadata(new AdminListenerOnlyAttribute());
@@ -45,16 +51,5 @@ public static class GatewayApplicationBuilderExtensions
             .WithMetadata(new AdminListenerOnlyAttribute());
         app.MapPrometheusScrapingEndpoint("/metrics").WithMetadata(new AdminListenerOnlyAttribute());
         return app;
-    }
-
-    private static void PrintGeneratedAdminToken(AdminToken token)
-    {
-        if (token.Generated is { } generated)
-        {
-            // Printed once to the console on purpose, never through logging, so it does not land in log stores.
-            Console.Out.WriteLine($"Admin:Token was not set; generated for this run: {generated}");
-            Console.Out.Flush();
-            token.ForgetGenerated();
-        }
     }
 }

@@ -8,6 +8,7 @@ const PERMISSIONS = { all: "All", readonly: "Read Only", restricted: "Restricted
 const $ = (id) => document.getElementById(id);
 let keys = [];
 let editing = null; // the key being edited, or null when creating
+let canWrite = false; // what GET /admin/whoami said this credential may do; a viewer only reads
 
 function el(tag, props = {}, ...children) {
   const node = document.createElement(tag);
@@ -57,16 +58,31 @@ function signOut(reason) {
   $("token").focus();
 }
 
+// The page asks which credential it holds before showing anything: a viewer's page has no write controls at all,
+// and says why, rather than offering buttons the API would refuse (403 admin_forbidden).
+async function learnRole() {
+  const me = await api("GET", "/admin/whoami");
+  canWrite = me.role === "admin";
+  $("create").hidden = !canWrite;
+  $("read-only").hidden = canWrite;
+  $("read-only").textContent = canWrite ? "" : `Read-only: this credential (${me.name}) is a viewer. It can see keys and their usage, but not create, change or delete them.`;
+}
+
+async function showKeys() {
+  await learnRole();
+  await load();
+  $("sign-in").hidden = true;
+  $("keys").hidden = false;
+  $("sign-out").hidden = false;
+}
+
 async function signIn(event) {
   event.preventDefault();
   sessionStorage.setItem(TOKEN, $("token").value.trim());
   $("token").value = "";
   try {
-    await load();
-    $("sign-in").hidden = true;
-    $("keys").hidden = false;
-    $("sign-out").hidden = false;
-    $("create").focus();
+    await showKeys();
+    (canWrite ? $("create") : $("search")).focus();
   } catch (error) {
     if (error.message !== "unauthorized") $("sign-in-error").textContent = error.message;
   }
@@ -145,7 +161,7 @@ function search() {
 }
 
 function showListState() {
-  $("empty").textContent = query ? "No keys match this search." : "No keys yet. Create one to get started.";
+  $("empty").textContent = query ? "No keys match this search." : canWrite ? "No keys yet. Create one to get started." : "No keys yet.";
   $("empty").hidden = keys.length > 0 || nextCursor !== null;
   $("load-more").hidden = nextCursor === null;
   $("list-status").textContent = keys.length + (keys.length === 1 ? " key shown" : " keys shown") + (nextCursor ? "; more to load." : ".");
@@ -161,10 +177,11 @@ function render() {
   showListState();
   if (!focused) return;
   const again = [...body.querySelectorAll("tr")].find((tr) => tr.dataset.keyId === keyId);
-  (again ? again.querySelectorAll("button")[index] : $("create")).focus();
+  (again ? again.querySelectorAll("button")[index] : canWrite ? $("create") : $("search")).focus();
 }
 
 function row(key) {
+  if (!canWrite) return viewerRow(key);
   const toggle = el("button", {
     class: "switch", role: "switch", "aria-checked": String(key.enabled),
     "aria-label": (key.enabled ? "Disable " : "Enable ") + key.name, onclick: () => toggleEnabled(key, toggle),
@@ -187,6 +204,20 @@ function row(key) {
       // A key rolls once; its replacement rolls in turn.
       ...(key.replacedBy ? [] : [el("button", { class: "icon", "aria-label": "Roll " + key.name, onclick: () => openRoll(key) }, "Roll"), " "]),
       el("button", { class: "icon", "aria-label": "Delete " + key.name, onclick: () => confirmDelete(key) }, "Delete")));
+}
+
+// A viewer's row: the same columns, "Enabled" as words, and only the Usage action (reads).
+function viewerRow(key) {
+  return el("tr", { "data-key-id": key.id },
+    el("td", {}, key.name),
+    el("td", {}, el("code", {}, key.prefix + "…")),
+    el("td", {}, el("span", { class: "badge" }, key.kind === "legacy" ? "Legacy" : "rpa")),
+    el("td", {}, PERMISSIONS[key.permission] || key.permission),
+    el("td", {}, when(key.createdAt)),
+    el("td", { class: "last-used" }, when(key.lastUsedAt)),
+    el("td", {}, when(key.expiresAt)),
+    el("td", {}, key.enabled ? "Yes" : "No"),
+    el("td", {}, el("button", { class: "icon", "aria-label": "Usage of " + key.name, onclick: () => showUsage(key) }, "Usage")));
 }
 
 async function toggleEnabled(key, toggle) {
@@ -413,7 +444,7 @@ document.addEventListener("DOMContentLoaded", () => {
   $("search").addEventListener("input", search);
   $("load-more").addEventListener("click", loadMore);
   if (sessionStorage.getItem(TOKEN)) {
-    load().then(() => { $("sign-in").hidden = true; $("keys").hidden = false; $("sign-out").hidden = false; }).catch(() => {});
+    showKeys().catch(() => {});
   } else {
     $("token").focus();
   }
