@@ -58,7 +58,8 @@ internal sealed class UsageStore(StoreConnection connection, KeyStore keys, IOpt
                     if (sent[i].IsCompletedSuccessfully)
                     {
                         wave[i].Landed = true;
-                        moved += Math.Max(0, (long)sent[i].Result);
+                        // {moved, created hash writes...}, or {-1} for a call applied before (its reply was lost).
+                        moved += Math.Max(0, (long)sent[i].Result[0]);
                     }
                 }
 

@@ -91,18 +91,19 @@ internal sealed class UsageWritePlan(UsageLayout layout, Func<RedisKey, int> slo
                 // A key past MaxUnitsPerCall targets (up to Usage:MaxTargetsPerKey and 'other') spans calls; each
                 // call re-reads the hash's targets, so the cap holds across them.
                 var piece = targets.AsSpan(i, Math.Min(MaxUnitsPerCall, targets.Length - i));
-                var items = new RedisValue[piece.Length * 4];
+                var items = new List<RedisValue>(piece.Length * 2);
                 long requests = 0;
-                for (var t = 0; t < piece.Length; t++)
+                foreach (var delta in piece)
                 {
-                    items[t * 4] = piece[t].Slot.Target;
-                    items[(t * 4) + 1] = piece[t].Allowed;
-                    items[(t * 4) + 2] = piece[t].Denied;
-                    items[(t * 4) + 3] = piece[t].Limited;
-                    requests += piece[t].Allowed + piece[t].Denied + piece[t].Limited;
+                    // Whole field names, zero counts left out: the script's usual work is one HINCRBY per item pair.
+                    var target = delta.Slot.Target;
+                    AddField(items, target, ":allowed", delta.Allowed);
+                    AddField(items, target, ":denied", delta.Denied);
+                    AddField(items, target, ":limited", delta.Limited);
+                    requests += delta.Allowed + delta.Denied + delta.Limited;
                 }
 
-                Add(new UsageWrite(UsageScript.Hash, hash, layout.ExpireAt(day), items, piece.Length, requests));
+                Add(new UsageWrite(UsageScript.Hash, hash, layout.ExpireAt(day), [.. items], piece.Length, requests));
             }
         }
 
@@ -129,6 +130,15 @@ internal sealed class UsageWritePlan(UsageLayout layout, Func<RedisKey, int> slo
         }
 
         return _calls;
+    }
+
+    private static void AddField(List<RedisValue> items, string target, string outcome, long count)
+    {
+        if (count != 0)
+        {
+            items.Add(target + outcome);
+            items.Add(count);
+        }
     }
 
     private void Add(UsageWrite write)
@@ -176,7 +186,7 @@ internal sealed class UsageWritePlan(UsageLayout layout, Func<RedisKey, int> slo
 }
 
 /// <summary>
-/// One write of a call. <see cref="UsageScript.Hash"/>: <see cref="Items"/> are target/allowed/denied/limited quadruples and
+/// One write of a call. <see cref="UsageScript.Hash"/>: <see cref="Items"/> are field/increment pairs and
 /// <see cref="Value"/> the hash's EXPIREAT; <see cref="UsageScript.DayIndex"/>: set members and EXPIREAT;
 /// <see cref="UsageScript.LastUsed"/>: no items, <see cref="Value"/> the unix ms.
 /// </summary>
