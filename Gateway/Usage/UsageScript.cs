@@ -15,8 +15,6 @@ internal static class UsageScript
     /// <summary>A key record's <c>lastUsedAt</c>: moved forward, never back, and a deleted record is never created.</summary>
     public const string LastUsed = "l";
 
-    /// <summary>A day index set: SADD members, then EXPIREAT.</summary>
-    public const string DayIndex = "s";
 
     /// <summary>How long a marker is kept after its last write: a batch retried after longer could count twice.</summary>
     public static readonly TimeSpan MarkerLifetime = TimeSpan.FromDays(1);
@@ -78,20 +76,27 @@ internal static class UsageScript
               redis.call('EXPIREAT', key, value)
               created[#created + 1] = j - 1
             end
-          elseif kind == 'l' then
+          else
             local current = redis.call('HGET', key, 'lastUsedAt')
             if current then
               if tonumber(value) > (tonumber(current) or 0) then redis.call('HSET', key, 'lastUsedAt', value) end
             elseif redis.call('EXISTS', key) == 1 then
               redis.call('HSET', key, 'lastUsedAt', value)
             end
-          else
-            redis.call('SADD', key, unpack(ARGV, first, first + n - 1))
-            redis.call('EXPIREAT', key, value)
           end
           i, j = first + n, j + 1
         end
         return {moved, unpack(created)}
+        """;
+
+    /// <summary>
+    /// Adds keys to a day's set (KEYS[1]: ARGV[1] the EXPIREAT, then the key ids) with its expiry, at once. Idempotent by
+    /// itself (a set), so it needs no marker: a retry or a duplicate adds nothing.
+    /// </summary>
+    public const string Index = """
+        redis.call('SADD', KEYS[1], unpack(ARGV, 2))
+        redis.call('EXPIREAT', KEYS[1], ARGV[1])
+        return 1
         """;
 
     /// <summary>The call applying <paramref name="writes"/> (all in the marker's slot) under <paramref name="sequence"/>.</summary>
@@ -117,6 +122,6 @@ internal static class UsageScript
             requests += write.Requests;
         }
 
-        return new UsageCall(keys, [.. args], requests, writes.Sum(w => w.Units));
+        return new UsageCall(keys, [.. args], requests, writes.Sum(w => w.Units), [.. writes.Select(w => w.KeyDay)]);
     }
 }
