@@ -50,7 +50,9 @@ public sealed class UsageDayIndexTests : IAsyncLifetime
 
         // Redis loses the hash and the set (a failover to a replica that had neither): the flush that creates the
         // hash again sets its expiry and puts the key back in the set, although this process had indexed it.
-        await _redis.Db.KeyDeleteAsync([_redis.HashKey("ka", Day), _redis.DayIndexKey(Day)]);
+        // One key a DEL: on the CI cluster the hash and the set are in different slots.
+        await _redis.Db.KeyDeleteAsync(_redis.HashKey("ka", Day));
+        await _redis.Db.KeyDeleteAsync(_redis.DayIndexKey(Day));
         _parts.Counters.Record(UsageParts.Key("ka"), _digest, ScopeTarget.Endpoint("ep1"), allowed: false);
         await _parts.Store.ApplyAsync(new UsageBatch(101, _parts.Counters.Drain()));
         Assert.Equal("{endpoint:ep1:denied=1}", UsageRedis.Show(await _redis.CountsAsync("ka", [Day])));
