@@ -15,8 +15,8 @@ internal sealed partial class KeysCommands(HttpClient client, CliOutput output, 
     private static readonly string[] CommonFlags = ["--url", "--token", "--json"];
     private static readonly Dictionary<string, string[]> VerbFlags = new(StringComparer.Ordinal)
     {
-        ["create"] = ["--name", "--preset", "--graphql", "--endpoints", "--endpoint", "--expires", "--disabled"],
-        ["update"] = ["--name", "--preset", "--graphql", "--endpoints", "--endpoint", "--expires"],
+        ["create"] = ["--name", "--preset", "--graphql", "--endpoints", "--endpoint", "--expires", "--disabled", "--rate-limit"],
+        ["update"] = ["--name", "--preset", "--graphql", "--endpoints", "--endpoint", "--expires", "--rate-limit"],
         ["list"] = ["--query", "--limit", "--all"], ["show"] = [], ["enable"] = [], ["disable"] = [], ["delete"] = ["--yes"],
         ["import-legacy"] = ["--graphql", "--batch"],
         ["usage"] = ["--days"],
@@ -85,7 +85,7 @@ internal sealed partial class KeysCommands(HttpClient client, CliOutput output, 
         AddScopes(body, isCreate: false);
         if (body.Count == 0)
         {
-            throw new CliException("update needs at least one of --name, --graphql, --endpoints, --endpoint, --expires.", exitCode: 2);
+            throw new CliException("update needs at least one of --name, --graphql, --endpoints, --endpoint, --expires, --rate-limit.", exitCode: 2);
         }
 
         return await WriteOneAsync(await SendAsync(HttpMethod.Patch, $"/admin/keys/{Uri.EscapeDataString(id)}", body, HttpStatusCode.OK, AdminJsonContext.Lenient.KeyView));
@@ -231,6 +231,34 @@ internal sealed partial class KeysCommands(HttpClient client, CliOutput output, 
         {
             body["expiresAt"] = expires == "never" && !isCreate ? null : expires;
         }
+
+        AddRateLimits(body);
+    }
+
+    // --rate-limit N/[M]UNIT, repeatable (one per window; the server checks the numbers and names rateLimits when
+    // they are out of range); "none" alone sends [] (no limits).
+    private void AddRateLimits(JsonObject body)
+    {
+        var values = cli.Values("--rate-limit");
+        if (values.Count == 0)
+        {
+            return;
+        }
+
+        var limits = new JsonArray();
+        if (values.Count == 1 && values[0] == "none")
+        {
+            body["rateLimits"] = limits;
+            return;
+        }
+
+        foreach (var value in values)
+        {
+            var (requests, windowSeconds) = RateLimitFlag.Parse(value);
+            limits.Add(new JsonObject { ["requests"] = requests, ["windowSeconds"] = windowSeconds });
+        }
+
+        body["rateLimits"] = limits;
     }
 
     private static string Level(string level, string flag) =>
@@ -254,12 +282,13 @@ internal sealed partial class KeysCommands(HttpClient client, CliOutput output, 
     }
 
     private Task WriteKeysAsync(IReadOnlyList<KeyView> keys) => output.WriteTableAsync(
-        ["ID", "NAME", "KIND", "PREFIX", "PERMISSION", "GRAPHQL", "ENDPOINTS", "ENABLED", "CREATED", "LAST USED", "EXPIRES"],
+        ["ID", "NAME", "KIND", "PREFIX", "PERMISSION", "GRAPHQL", "ENDPOINTS", "ENABLED", "CREATED", "LAST USED", "EXPIRES", "RATE LIMITS"],
         keys.Select(k => (IReadOnlyList<string>)
         [
             k.Id, k.Name, k.Kind, k.Prefix, k.Permission, k.Graphql,
             string.Join(",", k.Endpoints.Select(e => $"{e.Key}={e.Value}")) is { Length: > 0 } e ? e : "-",
             k.Enabled ? "yes" : "no", k.CreatedAt, k.LastUsedAt ?? "never", k.ExpiresAt ?? "never",
+            k.RateLimits is { Count: > 0 } limits ? string.Join(",", limits.Select(l => RateLimitFlag.Format(l.Requests, l.WindowSeconds))) : "-",
         ]));
 
     private static string Number(long value) => value.ToString(CultureInfo.InvariantCulture);
