@@ -18,7 +18,7 @@ internal readonly record struct UsageSlot(string KeyId, int Day, string? Endpoin
 }
 
 /// <summary>Counts of one slot not yet written to Redis, changed only with interlocked operations.</summary>
-internal sealed class PendingCount(KeyDigest digest)
+internal sealed class PendingCount(KeyDigest digest, KeyDayTargets keyDay)
 {
     public long Allowed;
     public long Denied;
@@ -26,12 +26,24 @@ internal sealed class PendingCount(KeyDigest digest)
     public long LastUsedUnixMs;
 
     public KeyDigest Digest { get; } = digest;
+
+    public KeyDayTargets KeyDay { get; } = keyDay;
 }
 
-/// <summary>How many targets of one key and day this instance counts separately; changed only with interlocked operations.</summary>
+/// <summary>
+/// One key and day in this instance: how many of its targets are counted separately, and whether the key is in the
+/// day's index set; changed only with interlocked or volatile operations.
+/// </summary>
 internal sealed class KeyDayTargets
 {
     public int Count;
+
+    /// <summary>
+    /// 1 once this process added the key to the day's set (<c>usage:keys:&lt;day&gt;</c>): later flushes leave the set
+    /// alone. 0 again when a flush created a field of the key's hash (a new target, or Redis lost the hash), so the
+    /// next SADD is in that same flush; a new process starts at 0 and adds each key-day once.
+    /// </summary>
+    public int Indexed;
 }
 
 /// <summary>
@@ -106,16 +118,16 @@ internal sealed class UsageCounters : IUsageRecorder
         if (!TryReserve(ref targets.Count, _maxTargetsPerKey))
         {
             // Another request may have just given this target its counter: a target counted separately stays so.
-            return _slots.TryGetValue(slot, out var raced) ? raced : Other(slot, digest, UsageFold.MaxTargetsPerKey);
+            return _slots.TryGetValue(slot, out var raced) ? raced : Other(slot, digest, targets, UsageFold.MaxTargetsPerKey);
         }
 
         if (!TryReserve(ref _slotCount, _maxTargetSlots))
         {
             Interlocked.Decrement(ref targets.Count);
-            return _slots.TryGetValue(slot, out var raced) ? raced : Other(slot, digest, UsageFold.MaxPendingCounters);
+            return _slots.TryGetValue(slot, out var raced) ? raced : Other(slot, digest, targets, UsageFold.MaxPendingCounters);
         }
 
-        var added = new PendingCount(digest);
+        var added = new PendingCount(digest, targets);
         if (_slots.TryAdd(slot, added))
         {
             return added;
@@ -127,7 +139,7 @@ internal sealed class UsageCounters : IUsageRecorder
         return _slots[slot];
     }
 
-    private PendingCount? Other(UsageSlot slot, KeyDigest digest, string reason)
+    private PendingCount? Other(UsageSlot slot, KeyDigest digest, KeyDayTargets keyDay, string reason)
     {
         var other = slot with { EndpointId = null, IsOther = true };
         if (!_slots.TryGetValue(other, out var count))
@@ -138,7 +150,7 @@ internal sealed class UsageCounters : IUsageRecorder
                 return null;
             }
 
-            var added = new PendingCount(digest);
+            var added = new PendingCount(digest, keyDay);
             if (_slots.TryAdd(other, added))
             {
                 count = added;
@@ -184,7 +196,7 @@ internal sealed class UsageCounters : IUsageRecorder
             var limited = Interlocked.Exchange(ref count.Limited, 0);
             if (allowed != 0 || denied != 0 || limited != 0)
             {
-                deltas.Add(new UsageDelta(slot, count.Digest, allowed, denied, Volatile.Read(ref count.LastUsedUnixMs)) { Limited = limited });
+                deltas.Add(new UsageDelta(slot, count.Digest, allowed, denied, Volatile.Read(ref count.LastUsedUnixMs)) { Limited = limited, KeyDay = count.KeyDay });
             }
             else if (UsageDays.IsBefore(slot.Day, today, days: 2)
                 && _slots.TryRemove(new KeyValuePair<UsageSlot, PendingCount>(slot, count)))
@@ -225,4 +237,7 @@ internal readonly record struct UsageDelta(UsageSlot Slot, KeyDigest Digest, lon
 {
     /// <summary>Requests refused by the key's rate limits (<c>&lt;target&gt;:limited</c>).</summary>
     public long Limited { get; init; }
+
+    /// <summary>The key and day's state in this process; null (a delta made elsewhere) adds the key to the day set every time.</summary>
+    public KeyDayTargets? KeyDay { get; init; }
 }

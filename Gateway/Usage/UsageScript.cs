@@ -9,70 +9,94 @@ namespace Gateway.Usage;
 /// </summary>
 internal static class UsageScript
 {
-    /// <summary>A usage hash: target/allowed/denied/limited quadruples, then EXPIREAT.</summary>
+    /// <summary>A usage hash: field/increment pairs, then EXPIREAT if a field was created.</summary>
     public const string Hash = "h";
 
     /// <summary>A key record's <c>lastUsedAt</c>: moved forward, never back, and a deleted record is never created.</summary>
     public const string LastUsed = "l";
 
-    /// <summary>A day index set: SADD members, then EXPIREAT.</summary>
-    public const string DayIndex = "s";
 
     /// <summary>How long a marker is kept after its last write: a batch retried after longer could count twice.</summary>
     public static readonly TimeSpan MarkerLifetime = TimeSpan.FromDays(1);
 
     // KEYS[1] marker; ARGV[1] sequence, ARGV[2] marker TTL s, ARGV[3] Usage:MaxTargetsPerKey; then for write j
-    // (key KEYS[j + 1]): kind, value, item count, items. Returns -1 for a call already applied, else the requests it
-    // moved to 'other'. The cap holds across instances here, on the hash itself: a target the hash does not have yet
-    // is added only while the hash has fewer distinct targets than the cap, else its counts go to 'other'. The distinct
-    // count is taken (HKEYS, about three fields per target) only when a new target arrives. A usage hash's EXPIREAT is
-    // set only by a call that created one of its fields (HINCRBY answered the increment itself), as a new hash's does.
+    // (key KEYS[j + 1]): kind, value, item count, items. Returns {-1} for a call already applied, else {requests moved to
+    // 'other', then the write numbers (1-based) of the usage hashes in which it created a field}.
+    // A hash write's items are field/increment pairs, field names whole ('endpoint:x:allowed') and zero counts left out,
+    // so the usual write of a known target is one HINCRBY and nothing is built in Lua. A field the HINCRBY created
+    // (it answered the increment itself) is the only one that can be a new target, and only then is the per-key cap
+    // checked, across instances, on the hash itself: a hash whose one field is the new one (HLEN) has one target; else
+    // a target whose other outcomes are absent too is new, and the hash's distinct targets are counted (HKEYS, about
+    // three fields per target) at the first such in a write; past the cap the field is taken back (HDEL) and its
+    // increment goes to 'other'. A call that created a field sets the hash's EXPIREAT (a new hash always has one, and
+    // the expiry is fixed per day, so other writes need not repeat it).
     public const string Text = """
-        if tonumber(ARGV[1]) <= tonumber(redis.call('GET', KEYS[1]) or '-1') then return -1 end
+        if tonumber(ARGV[1]) <= tonumber(redis.call('GET', KEYS[1]) or '-1') then return {-1} end
         redis.call('SET', KEYS[1], ARGV[1], 'EX', tonumber(ARGV[2]))
-        local cap, moved, i, j, last = tonumber(ARGV[3]), 0, 4, 2, #ARGV
-        local function known(key, t)
-          return redis.call('HEXISTS', key, t .. ':allowed') == 1 or redis.call('HEXISTS', key, t .. ':denied') == 1
-            or redis.call('HEXISTS', key, t .. ':limited') == 1
-        end
+        local cap, moved, i, j, last, created = tonumber(ARGV[3]), 0, 4, 2, #ARGV, {}
+        local outcomes = {'allowed', 'denied', 'limited'}
         while i <= last do
           local kind, key, value, n = ARGV[i], KEYS[j], ARGV[i + 1], tonumber(ARGV[i + 2])
           local first = i + 3
           if kind == 'h' then
-            local targets, created = nil, false
-            for k = first, first + n - 1, 4 do
-              local target, allowed, denied, limited = ARGV[k], tonumber(ARGV[k + 1]), tonumber(ARGV[k + 2]), tonumber(ARGV[k + 3])
-              if target ~= 'other' and not known(key, target) then
-                if targets == nil then
-                  local seen = {}
-                  targets = 0
-                  for _, field in ipairs(redis.call('HKEYS', key)) do
-                    local t = string.match(field, '^(.*):[^:]*$')
-                    if t and t ~= 'other' and not seen[t] then seen[t] = true; targets = targets + 1 end
+            local targets, made = nil, false
+            for k = first, first + n - 1, 2 do
+              local field, delta = ARGV[k], tonumber(ARGV[k + 1])
+              if redis.call('HINCRBY', key, field, delta) == delta then
+                made = true
+                local target, outcome = string.match(field, '^(.*):([^:]*)$')
+                local new = target ~= 'other'
+                if new and targets == nil and redis.call('HLEN', key) == 1 then
+                  -- The hash this write just created (a key's first count of the day): one field, one target.
+                  targets, new = 1, false
+                end
+                for _, o in ipairs(outcomes) do
+                  if new and o ~= outcome and redis.call('HEXISTS', key, target .. ':' .. o) == 1 then new = false end
+                end
+                if new then
+                  if targets == nil then
+                    local seen = {}
+                    targets = 0
+                    for _, f in ipairs(redis.call('HKEYS', key)) do
+                      local t = string.match(f, '^(.*):[^:]*$')
+                      if t and t ~= 'other' and not seen[t] then seen[t] = true; targets = targets + 1 end
+                    end
+                  else
+                    targets = targets + 1
+                  end
+                  if targets > cap then
+                    redis.call('HDEL', key, field)
+                    redis.call('HINCRBY', key, 'other:' .. outcome, delta)
+                    targets, moved = targets - 1, moved + delta
                   end
                 end
-                if targets < cap then targets = targets + 1 else target = 'other'; moved = moved + allowed + denied + limited end
               end
-              if allowed ~= 0 and redis.call('HINCRBY', key, target .. ':allowed', allowed) == allowed then created = true end
-              if denied ~= 0 and redis.call('HINCRBY', key, target .. ':denied', denied) == denied then created = true end
-              if limited ~= 0 and redis.call('HINCRBY', key, target .. ':limited', limited) == limited then created = true end
             end
-            -- The expiry is fixed per day: set when the call created a field (a new hash always has one), not every flush.
-            if created then redis.call('EXPIREAT', key, value) end
-          elseif kind == 'l' then
+            if made then
+              redis.call('EXPIREAT', key, value)
+              created[#created + 1] = j - 1
+            end
+          else
             local current = redis.call('HGET', key, 'lastUsedAt')
             if current then
               if tonumber(value) > (tonumber(current) or 0) then redis.call('HSET', key, 'lastUsedAt', value) end
             elseif redis.call('EXISTS', key) == 1 then
               redis.call('HSET', key, 'lastUsedAt', value)
             end
-          else
-            redis.call('SADD', key, unpack(ARGV, first, first + n - 1))
-            redis.call('EXPIREAT', key, value)
           end
           i, j = first + n, j + 1
         end
-        return moved
+        return {moved, unpack(created)}
+        """;
+
+    /// <summary>
+    /// Adds keys to a day's set (KEYS[1]: ARGV[1] the EXPIREAT, then the key ids) with its expiry, at once. Idempotent by
+    /// itself (a set), so it needs no marker: a retry or a duplicate adds nothing.
+    /// </summary>
+    public const string Index = """
+        redis.call('SADD', KEYS[1], unpack(ARGV, 2))
+        redis.call('EXPIREAT', KEYS[1], ARGV[1])
+        return 1
         """;
 
     /// <summary>The call applying <paramref name="writes"/> (all in the marker's slot) under <paramref name="sequence"/>.</summary>
@@ -98,6 +122,6 @@ internal static class UsageScript
             requests += write.Requests;
         }
 
-        return new UsageCall(keys, [.. args], requests, writes.Sum(w => w.Units));
+        return new UsageCall(keys, [.. args], requests, writes.Sum(w => w.Units), [.. writes.Select(w => w.KeyDay)]);
     }
 }

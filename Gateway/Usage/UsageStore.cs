@@ -57,14 +57,53 @@ internal sealed class UsageStore(StoreConnection connection, KeyStore keys, IOpt
                 {
                     if (sent[i].IsCompletedSuccessfully)
                     {
-                        wave[i].Landed = true;
-                        moved += Math.Max(0, (long)sent[i].Result);
+                        moved += wave[i].Land(sent[i].Result);
                     }
                 }
 
                 if (moved > 0)
                 {
                     metrics.UsageToOther(UsageFold.MaxTargetsPerKeyInStore, moved);
+                }
+            }
+        }
+
+        await IndexAsync(batch).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// Adds the batch's keys that this process has not yet added (or whose hash just got a new field) to their day's set,
+    /// after the counts landed: once per key and day, not once per flush. A failure throws and the batch is retried; the
+    /// calls that landed are not sent again, and the keys added are not added again.
+    /// </summary>
+    private async Task IndexAsync(UsageBatch batch)
+    {
+        var db = connection.Database;
+        var pieces = batch.KeyDays!
+            .Where(k => k.State is not { } state || Volatile.Read(ref state.Indexed) == 0)
+            .GroupBy(k => k.Day)
+            .SelectMany(day => day.Chunk(UsageWritePlan.MaxUnitsPerCall));
+        foreach (var wave in pieces.Chunk(UnitsInFlight / UsageWritePlan.MaxUnitsPerCall))
+        {
+            var sent = Array.ConvertAll(wave, piece => db.ScriptEvaluateAsync(
+                UsageScript.Index,
+                [_layout.DayIndexKey(piece[0].Day)],
+                [_layout.ExpireAt(piece[0].Day), .. piece.Select(k => (RedisValue)k.KeyId)]));
+            try
+            {
+                await Task.WhenAll(sent).ConfigureAwait(false);
+            }
+            finally
+            {
+                for (var i = 0; i < sent.Length; i++)
+                {
+                    foreach (var keyDay in sent[i].IsCompletedSuccessfully ? wave[i] : [])
+                    {
+                        if (keyDay.State is { } state)
+                        {
+                            Volatile.Write(ref state.Indexed, 1);
+                        }
+                    }
                 }
             }
         }

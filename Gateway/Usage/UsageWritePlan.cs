@@ -16,6 +16,9 @@ internal sealed class UsageBatch(long sequence, IReadOnlyList<UsageDelta> deltas
     /// <summary>The script calls, fixed once planned: a call's marker must name the same writes on every retry.</summary>
     public IReadOnlyList<UsageCall>? Calls { get; private set; }
 
+    /// <summary>The batch's keys and days, set with <see cref="Calls"/>: those not yet in their day's set are added once the calls landed.</summary>
+    public IReadOnlyList<UsageKeyDay>? KeyDays { get; private set; }
+
     /// <summary>Requests counted in this batch and not yet known to be in Redis.</summary>
     public long Unwritten
     {
@@ -38,6 +41,7 @@ internal sealed class UsageBatch(long sequence, IReadOnlyList<UsageDelta> deltas
             if (Calls is null)
             {
                 Calls = plan(Deltas!);
+                KeyDays = [.. Deltas!.DistinctBy(d => (d.Slot.KeyId, d.Slot.Day)).Select(d => new UsageKeyDay(d.Slot.KeyId, d.Slot.Day, d.KeyDay))];
                 Deltas = null;
             }
 
@@ -50,7 +54,7 @@ internal sealed class UsageBatch(long sequence, IReadOnlyList<UsageDelta> deltas
 /// One script call of a flush: every key it touches is in one Redis Cluster hash slot, <c>KEYS[1]</c> is its marker.
 /// <see cref="Landed"/> is set once Redis answered it.
 /// </summary>
-internal sealed class UsageCall(RedisKey[] keys, RedisValue[] args, long requests, int units)
+internal sealed class UsageCall(RedisKey[] keys, RedisValue[] args, long requests, int units, KeyDayTargets?[] writeKeyDays)
 {
     /// <summary>Its writes' units (see <see cref="UsageWritePlan.MaxUnitsPerCall"/>): about how long it holds Redis.</summary>
     public int Units { get; } = units;
@@ -61,13 +65,36 @@ internal sealed class UsageCall(RedisKey[] keys, RedisValue[] args, long request
 
     public long Requests { get; } = requests;
 
-    public bool Landed { get; set; }
+    public bool Landed { get; private set; }
+
+    /// <summary>
+    /// Marks the call landed with the script's answer, <c>{moved, created hash writes...}</c> or <c>{-1}</c> (applied
+    /// before, its reply lost); a key-day whose hash got a new field is added to its day's set again (see
+    /// <see cref="KeyDayTargets.Indexed"/>). Returns the requests the script moved to <c>other</c>.
+    /// </summary>
+    public long Land(RedisResult result)
+    {
+        Landed = true;
+        for (var i = 1; i < result.Length; i++)
+        {
+            if (writeKeyDays[(int)result[i] - 1] is { } keyDay)
+            {
+                Volatile.Write(ref keyDay.Indexed, 0);
+            }
+        }
+
+        return Math.Max(0, (long)result[0]);
+    }
 }
 
+/// <summary>A key and day of a batch, with its state in this process (null: always added to the day set).</summary>
+internal readonly record struct UsageKeyDay(string KeyId, int Day, KeyDayTargets? State);
+
 /// <summary>
-/// Turns a batch's deltas into script calls: the writes (usage hashes, key records' <c>lastUsedAt</c>, the day index
-/// sets) grouped by the hash slot of the key each touches, then packed into calls of at most
-/// <see cref="MaxUnitsPerCall"/> units (a target's counts, a record, a set member) so no call holds Redis for long.
+/// Turns a batch's deltas into script calls: the writes (usage hashes, key records' <c>lastUsedAt</c>) grouped by the
+/// hash slot of the key each touches, then packed into calls of at most
+/// <see cref="MaxUnitsPerCall"/> units (a target's counts, a record) so no call holds Redis for long. The day sets are
+/// not in these calls: a key is added to its day's set once per process and day (<see cref="UsageStore"/>), not per flush.
 /// On one Redis server there are no slots (StackExchange.Redis gives every key -1), so every write shares one group
 /// and a flush of any size is a handful of calls; on a cluster there are at most 16,384 groups however many keys.
 /// </summary>
@@ -91,18 +118,19 @@ internal sealed class UsageWritePlan(UsageLayout layout, Func<RedisKey, int> slo
                 // A key past MaxUnitsPerCall targets (up to Usage:MaxTargetsPerKey and 'other') spans calls; each
                 // call re-reads the hash's targets, so the cap holds across them.
                 var piece = targets.AsSpan(i, Math.Min(MaxUnitsPerCall, targets.Length - i));
-                var items = new RedisValue[piece.Length * 4];
+                var items = new List<RedisValue>(piece.Length * 2);
                 long requests = 0;
-                for (var t = 0; t < piece.Length; t++)
+                foreach (var delta in piece)
                 {
-                    items[t * 4] = piece[t].Slot.Target;
-                    items[(t * 4) + 1] = piece[t].Allowed;
-                    items[(t * 4) + 2] = piece[t].Denied;
-                    items[(t * 4) + 3] = piece[t].Limited;
-                    requests += piece[t].Allowed + piece[t].Denied + piece[t].Limited;
+                    // Whole field names, zero counts left out: the script's usual work is one HINCRBY per item pair.
+                    var target = delta.Slot.Target;
+                    AddField(items, target, ":allowed", delta.Allowed);
+                    AddField(items, target, ":denied", delta.Denied);
+                    AddField(items, target, ":limited", delta.Limited);
+                    requests += delta.Allowed + delta.Denied + delta.Limited;
                 }
 
-                Add(new UsageWrite(UsageScript.Hash, hash, layout.ExpireAt(day), items, piece.Length, requests));
+                Add(new UsageWrite(UsageScript.Hash, hash, layout.ExpireAt(day), [.. items], piece.Length, requests) { KeyDay = piece[0].KeyDay });
             }
         }
 
@@ -111,24 +139,21 @@ internal sealed class UsageWritePlan(UsageLayout layout, Func<RedisKey, int> slo
             Add(new UsageWrite(UsageScript.LastUsed, layout.RecordKey(group.Key), group.Max(d => d.LastUsedUnixMs), [], 1, 0));
         }
 
-        foreach (var group in deltas.GroupBy(d => d.Slot.Day))
-        {
-            // One day's set is one key in one slot: its members go in calls of that slot, a call's worth at a time.
-            var index = layout.DayIndexKey(group.Key);
-            var ids = group.Select(d => d.Slot.KeyId).Distinct(StringComparer.Ordinal).Select(id => (RedisValue)id).ToArray();
-            for (var i = 0; i < ids.Length; i += MaxUnitsPerCall)
-            {
-                var members = ids[i..Math.Min(ids.Length, i + MaxUnitsPerCall)];
-                Add(new UsageWrite(UsageScript.DayIndex, index, layout.ExpireAt(group.Key), members, members.Length, 0));
-            }
-        }
-
         foreach (var (slot, group) in _groups)
         {
             Close(slot, group);
         }
 
         return _calls;
+    }
+
+    private static void AddField(List<RedisValue> items, string target, string outcome, long count)
+    {
+        if (count != 0)
+        {
+            items.Add(target + outcome);
+            items.Add(count);
+        }
     }
 
     private void Add(UsageWrite write)
@@ -176,8 +201,11 @@ internal sealed class UsageWritePlan(UsageLayout layout, Func<RedisKey, int> slo
 }
 
 /// <summary>
-/// One write of a call. <see cref="UsageScript.Hash"/>: <see cref="Items"/> are target/allowed/denied/limited quadruples and
-/// <see cref="Value"/> the hash's EXPIREAT; <see cref="UsageScript.DayIndex"/>: set members and EXPIREAT;
+/// One write of a call. <see cref="UsageScript.Hash"/>: <see cref="Items"/> are field/increment pairs,
+/// <see cref="Value"/> the hash's EXPIREAT and <see cref="KeyDay"/> its key and day in this process;
 /// <see cref="UsageScript.LastUsed"/>: no items, <see cref="Value"/> the unix ms.
 /// </summary>
-internal readonly record struct UsageWrite(string Kind, RedisKey Key, long Value, RedisValue[] Items, int Units, long Requests);
+internal readonly record struct UsageWrite(string Kind, RedisKey Key, long Value, RedisValue[] Items, int Units, long Requests)
+{
+    public KeyDayTargets? KeyDay { get; init; }
+}
