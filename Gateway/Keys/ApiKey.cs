@@ -1,3 +1,4 @@
+using System.Net;
 using Gateway.RateLimiting;
 
 namespace Gateway.Keys;
@@ -28,4 +29,10 @@ public sealed record ApiKey(
     /// costs nothing more. The limiter keeps its state while the limits stay equal.
     /// </summary>
     public RateLimitRule[] RateLimits { get; init; } = [];
+
+    /// <summary>
+    /// The client addresses the key may be used from (contract §8), parsed once when the record is read so the request
+    /// path does no parsing; empty for any address, and then the request path tests only the length.
+    /// </summary>
+    public IPNetwork[] AllowedIps { get; init; } = [];
 }

@@ -24,6 +24,7 @@ internal static class KeyRecordCodec
     public const string Endpoints = "endpoints";
     public const string Version = "version";
     public const string RateLimits = "rateLimits";
+    public const string AllowedIps = "allowedIps";
 
     public static HashEntry[] Encode(ApiKey key) =>
     [
@@ -38,6 +39,7 @@ internal static class KeyRecordCodec
         new(Endpoints, EncodeEndpoints(key.Scopes.Endpoints)),
         new(Version, key.Version),
         new(RateLimits, RateLimitRule.Encode(key.RateLimits)),
+        new(AllowedIps, Keys.AllowedIps.Encode(key.AllowedIps)),
     ];
 
     /// <summary>The fields an admin change may write (never the version, which the write script sets).</summary>
@@ -49,6 +51,7 @@ internal static class KeyRecordCodec
         new(GraphQL, key.Scopes.GraphQL.ToWire()),
         new(Endpoints, EncodeEndpoints(key.Scopes.Endpoints)),
         new(RateLimits, RateLimitRule.Encode(key.RateLimits)),
+        new(AllowedIps, Keys.AllowedIps.Encode(key.AllowedIps)),
     ];
 
     /// <summary>Decodes a record; a record that does not decode is treated as absent (fail closed) by the caller.</summary>
@@ -59,7 +62,7 @@ internal static class KeyRecordCodec
             return null;
         }
 
-        string? id = null, name = null, prefix = null, rateLimits = null;
+        string? id = null, name = null, prefix = null, rateLimits = null, allowedIps = null;
         RedisValue endpoints = RedisValue.Null;
         KeyKind? kind = null;
         AccessLevel? graphql = null;
@@ -81,13 +84,15 @@ internal static class KeyRecordCodec
                 case LastUsedAt: lastUsedAt = ParseLong(entry.Value); break;
                 case Version: version = ParseLong(entry.Value); break;
                 case RateLimits: rateLimits = entry.Value; break;
+                case AllowedIps: allowedIps = entry.Value; break;
             }
         }
 
         // A record without a version predates versions (0); one with an unreadable version is damaged, like any bad field.
         if (id is null || name is null || prefix is null || kind is null || graphql is null || enabled is null || createdAt < 0 || version < 0
             || DecodeEndpoints(endpoints) is not { } endpointLevels
-            || RateLimitRule.Decode(rateLimits) is not { } limits)
+            || RateLimitRule.Decode(rateLimits) is not { } limits
+            || Keys.AllowedIps.Decode(allowedIps) is not { } allowed)
         {
             return null;
         }
@@ -105,6 +110,7 @@ internal static class KeyRecordCodec
         {
             Version = version,
             RateLimits = limits,
+            AllowedIps = allowed,
         };
     }
 
