@@ -139,16 +139,44 @@ public static class AllowedIps
 
     private static bool AnyContains(IPNetwork[] blocks, IPAddress address)
     {
+        Span<byte> bytes = stackalloc byte[16];
+        if (!address.TryWriteBytes(bytes, out var length))
+        {
+            return false;
+        }
+
+        bytes = bytes[..length];
         foreach (var block in blocks)
         {
-            // Compares the address bytes only: a zone id on a link-local client does not change what it matches.
-            if (block.Contains(address))
+            if (Contains(block, bytes))
             {
                 return true;
             }
         }
 
         return false;
+    }
+
+    // By the address bytes, so a zone id on a link-local client does not change what it matches. Not IPNetwork.Contains:
+    // on .NET 10 it answers false for every IPv4-mapped address against a block of prefix 96 or less (::ffff:0:0/96
+    // included), which would make the mapped entries this list accepts match nothing.
+    private static bool Contains(IPNetwork block, ReadOnlySpan<byte> address)
+    {
+        Span<byte> baseBytes = stackalloc byte[16];
+        if (!block.BaseAddress.TryWriteBytes(baseBytes, out var length) || length != address.Length)
+        {
+            return false;
+        }
+
+        var whole = block.PrefixLength / 8;
+        if (!address[..whole].SequenceEqual(baseBytes[..whole]))
+        {
+            return false;
+        }
+
+        var rest = block.PrefixLength % 8;
+        var mask = (byte)(0xFF << (8 - rest));
+        return rest == 0 || (address[whole] & mask) == (baseBytes[whole] & mask);
     }
 
     // The parser also takes "[::1]" and "[::1]:80"; an entry is the address alone.
