@@ -11,7 +11,7 @@ namespace Gateway.Tests.Admin;
 public sealed class AdminKeyLifecycleTests(AdminFixture fixture)
 {
     private static readonly string[] ViewMembers =
-        ["id", "name", "kind", "prefix", "permission", "graphql", "endpoints", "enabled", "createdAt", "lastUsedAt", "expiresAt", "rateLimits"];
+        ["id", "name", "kind", "prefix", "permission", "graphql", "endpoints", "enabled", "createdAt", "lastUsedAt", "expiresAt", "rateLimits", "allowedIps"];
 
     private GatewayHost Host => fixture.Host;
 
