@@ -11,7 +11,9 @@ if (args.Length > 0 && args[0] == KeysCli.Command)
     return await KeysCli.RunAsync(args[1..], Console.Out, Console.Error);
 }
 
-var builder = WebApplication.CreateBuilder(args);
+// The default appsettings sources are replaced by THE config file (UseGatewayConfigFile), which is watched on its own;
+// built with reload on, each would leave a watcher on the content root and every folder below it for the process's life.
+var builder = WebApplication.CreateBuilder([.. args, "--hostBuilder:reloadConfigOnChange=false"]);
 builder.AddGateway();
 
 var app = builder.Build();

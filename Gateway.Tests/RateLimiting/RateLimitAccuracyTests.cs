@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Net;
 using Gateway.Tests.Infrastructure;
@@ -6,9 +7,12 @@ using Xunit.Abstractions;
 namespace Gateway.Tests.RateLimiting;
 
 /// <summary>
-/// Contract §9's accuracy across instances: three gateways on one Redis, clients spread over them, demand far over the
-/// limit for 10 windows. The upstream's arrival times are checked against the contract's bounds (not tighter ones):
-/// at most requests x 1.05 + 2 in any sliding window, and at least 0.95 x 10 x requests in all.
+/// Contract §9's accuracy across instances on the real clock: three gateways on one Redis, two clients per instance
+/// sending as fast as answers come, for 10 windows. Both bounds are the contract's, checked on the upstream's recorded
+/// arrival times: at most requests x 1.05 + 2 in ANY sliding window (every arrival, warm-up included); and at least
+/// 0.95 x requests per window over the windows, counted from the start of demand, in which the clients really kept
+/// demand well over the limit (at least twice it sent). A saturated machine that cannot send that much for a while
+/// shortens what the lower bound is measured over; it cannot fail a correct limiter. No time is asserted beyond that.
 /// </summary>
 public sealed class RateLimitAccuracyTests(ITestOutputHelper output)
 {
@@ -18,40 +22,31 @@ public sealed class RateLimitAccuracyTests(ITestOutputHelper output)
         const int Requests = 50;
         await using var gateways = await ThreeGateways.StartAsync();
         var (key, _) = await gateways.CreateLimitedKeyAsync((Requests, 1));
-        // Every instance has the key in memory first, so the 10 windows measure the limiter, not a first store read.
+        // Every instance has the key in memory first, so the windows measure the limiter, not a first store read. The
+        // three warm-up requests are forwarded and counted like any other (they are in the upper bound's arrivals).
         foreach (var host in gateways.Hosts)
         {
             using var warm = await host.Proxy.SendAsync(ThreeGateways.Get(key));
+            Assert.Equal(HttpStatusCode.OK, warm.StatusCode);
         }
 
-        // Fresh window: the warm-up's requests leave it before the measured demand starts.
-        await Task.Delay(TimeSpan.FromSeconds(1.1));
-        gateways.Upstream.Clear();
+        var window = Stopwatch.Frequency;
         var started = Stopwatch.GetTimestamp();
-        var deadline = started + (10 * Stopwatch.Frequency);
-        var refused = 0;
-        // Two clients per instance, each sending as fast as answers come: thousands of requests a second against 50.
+        var deadline = started + (10 * window);
+        var sent = new ConcurrentBag<(long At, bool Refused)>();
         await Task.WhenAll(gateways.Hosts.SelectMany(host => Enumerable.Range(0, 2).Select(_ => Task.Run(async () =>
         {
-            while (Stopwatch.GetTimestamp() < deadline)
+            for (var at = Stopwatch.GetTimestamp(); at < deadline; at = Stopwatch.GetTimestamp())
             {
                 using var response = await host.Proxy.SendAsync(ThreeGateways.Get(key));
-                if (response.StatusCode == HttpStatusCode.TooManyRequests)
-                {
-                    Interlocked.Increment(ref refused);
-                }
-                else
-                {
-                    Assert.Equal(HttpStatusCode.OK, response.StatusCode);
-                }
+                Assert.True(response.StatusCode is HttpStatusCode.OK or HttpStatusCode.TooManyRequests, response.StatusCode.ToString());
+                sent.Add((at, response.StatusCode == HttpStatusCode.TooManyRequests));
             }
         }))));
 
         var arrivals = gateways.Upstream.Received.Select(r => r.ArrivedAt).Order().ToList();
-        var most = SlidingWindowCheck.MaxInAnyInterval(arrivals, Stopwatch.Frequency);
-        output.WriteLine($"1 s window, limit {Requests}: at most {most} in any 1 s, {arrivals.Count} in 10 windows, {refused} refused");
-        Assert.True(refused > arrivals.Count, $"demand was far over the limit ({refused} refused)");
-        Assert.True(most <= SlidingWindowCheck.UpperBound(Requests), $"{most} forwarded within one second");
-        Assert.True(arrivals.Count >= SlidingWindowCheck.LowerBoundOverTenWindows(Requests), $"{arrivals.Count} forwarded in 10 windows");
+        var verdict = AccuracyVerdict.Of(arrivals, [.. sent], started, window, Requests, windows: 10);
+        output.WriteLine($"1 s window, limit {Requests}: {verdict}");
+        verdict.AssertBoth();
     }
 }

@@ -56,7 +56,15 @@ public sealed class RateLimitOutageTests : IAsyncLifetime
             Assert.Equal(Limit, answers.Count(a => a == HttpStatusCode.OK));
             Assert.Equal(5, answers.Count(a => a == HttpStatusCode.TooManyRequests));
             // In /metrics: every failed store call is counted (gateway_rate_limit_store_failures_total).
-            Assert.NotEqual("0", Counter(await MetricsAsync(host), "gateway_rate_limit_store_failures_total") ?? "0");
+            var metrics = await MetricsAsync(host);
+            Assert.NotEqual("0", Counter(metrics, "gateway_rate_limit_store_failures_total") ?? "0");
+            // And as a state: the gauge is 1 while this instance enforces limits alone (the next instance is not yet).
+            Assert.Equal("1", Counter(metrics, "gateway_rate_limit_local_only"));
+            if (host != hosts[^1])
+            {
+                Assert.Equal("0", Counter(await MetricsAsync(hosts[Array.IndexOf(hosts, host) + 1]), "gateway_rate_limit_local_only"));
+            }
+
             Assert.Single(host.FakeLog().GetSnapshot(), r => r.Id.Id == 1300);
         }
 
@@ -71,6 +79,8 @@ public sealed class RateLimitOutageTests : IAsyncLifetime
                 using var ready = await host.Admin.GetAsync("/readyz");
                 return ready.StatusCode == HttpStatusCode.OK;
             }, "the instance to see the store again", TimeSpan.FromSeconds(30));
+            await Eventually.TrueAsync(async () => Counter(await MetricsAsync(host), "gateway_rate_limit_local_only") == "0",
+                "the local-only gauge to read 0 once the store answers", TimeSpan.FromSeconds(30));
         }
 
         // The store came back empty, yet holds the 60 admitted alone once each instance pushes them: the window is full.

@@ -20,10 +20,10 @@ public static class KeysCli
         usage: Gateway keys <verb> [arguments] [--url URL] [--token TOKEN] [--json]
 
           create --name NAME [--preset all|readonly] [--graphql LEVEL] [--endpoints LEVEL]
-                 [--endpoint ID=LEVEL ...] [--expires ISO-8601] [--disabled]
+                 [--endpoint ID=LEVEL ...] [--expires ISO-8601] [--disabled] [--rate-limit N/UNIT ...]
                  [--allow-ip ADDR_OR_CIDR ...]
           update ID [--name NAME] [--graphql LEVEL] [--endpoints LEVEL] [--endpoint ID=LEVEL ...] [--expires ISO-8601|never]
-                 [--allow-ip ADDR_OR_CIDR ... | --allow-ip none]
+                 [--rate-limit N/UNIT ...|none] [--allow-ip ADDR_OR_CIDR ...|none]
           list [--query TEXT] [--limit N] [--all]
                  one page of N keys (default 100, at most 1000), newest first; --query keeps keys whose name or
                  prefix contains TEXT (any case); --all follows every page to the end
@@ -35,6 +35,8 @@ public static class KeysCli
 
           LEVEL is none, read or readwrite. --endpoints sets the level for every endpoint ("*");
           --endpoint sets one endpoint and may be repeated.
+          --rate-limit REQUESTS/[N]UNIT (UNIT s, m, h or d: 100/1s, 5000/1h) may be repeated, one per window (up to 3);
+          on update it replaces the key's limits, and "none" removes them.
           URL:   --url, else GATEWAY_ADMIN_URL, else Kestrel:Endpoints:Admin:Url, else http://127.0.0.1:8081
           TOKEN: --token, else GATEWAY_ADMIN_TOKEN, else Admin:Token (Admin__Token)
         """;

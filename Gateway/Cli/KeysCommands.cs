@@ -15,8 +15,8 @@ internal sealed partial class KeysCommands(HttpClient client, CliOutput output, 
     private static readonly string[] CommonFlags = ["--url", "--token", "--json"];
     private static readonly Dictionary<string, string[]> VerbFlags = new(StringComparer.Ordinal)
     {
-        ["create"] = ["--name", "--preset", "--graphql", "--endpoints", "--endpoint", "--expires", "--disabled", "--allow-ip"],
-        ["update"] = ["--name", "--preset", "--graphql", "--endpoints", "--endpoint", "--expires", "--allow-ip"],
+        ["create"] = ["--name", "--preset", "--graphql", "--endpoints", "--endpoint", "--expires", "--disabled", "--rate-limit", "--allow-ip"],
+        ["update"] = ["--name", "--preset", "--graphql", "--endpoints", "--endpoint", "--expires", "--rate-limit", "--allow-ip"],
         ["list"] = ["--query", "--limit", "--all"], ["show"] = [], ["enable"] = [], ["disable"] = [], ["delete"] = ["--yes"],
         ["import-legacy"] = ["--graphql", "--batch"],
         ["usage"] = ["--days"],
@@ -85,7 +85,7 @@ internal sealed partial class KeysCommands(HttpClient client, CliOutput output, 
         AddScopes(body, isCreate: false);
         if (body.Count == 0)
         {
-            throw new CliException("update needs at least one of --name, --graphql, --endpoints, --endpoint, --expires, --allow-ip.", exitCode: 2);
+            throw new CliException("update needs at least one of --name, --graphql, --endpoints, --endpoint, --expires, --rate-limit, --allow-ip.", exitCode: 2);
         }
 
         return await WriteOneAsync(await SendAsync(HttpMethod.Patch, $"/admin/keys/{Uri.EscapeDataString(id)}", body, HttpStatusCode.OK, AdminJsonContext.Lenient.KeyView));
@@ -232,6 +232,7 @@ internal sealed partial class KeysCommands(HttpClient client, CliOutput output, 
             body["expiresAt"] = expires == "never" && !isCreate ? null : expires;
         }
 
+        AddRateLimits(body);
         AddAllowedIps(body);
     }
 
@@ -255,6 +256,32 @@ internal sealed partial class KeysCommands(HttpClient client, CliOutput output, 
         body["allowedIps"] = new JsonArray([.. entries.Select(entry => (JsonNode)JsonValue.Create(entry))]);
     }
 
+    // --rate-limit N/[M]UNIT, repeatable (one per window; the server checks the numbers and names rateLimits when
+    // they are out of range); "none" alone sends [] (no limits).
+    private void AddRateLimits(JsonObject body)
+    {
+        var values = cli.Values("--rate-limit");
+        if (values.Count == 0)
+        {
+            return;
+        }
+
+        var limits = new JsonArray();
+        if (values.Count == 1 && values[0] == "none")
+        {
+            body["rateLimits"] = limits;
+            return;
+        }
+
+        foreach (var value in values)
+        {
+            var (requests, windowSeconds) = RateLimitFlag.Parse(value);
+            limits.Add(new JsonObject { ["requests"] = requests, ["windowSeconds"] = windowSeconds });
+        }
+
+        body["rateLimits"] = limits;
+    }
+
     private static string Level(string level, string flag) =>
         Levels.Contains(level) ? level : throw new CliException($"{flag}: '{level}' is not a level (none, read, readwrite).", exitCode: 2);
 
@@ -276,12 +303,13 @@ internal sealed partial class KeysCommands(HttpClient client, CliOutput output, 
     }
 
     private Task WriteKeysAsync(IReadOnlyList<KeyView> keys) => output.WriteTableAsync(
-        ["ID", "NAME", "KIND", "PREFIX", "PERMISSION", "GRAPHQL", "ENDPOINTS", "ENABLED", "CREATED", "LAST USED", "EXPIRES", "ALLOWED IPS"],
+        ["ID", "NAME", "KIND", "PREFIX", "PERMISSION", "GRAPHQL", "ENDPOINTS", "ENABLED", "CREATED", "LAST USED", "EXPIRES", "RATE LIMITS", "ALLOWED IPS"],
         keys.Select(k => (IReadOnlyList<string>)
         [
             k.Id, k.Name, k.Kind, k.Prefix, k.Permission, k.Graphql,
             string.Join(",", k.Endpoints.Select(e => $"{e.Key}={e.Value}")) is { Length: > 0 } e ? e : "-",
             k.Enabled ? "yes" : "no", k.CreatedAt, k.LastUsedAt ?? "never", k.ExpiresAt ?? "never",
+            k.RateLimits is { Count: > 0 } limits ? string.Join(",", limits.Select(l => RateLimitFlag.Format(l.Requests, l.WindowSeconds))) : "-",
             k.AllowedIps is { Count: > 0 } allowed ? string.Join(",", allowed) : "any",
         ]));
 

@@ -144,6 +144,8 @@ internal sealed class EnforcementMiddleware(
             return RefuseFailedKey(context, Refusal.InvalidKey);
         }
 
+        GatewayTracing.KeyJudged(key.Id);
+
         // (3) The key's state.
         switch (KeyState.Check(key, time.GetUtcNow()))
         {
@@ -314,6 +316,7 @@ internal sealed class EnforcementMiddleware(
 
         usage.Record(key, digest, target, allowed: true);
         metrics.Allowed();
+        GatewayTracing.Allowed();
         PrepareForUpstream(context, proxy, key);
         return forward is null ? next(context) : forward();
     }
@@ -327,6 +330,7 @@ internal sealed class EnforcementMiddleware(
     private Task Refuse(HttpContext context, Refusal refusal)
     {
         metrics.Refused(refusal.Code);
+        GatewayTracing.Refused(refusal.Code);
         return ProblemWriter.WriteAsync(context, refusal);
     }
 

@@ -40,6 +40,7 @@ public static class GatewayServiceCollectionExtensions
         services.AddAdminApi(validated);
         services.AddKeyCaching(validated);
         services.AddGatewayMetrics();
+        services.AddGatewayTracing(builder.Configuration);
         services.AddUsageCounting(validated);
         services.AddRateLimits();
         services.AddKeyEnforcement(validated);

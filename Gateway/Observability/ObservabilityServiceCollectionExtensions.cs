@@ -1,3 +1,4 @@
+using System.Diagnostics.Metrics;
 using OpenTelemetry.Metrics;
 
 namespace Gateway.Observability;
@@ -13,6 +14,16 @@ internal static class ObservabilityServiceCollectionExtensions
         services.AddOpenTelemetry().WithMetrics(metrics => metrics
             .AddMeter(GatewayMetrics.MeterName, "Microsoft.AspNetCore.Hosting", "Microsoft.AspNetCore.Server.Kestrel")
             .AddPrometheusExporter());
+        // Meters are matched by name process-wide: a second host in the process (tests run three gateways in one)
+        // would have its "Gateway" instruments merged into this one's page, and one host's gauge read as another's.
+        // Only instruments of meters made by this host's own factory (or by none) are exported.
+        services.ConfigureOpenTelemetryMeterProvider((provider, builder) =>
+        {
+            var factory = provider.GetRequiredService<IMeterFactory>();
+            builder.AddView(instrument => instrument.Meter.Scope is null || ReferenceEquals(instrument.Meter.Scope, factory)
+                ? null
+                : MetricStreamConfiguration.Drop);
+        });
         return services;
     }
 }

@@ -18,6 +18,8 @@ internal sealed class RateLimitStore(StoreConnection connection)
     // k below is SubBuckets.Counted - 1: the buckets counted before the current one. KEYS[1] the hash. ARGV[1] now (ms, the caller's clock), ARGV[2] tokens wanted, ARGV[3] n limits, then n pairs
     // (requests, windowSeconds), then m and m triples (windowSeconds, bucket, delta): counts given back (negative) or
     // admitted while Redis was away (positive), applied first. Returns {granted, retryMs, remaining per limit}.
+    // The hash expires (on Redis's clock) twice the counted span plus a minute after its last write, while buckets age on the callers'
+    // clocks: a caller's clock running behind Redis's (or a test's fake clock) must not see counts vanish inside a window.
     private static readonly string LeaseScript = $$"""
         local k = {{SubBuckets.Counted - 1}}
         local unpack = unpack or table.unpack
@@ -53,7 +55,7 @@ internal sealed class RateLimitStore(StoreConnection connection)
             if free > retry then retry = free end
           end
           out[r + 2] = math.max(room, 0)
-          if (k + 2) * width > ttl then ttl = (k + 2) * width end
+          if 2 * (k + 2) * width + 60000 > ttl then ttl = 2 * (k + 2) * width + 60000 end
         end
         if granted > 0 or m > 0 then
           for r = 1, n do
