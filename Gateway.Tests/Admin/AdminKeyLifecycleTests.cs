@@ -11,7 +11,7 @@ namespace Gateway.Tests.Admin;
 public sealed class AdminKeyLifecycleTests(AdminFixture fixture)
 {
     private static readonly string[] ViewMembers =
-        ["id", "name", "kind", "prefix", "permission", "graphql", "endpoints", "enabled", "createdAt", "lastUsedAt", "expiresAt", "rateLimits", "replaces", "replacedBy"];
+        ["id", "name", "kind", "prefix", "permission", "graphql", "endpoints", "enabled", "createdAt", "lastUsedAt", "expiresAt", "allowedIps", "rateLimits", "replaces", "replacedBy"];
 
     private GatewayHost Host => fixture.Host;
 

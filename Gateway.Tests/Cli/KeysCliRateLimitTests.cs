@@ -15,7 +15,7 @@ public sealed class KeysCliRateLimitTests(CliFixture fixture)
         Assert.True(run.Exit == 0, run.ToString());
         // The server keeps limits in window order, whatever order they were given in.
         var row = Assert.Single(run.OutLines, l => l.Contains(name, StringComparison.Ordinal));
-        Assert.EndsWith(" 1000/90m,2/1d", row);
+        Assert.Matches(@"\s1000/90m,2/1d\s+any$", row);
         var key = System.Text.RegularExpressions.Regex.Match(run.Out, "rpa_[0-9A-Za-z]{36}").Value;
         var id = row.Split(' ')[0];
 
@@ -26,7 +26,7 @@ public sealed class KeysCliRateLimitTests(CliFixture fixture)
         {
             var shown = verb == "list" ? await fixture.RunAsync("list", "--query", name) : await fixture.RunAsync("show", id);
             Assert.True(shown.Exit == 0, shown.ToString());
-            Assert.EndsWith(" 1000/90m,2/1d", Assert.Single(shown.OutLines, l => l.StartsWith(id, StringComparison.Ordinal)));
+            Assert.Matches(@"\s1000/90m,2/1d\s+any$", Assert.Single(shown.OutLines, l => l.StartsWith(id, StringComparison.Ordinal)));
         }
 
         // Two a day: the third is refused by the proxy, not forwarded.
@@ -46,7 +46,7 @@ public sealed class KeysCliRateLimitTests(CliFixture fixture)
             JsonNode.Parse("""[{"requests":100,"windowSeconds":1},{"requests":5000,"windowSeconds":3600}]"""), set.Json["rateLimits"]), set.Out);
 
         var shown = await fixture.RunAsync("show", id);
-        Assert.EndsWith(" 100/1s,5000/1h", Assert.Single(shown.OutLines, l => l.StartsWith(id, StringComparison.Ordinal)));
+        Assert.Matches(@"\s100/1s,5000/1h\s+any$", Assert.Single(shown.OutLines, l => l.StartsWith(id, StringComparison.Ordinal)));
 
         var none = await fixture.RunAsync("update", id, "--rate-limit", "none", "--json");
         Assert.True(none.Exit == 0, none.ToString());

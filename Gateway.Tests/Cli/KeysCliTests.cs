@@ -9,7 +9,7 @@ namespace Gateway.Tests.Cli;
 public sealed class KeysCliTests(CliFixture fixture)
 {
     private static readonly string[] KeyHeaders =
-        ["ID", "NAME", "KIND", "PREFIX", "PERMISSION", "GRAPHQL", "ENDPOINTS", "ENABLED", "CREATED", "LAST USED", "EXPIRES", "RATE LIMITS"];
+        ["ID", "NAME", "KIND", "PREFIX", "PERMISSION", "GRAPHQL", "ENDPOINTS", "ENABLED", "CREATED", "LAST USED", "EXPIRES", "RATE LIMITS", "ALLOWED IPS"];
 
     [Fact]
     public async Task Create_PrintsTheKeyOnce_AndItWorksThroughTheProxy()
@@ -57,7 +57,7 @@ public sealed class KeysCliTests(CliFixture fixture)
             AssertHeaders(run.OutLines[0]);
             var row = Assert.Single(run.OutLines, l => l.StartsWith(id, StringComparison.Ordinal));
             Assert.Matches($@"^{id}\s+{name}\s+rpa\s+{Regex.Escape(key[..8])}\s+restricted\s+none\s+ep1=readwrite\s+yes\s", row);
-            Assert.Matches(@"\snever\s+never\s+-$", row);
+            Assert.Matches(@"\snever\s+never\s+-\s+any$", row);
         }
     }
 

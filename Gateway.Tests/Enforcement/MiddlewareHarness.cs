@@ -80,11 +80,15 @@ internal sealed class MiddlewareHarness : IDisposable
     public ForwardedRequest? Forwarded { get; private set; }
 
     /// <summary>A key with <paramref name="scopes"/>, known to the fake store (and to memory when <paramref name="inMemory"/>).</summary>
-    public string AddKey(KeyScopes scopes, bool enabled = true, DateTimeOffset? expiresAt = null, bool inMemory = false, Gateway.RateLimiting.RateLimitRule[]? rateLimits = null)
+    public string AddKey(KeyScopes scopes, bool enabled = true, DateTimeOffset? expiresAt = null, bool inMemory = false, Gateway.RateLimiting.RateLimitRule[]? rateLimits = null, string[]? allowedIps = null)
     {
         var key = KeyFormat.Generate();
         var apiKey = new ApiKey("key_" + Keys.Count, "test", KeyKind.Rpa, KeyFormat.DisplayPrefix(key), enabled,
-            Time.GetUtcNow(), null, expiresAt, scopes) { RateLimits = rateLimits ?? [] };
+            Time.GetUtcNow(), null, expiresAt, scopes)
+        {
+            RateLimits = rateLimits ?? [],
+            AllowedIps = allowedIps is null ? [] : [.. allowedIps.Select(entry => AllowedIps.ParseEntry(entry, out var block) is null ? block : throw new ArgumentException(entry))],
+        };
         Keys.Add(KeyDigest.Compute(key), KeyLookup.Found(apiKey), inMemory);
         return key;
     }

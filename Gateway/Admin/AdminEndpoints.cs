@@ -154,6 +154,7 @@ internal static class AdminEndpoints
         {
             Version = KeyStore.FirstVersion,
             RateLimits = changes.RateLimits ?? [],
+            AllowedIps = changes.AllowedIps ?? [],
         };
         if (!await store.CreateAsync(key, KeyDigest.Compute(plaintext)).ConfigureAwait(false))
         {
@@ -199,7 +200,7 @@ internal static class AdminEndpoints
             if (key.Kind == KeyKind.Legacy)
             {
                 immutableField = changes.GraphQL is not null ? "graphql" : changes.Endpoints is not null ? "endpoints" : changes.ExpiresAtGiven ? "expiresAt"
-                    : changes.RateLimits is not null ? "rateLimits" : null;
+                    : changes.RateLimits is not null ? "rateLimits" : changes.AllowedIps is not null ? "allowedIps" : null;
                 if (immutableField is not null)
                 {
                     return null;
@@ -215,6 +216,7 @@ internal static class AdminEndpoints
                     ? key.Scopes
                     : new KeyScopes(changes.GraphQL ?? key.Scopes.GraphQL, changes.Endpoints ?? key.Scopes.Endpoints),
                 RateLimits = changes.RateLimits ?? key.RateLimits,
+                AllowedIps = changes.AllowedIps ?? key.AllowedIps,
             };
         }, precondition).ConfigureAwait(false);
 
@@ -228,7 +230,7 @@ internal static class AdminEndpoints
                 return AdminResults.Refused(AdminRefusals.LegacyImmutable(immutableField!));
             case KeyWriteStatus.Written:
                 // The entry holds the state this write replaced and the state it stored, as the store saw them.
-                var onlyEnabled = changes is { Name: null, GraphQL: null, Endpoints: null, ExpiresAtGiven: false, Enabled: not null };
+                var onlyEnabled = changes is { Name: null, GraphQL: null, Endpoints: null, ExpiresAtGiven: false, Enabled: not null, AllowedIps: null };
                 var action = onlyEnabled ? (changes.Enabled!.Value ? "enable" : "disable") : "update";
                 await AdminAudit.RecordAsync(request.HttpContext, action, write.Before, write.After).ConfigureAwait(false);
                 break;

@@ -17,7 +17,8 @@ internal sealed record CreateKeyRequest(
     string Graphql = "none",
     Dictionary<string, string?>? Endpoints = null,
     string? ExpiresAt = null,
-    List<RateLimitRequest?>? RateLimits = null);
+    List<RateLimitRequest?>? RateLimits = null,
+    List<string?>? AllowedIps = null);
 
 /// <summary>One of a key's <c>rateLimits</c> as sent; bounds are checked by hand so the 400 names <c>rateLimits</c>.</summary>
 internal sealed record RateLimitRequest(long? Requests = null, long? WindowSeconds = null);
@@ -42,6 +43,9 @@ internal sealed record PatchKeyRequest
 
     [JsonConverter(typeof(OptionalConverter<List<RateLimitRequest?>>))]
     public Optional<List<RateLimitRequest?>> RateLimits { get; init; }
+
+    [JsonConverter(typeof(OptionalConverter<List<string?>>))]
+    public Optional<List<string?>> AllowedIps { get; init; }
 }
 
 /// <summary><c>POST /admin/keys/legacy</c>.</summary>
@@ -73,7 +77,8 @@ internal sealed record KeyView(
     string CreatedAt,
     string? LastUsedAt,
     string? ExpiresAt,
-    IReadOnlyList<RateLimitView> RateLimits)
+    IReadOnlyList<RateLimitView> RateLimits,
+    IReadOnlyList<string> AllowedIps)
 {
     [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
     [JsonPropertyOrder(1)]
@@ -98,7 +103,8 @@ internal sealed record KeyView(
         AdminTimes.Format(key.CreatedAt),
         AdminTimes.Format(key.LastUsedAt),
         AdminTimes.Format(key.ExpiresAt),
-        [.. key.RateLimits.Select(r => new RateLimitView(r.Requests, r.WindowSeconds))])
+        [.. key.RateLimits.Select(r => new RateLimitView(r.Requests, r.WindowSeconds))],
+        [.. key.AllowedIps.Select(Keys.AllowedIps.Format)])
     {
         Key = plaintext,
         Replaces = key.Replaces,

@@ -16,6 +16,9 @@ internal sealed record KeyChanges(
 {
     /// <summary>The key's new limits (contract §9); <c>[]</c> removes them, null leaves them.</summary>
     public RateLimitRule[]? RateLimits { get; init; }
+
+    /// <summary>The key's new client-address blocks (contract §8); <c>[]</c> removes the restriction, null leaves it.</summary>
+    public System.Net.IPNetwork[]? AllowedIps { get; init; }
 }
 
 internal sealed record LegacyEntry(string Key, string Name, AccessLevel GraphQL);
@@ -68,7 +71,13 @@ internal static class KeyRequests
             return limitsError;
         }
 
-        changes = new KeyChanges(name, body.Enabled, graphql, endpoints, body.ExpiresAt is not null, expiresAt) { RateLimits = rateLimits };
+        System.Net.IPNetwork[]? allowedIps = null;
+        if (body.AllowedIps is not null && CheckAllowedIps(body.AllowedIps, out allowedIps) is { } allowedIpsError)
+        {
+            return allowedIpsError;
+        }
+
+        changes = new KeyChanges(name, body.Enabled, graphql, endpoints, body.ExpiresAt is not null, expiresAt) { RateLimits = rateLimits, AllowedIps = allowedIps };
         return null;
     }
 
@@ -79,6 +88,7 @@ internal static class KeyRequests
         foreach (var (field, isNull) in new[]
         {
             ("name", body.Name.IsNull), ("enabled", body.Enabled.IsNull), ("graphql", body.Graphql.IsNull), ("endpoints", body.Endpoints.IsNull), ("rateLimits", body.RateLimits.IsNull),
+            ("allowedIps", body.AllowedIps.IsNull),
         })
         {
             if (isNull)
@@ -122,9 +132,16 @@ internal static class KeyRequests
             return limitsError;
         }
 
+        System.Net.IPNetwork[]? allowedIps = null;
+        if (body.AllowedIps.IsGiven && CheckAllowedIps(body.AllowedIps.Value!, out allowedIps) is { } allowedIpsError)
+        {
+            return allowedIpsError;
+        }
+
         changes = new KeyChanges(name, body.Enabled.IsGiven ? body.Enabled.Value : null, graphql, endpoints, body.ExpiresAt.IsGiven, expiresAt)
         {
             RateLimits = rateLimits,
+            AllowedIps = allowedIps,
         };
         return null;
     }
@@ -263,5 +280,12 @@ internal static class KeyRequests
 
         rules = [.. parsed.OrderBy(r => r.WindowSeconds)];
         return null;
+    }
+
+    private static Refusal? CheckAllowedIps(List<string?> given, out System.Net.IPNetwork[]? blocks)
+    {
+        var problem = AllowedIps.TryParse(given, out var parsed);
+        blocks = problem is null ? parsed : null;
+        return problem is null ? null : AdminRefusals.InvalidField("allowedIps", problem);
     }
 }

@@ -21,8 +21,9 @@ public static class KeysCli
 
           create --name NAME [--preset all|readonly] [--graphql LEVEL] [--endpoints LEVEL]
                  [--endpoint ID=LEVEL ...] [--expires ISO-8601] [--disabled] [--rate-limit N/UNIT ...]
+                 [--allow-ip ADDR_OR_CIDR ...]
           update ID [--name NAME] [--graphql LEVEL] [--endpoints LEVEL] [--endpoint ID=LEVEL ...] [--expires ISO-8601|never]
-                 [--rate-limit N/UNIT ...|none]
+                 [--rate-limit N/UNIT ...|none] [--allow-ip ADDR_OR_CIDR ...|none]
           list [--query TEXT] [--limit N] [--all]
                  one page of N keys (default 100, at most 1000), newest first; --query keeps keys whose name or
                  prefix contains TEXT (any case); --all follows every page to the end

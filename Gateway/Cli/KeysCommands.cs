@@ -15,8 +15,8 @@ internal sealed partial class KeysCommands(HttpClient client, CliOutput output, 
     private static readonly string[] CommonFlags = ["--url", "--token", "--json"];
     private static readonly Dictionary<string, string[]> VerbFlags = new(StringComparer.Ordinal)
     {
-        ["create"] = ["--name", "--preset", "--graphql", "--endpoints", "--endpoint", "--expires", "--disabled", "--rate-limit"],
-        ["update"] = ["--name", "--preset", "--graphql", "--endpoints", "--endpoint", "--expires", "--rate-limit"],
+        ["create"] = ["--name", "--preset", "--graphql", "--endpoints", "--endpoint", "--expires", "--disabled", "--rate-limit", "--allow-ip"],
+        ["update"] = ["--name", "--preset", "--graphql", "--endpoints", "--endpoint", "--expires", "--rate-limit", "--allow-ip"],
         ["list"] = ["--query", "--limit", "--all"], ["show"] = [], ["enable"] = [], ["disable"] = [], ["delete"] = ["--yes"],
         ["import-legacy"] = ["--graphql", "--batch"],
         ["usage"] = ["--days"],
@@ -87,7 +87,7 @@ internal sealed partial class KeysCommands(HttpClient client, CliOutput output, 
         AddScopes(body, isCreate: false);
         if (body.Count == 0)
         {
-            throw new CliException("update needs at least one of --name, --graphql, --endpoints, --endpoint, --expires, --rate-limit.", exitCode: 2);
+            throw new CliException("update needs at least one of --name, --graphql, --endpoints, --endpoint, --expires, --rate-limit, --allow-ip.", exitCode: 2);
         }
 
         return await WriteOneAsync(await SendAsync(HttpMethod.Patch, $"/admin/keys/{Uri.EscapeDataString(id)}", body, HttpStatusCode.OK, AdminJsonContext.Lenient.KeyView));
@@ -235,6 +235,27 @@ internal sealed partial class KeysCommands(HttpClient client, CliOutput output, 
         }
 
         AddRateLimits(body);
+        AddAllowedIps(body);
+    }
+
+    // Repeatable; "none" alone sends [] (any address). Entries are checked by the server, whose 400 names allowedIps.
+    private void AddAllowedIps(JsonObject body)
+    {
+        var entries = cli.Values("--allow-ip");
+        if (entries.Count == 0)
+        {
+            return;
+        }
+
+        if (entries.Contains("none"))
+        {
+            body["allowedIps"] = entries.Count == 1
+                ? new JsonArray()
+                : throw new CliException("--allow-ip none clears the list and cannot be combined with addresses.", exitCode: 2);
+            return;
+        }
+
+        body["allowedIps"] = new JsonArray([.. entries.Select(entry => (JsonNode)JsonValue.Create(entry))]);
     }
 
     // --rate-limit N/[M]UNIT, repeatable (one per window; the server checks the numbers and names rateLimits when
@@ -284,13 +305,14 @@ internal sealed partial class KeysCommands(HttpClient client, CliOutput output, 
     }
 
     private Task WriteKeysAsync(IReadOnlyList<KeyView> keys) => output.WriteTableAsync(
-        ["ID", "NAME", "KIND", "PREFIX", "PERMISSION", "GRAPHQL", "ENDPOINTS", "ENABLED", "CREATED", "LAST USED", "EXPIRES", "RATE LIMITS"],
+        ["ID", "NAME", "KIND", "PREFIX", "PERMISSION", "GRAPHQL", "ENDPOINTS", "ENABLED", "CREATED", "LAST USED", "EXPIRES", "RATE LIMITS", "ALLOWED IPS"],
         keys.Select(k => (IReadOnlyList<string>)
         [
             k.Id, k.Name, k.Kind, k.Prefix, k.Permission, k.Graphql,
             string.Join(",", k.Endpoints.Select(e => $"{e.Key}={e.Value}")) is { Length: > 0 } e ? e : "-",
             k.Enabled ? "yes" : "no", k.CreatedAt, k.LastUsedAt ?? "never", k.ExpiresAt ?? "never",
             k.RateLimits is { Count: > 0 } limits ? string.Join(",", limits.Select(l => RateLimitFlag.Format(l.Requests, l.WindowSeconds))) : "-",
+            k.AllowedIps is { Count: > 0 } allowed ? string.Join(",", allowed) : "any",
         ]));
 
     private static string Number(long value) => value.ToString(CultureInfo.InvariantCulture);

@@ -157,6 +157,14 @@ internal sealed class EnforcementMiddleware(
                 return Refuse(context, Refusal.KeyExpired);
         }
 
+        // (3, continued) The client address (contract §8): the peer, or what a configured proxy forwarded
+        // (ClientAddresses/TrustedProxyMiddleware ran before this step). A key without a list pays this length check only.
+        if (key.AllowedIps.Length != 0 && !AllowedIps.Allows(key.AllowedIps, context.Connection.RemoteIpAddress))
+        {
+            usage.Record(key, digest, target, allowed: false);
+            return Refuse(context, Refusal.IpNotAllowed);
+        }
+
         if (scope == RouteKeyScope.GraphQL)
         {
             return GraphQLUpgradeRules.IsUpgrade(context)

@@ -26,6 +26,9 @@ public sealed record Refusal(int Status, string Code, string Title, string Detai
 
     public static readonly Refusal KeyExpired = new(403, "key_expired", "API key expired", "This API key has expired.");
 
+    public static readonly Refusal IpNotAllowed = new(403, "ip_not_allowed", "Client address not allowed",
+        "This API key may not be used from this client address.");
+
     public static readonly Refusal InvalidEndpointId = new(400, "invalid_endpoint_id", "Invalid endpoint id",
         "Endpoint ids are 1 to 64 characters of A-Z, a-z, 0-9, '_' and '-'.");
 

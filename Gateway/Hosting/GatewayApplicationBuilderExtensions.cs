@@ -1,4 +1,5 @@
 using Gateway.Admin;
+using Gateway.ClientAddresses;
 using Gateway.Enforcement;
 using Gateway.Store;
 using Microsoft.AspNetCore.Diagnostics.HealthChecks;
@@ -30,6 +31,8 @@ public static class GatewayApplicationBuilderExtensions
 
         app.MapReverseProxy(proxy =>
         {
+            // First: every step after it, enforcement included, reads the client address it sets.
+            proxy.UseMiddleware<TrustedProxyMiddleware>();
             proxy.UseMiddleware<EnforcementMiddleware>();
             proxy.UseSessionAffinity();
             proxy.UseLoadBalancing();

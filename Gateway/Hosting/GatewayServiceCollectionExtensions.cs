@@ -2,6 +2,7 @@ using Gateway.Abuse;
 using Gateway.Admin;
 using Gateway.Audit;
 using Gateway.Caching;
+using Gateway.ClientAddresses;
 using Gateway.Configuration;
 using Gateway.Enforcement;
 using Gateway.GraphQL;
@@ -20,7 +21,7 @@ public static class GatewayServiceCollectionExtensions
     /// Each feature registers itself from its own folder. The order matters in three ways, so add a feature with care:
     /// log redaction comes first; hosted services start in registration order (config watcher, cache invalidation,
     /// metrics, usage flusher, then the framework's); reload checks run, and report problems, in the order options
-    /// are added (routes, Redis, Store, Admin, Cache, Usage, KeyScopes, GraphQL documents, Abuse, Audit).
+    /// are added (routes, Redis, Store, Admin, Cache, Usage, KeyScopes, GraphQL documents, Abuse, Audit, ForwardedHeaders).
     /// </remarks>
     public static WebApplicationBuilder AddGateway(this WebApplicationBuilder builder)
     {
@@ -49,6 +50,7 @@ public static class GatewayServiceCollectionExtensions
         services.AddAuditLog(validated);
         services.AddHealth();
         services.AddProxy(validated);
+        services.AddClientAddresses(validated);
         return builder;
     }
 }

@@ -1,3 +1,4 @@
+using System.Net;
 using Gateway.RateLimiting;
 
 namespace Gateway.Keys;
@@ -34,4 +35,10 @@ public sealed record ApiKey(
 
     /// <summary>The id of the key this one was rolled into; set once, by the roll, so a key rolls at most once.</summary>
     public string? ReplacedBy { get; init; }
+
+    /// <summary>
+    /// The client addresses the key may be used from (contract §8), parsed once when the record is read so the request
+    /// path does no parsing; empty for any address, and then the request path tests only the length.
+    /// </summary>
+    public IPNetwork[] AllowedIps { get; init; } = [];
 }

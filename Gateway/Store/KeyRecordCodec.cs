@@ -26,6 +26,7 @@ internal static class KeyRecordCodec
     public const string RateLimits = "rateLimits";
     public const string Replaces = "replaces";
     public const string ReplacedBy = "replacedBy";
+    public const string AllowedIps = "allowedIps";
 
     public static HashEntry[] Encode(ApiKey key) =>
     [
@@ -40,6 +41,7 @@ internal static class KeyRecordCodec
         new(Endpoints, EncodeEndpoints(key.Scopes.Endpoints)),
         new(Version, key.Version),
         new(RateLimits, RateLimitRule.Encode(key.RateLimits)),
+        new(AllowedIps, Keys.AllowedIps.Encode(key.AllowedIps)),
         .. Lineage(key),
     ];
 
@@ -61,6 +63,7 @@ internal static class KeyRecordCodec
         new(GraphQL, key.Scopes.GraphQL.ToWire()),
         new(Endpoints, EncodeEndpoints(key.Scopes.Endpoints)),
         new(RateLimits, RateLimitRule.Encode(key.RateLimits)),
+        new(AllowedIps, Keys.AllowedIps.Encode(key.AllowedIps)),
     ];
 
     /// <summary>Decodes a record; a record that does not decode is treated as absent (fail closed) by the caller.</summary>
@@ -71,7 +74,7 @@ internal static class KeyRecordCodec
             return null;
         }
 
-        string? id = null, name = null, prefix = null, rateLimits = null, replaces = null, replacedBy = null;
+        string? id = null, name = null, prefix = null, rateLimits = null, replaces = null, replacedBy = null, allowedIps = null;
         RedisValue endpoints = RedisValue.Null;
         KeyKind? kind = null;
         AccessLevel? graphql = null;
@@ -95,13 +98,15 @@ internal static class KeyRecordCodec
                 case RateLimits: rateLimits = entry.Value; break;
                 case Replaces: replaces = entry.Value; break;
                 case ReplacedBy: replacedBy = entry.Value; break;
+                case AllowedIps: allowedIps = entry.Value; break;
             }
         }
 
         // A record without a version predates versions (0); one with an unreadable version is damaged, like any bad field.
         if (id is null || name is null || prefix is null || kind is null || graphql is null || enabled is null || createdAt < 0 || version < 0
             || DecodeEndpoints(endpoints) is not { } endpointLevels
-            || RateLimitRule.Decode(rateLimits) is not { } limits)
+            || RateLimitRule.Decode(rateLimits) is not { } limits
+            || Keys.AllowedIps.Decode(allowedIps) is not { } allowed)
         {
             return null;
         }
@@ -122,6 +127,7 @@ internal static class KeyRecordCodec
             // An empty value is none: an undone roll clears the field (KeyStore.Roll.cs).
             Replaces = string.IsNullOrEmpty(replaces) ? null : replaces,
             ReplacedBy = string.IsNullOrEmpty(replacedBy) ? null : replacedBy,
+            AllowedIps = allowed,
         };
     }
 

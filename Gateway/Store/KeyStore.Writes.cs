@@ -125,6 +125,7 @@ public sealed partial class KeyStore
                 ExpiresAt = updated.ExpiresAt,
                 Scopes = updated.Scopes,
                 RateLimits = updated.RateLimits,
+                AllowedIps = updated.AllowedIps,
                 Version = result,
             });
         });

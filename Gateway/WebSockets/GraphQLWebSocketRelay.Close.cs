@@ -60,7 +60,7 @@ internal sealed partial class GraphQLWebSocketRelay
     /// <summary>The close the client gets: 4403 when the key does not allow what it sent, as graphql-transport-ws uses it.</summary>
     internal static (WebSocketCloseStatus Status, string Description) CloseFrameFor(string reason) => reason switch
     {
-        "scope_denied" or "key_disabled" or "key_expired" or "invalid_key" => ((WebSocketCloseStatus)4403, reason),
+        "scope_denied" or "key_disabled" or "key_expired" or "invalid_key" or "ip_not_allowed" => ((WebSocketCloseStatus)4403, reason),
         "invalid_graphql" => ((WebSocketCloseStatus)4400, reason),
         "message_too_big" => (WebSocketCloseStatus.MessageTooBig, reason),
         "binary_message" => (WebSocketCloseStatus.InvalidMessageType, reason),

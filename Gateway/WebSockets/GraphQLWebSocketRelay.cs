@@ -249,6 +249,13 @@ internal sealed partial class GraphQLWebSocketRelay(
             return false;
         }
 
+        if (!AllowedIps.Allows(key.AllowedIps, Registration?.Client))
+        {
+            usage.Record(key, digest, ScopeTarget.GraphQLApi, allowed: false);
+            CloseFor("ip_not_allowed");
+            return false;
+        }
+
         var needed = verdict.Need == GraphQLNeed.ReadWrite ? AccessLevel.ReadWrite : AccessLevel.Read;
         var allowed = ScopeDecision.Allows(key.Scopes, ScopeTarget.GraphQLApi, needed);
         usage.Record(key, digest, ScopeTarget.GraphQLApi, allowed);

@@ -36,7 +36,7 @@ internal sealed class UpgradeGate(
     /// <summary>An endpoint route's upgrade is an opaque tunnel: it is closed by aborting the request, both ways.</summary>
     public async Task TunnelAsync(HttpContext context, ApiKey key, KeyDigest digest, ScopeTarget target, RequestDelegate next)
     {
-        using var registration = registry.Register(digest, key, EndpointKind, new Tunnel(context, target));
+        using var registration = registry.Register(digest, key, EndpointKind, new Tunnel(context, target), context.Connection.RemoteIpAddress);
         await next(context).ConfigureAwait(false);
     }
 
@@ -46,7 +46,7 @@ internal sealed class UpgradeGate(
         context.Request.Headers.Remove("Sec-WebSocket-Extensions");
         var limits = Current();
         var relay = new GraphQLWebSocketRelay(cache, usage, time, digest, limits.GraphQLLimits, documents, limits.MaxGraphQLBodyBytes, offered, relayLogger);
-        using var registration = registry.Register(digest, key, GraphQLKind, relay);
+        using var registration = registry.Register(digest, key, GraphQLKind, relay, context.Connection.RemoteIpAddress);
         relay.Registration = registration;
         RelayedUpgradeFeature.Install(context, relay);
 

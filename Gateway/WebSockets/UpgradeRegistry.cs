@@ -51,9 +51,9 @@ internal sealed partial class UpgradeRegistry : IDisposable
     private GatewayMetrics Metrics => _metrics;
 
     /// <summary>Registers <paramref name="connection"/>; dispose the result when the connection ends.</summary>
-    public Registration Register(KeyDigest digest, ApiKey key, string kind, IUpgradedConnection connection)
+    public Registration Register(KeyDigest digest, ApiKey key, string kind, IUpgradedConnection connection, System.Net.IPAddress? client = null)
     {
-        var registration = new Registration(this, digest, kind, connection);
+        var registration = new Registration(this, digest, kind, connection) { Client = client };
         _byKey.GetOrAdd(digest, static _ => new ConcurrentDictionary<Registration, byte>()).TryAdd(registration, 0);
         _metrics.UpgradeOpened(kind);
         registration.ArmExpiry(key.ExpiresAt);
@@ -109,6 +109,11 @@ internal sealed partial class UpgradeRegistry : IDisposable
                 {
                     registration.Close(reason);
                 }
+                else if (!AllowedIps.Allows(lookup.Key!.AllowedIps, registration.Client))
+                {
+                    // The key's allow-list changed and no longer holds the address the connection was opened from.
+                    registration.Close("ip_not_allowed");
+                }
                 else if (!registration.Connection.StillAllowed(lookup.Key!))
                 {
                     registration.Close("scope_denied");
@@ -152,6 +157,9 @@ internal sealed partial class UpgradeRegistry : IDisposable
         private bool _disposed;
 
         public KeyDigest Digest => digest;
+
+        /// <summary>The client address the upgrade was judged with (contract §8); null when unknown (then any allow-list closes it).</summary>
+        public System.Net.IPAddress? Client { get; init; }
 
         public IUpgradedConnection Connection => connection;
 

@@ -57,7 +57,7 @@ public sealed class SettingsAccessibilityTests(SettingsFixture fixture)
         await Expect(session.CreateButton).ToBeVisibleAsync();
         await Expect(page.GetByRole(AriaRole.Button, new() { Name = "Sign out" })).ToBeVisibleAsync();
         await Expect(page.GetByRole(AriaRole.Table).GetByRole(AriaRole.Columnheader))
-            .ToHaveTextAsync(["Name", "Key", "Type", "Permission", "Created", "Last used", "Expires", "Enabled", "Actions"]);
+            .ToHaveTextAsync(["Name", "Key", "Type", "Permission", "Created", "Last used", "Expires", "Enabled", "Addresses", "Actions"]);
         var row = session.Row(name);
         await Expect(row.GetByRole(AriaRole.Switch, new() { Name = "Disable " + name, Exact = true })).ToBeVisibleAsync();
         foreach (var label in new[] { "Usage of ", "Edit ", "Delete " })

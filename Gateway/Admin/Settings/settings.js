@@ -195,6 +195,7 @@ function row(key) {
     el("td", { class: "last-used" }, when(key.lastUsedAt)),
     el("td", { class: "expires" }, expiry(key)),
     el("td", {}, toggle),
+    el("td", { class: "allowed-ips" }, key.allowedIps && key.allowedIps.length ? key.allowedIps.join(", ") : "Any"),
     el("td", {},
       // Words, not emoji: a machine without an emoji font draws those as empty boxes.
       el("button", { class: "icon", "aria-label": "Usage of " + key.name, onclick: () => showUsage(key) }, "Usage"),
@@ -277,6 +278,8 @@ function openEditor(key) {
   $("ed-scopes").hidden = legacy;
   $("ed-scopes").disabled = legacy;
   $("ed-expires").disabled = legacy;
+  $("ed-allowed-ips").disabled = legacy;
+  $("ed-allowed-ips").value = key && key.allowedIps ? key.allowedIps.join("\n") : "";
   $("ed-rows").replaceChildren();
   const endpoints = key ? { ...key.endpoints } : {};
   $("ed-graphql").value = key ? key.graphql : "none";
@@ -313,6 +316,9 @@ function editorBody() {
   const expires = $("ed-expires").value;
   if (expires) body.expiresAt = new Date(expires).toISOString();
   else if (editing && editing.expiresAt) body.expiresAt = null;
+  // The server checks and canonicalises the entries; its 400 (naming allowedIps) is shown in the form.
+  const allowedIps = $("ed-allowed-ips").value.split(/[\s,]+/).filter((entry) => entry);
+  if (allowedIps.length || (editing && editing.allowedIps && editing.allowedIps.length)) body.allowedIps = allowedIps;
   return body;
 }
 
