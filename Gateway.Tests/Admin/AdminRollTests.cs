@@ -21,6 +21,7 @@ public sealed class AdminRollTests(GatewayTest.Parts parts) : GatewayTest(parts)
             endpoints = new Dictionary<string, string> { ["ep1"] = "readwrite", ["*"] = "read" },
             expiresAt = expiresAt.ToString("O"),
             rateLimits = new[] { new { requests = 10, windowSeconds = 1 } },
+            allowedIps = new[] { "10.0.0.0/8", "2001:db8::/32" },
         });
         var oldId = (string)old["id"]!;
         var before = DateTimeOffset.UtcNow;
@@ -40,7 +41,7 @@ public sealed class AdminRollTests(GatewayTest.Parts parts) : GatewayTest(parts)
         Assert.Equal(plaintext[..8], (string?)created["prefix"]);
         Assert.Equal(oldId, (string?)created["replaces"]);
         Assert.Null(created["replacedBy"]);
-        foreach (var member in new[] { "name", "kind", "graphql", "endpoints", "enabled", "expiresAt", "rateLimits", "permission" })
+        foreach (var member in new[] { "name", "kind", "graphql", "endpoints", "enabled", "expiresAt", "rateLimits", "allowedIps", "permission" })
         {
             Assert.True(JsonNode.DeepEquals(old[member], created[member]), $"{member}: {old[member]?.ToJsonString()} vs {created[member]?.ToJsonString()}");
         }
