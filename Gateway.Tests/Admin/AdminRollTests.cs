@@ -21,7 +21,7 @@ public sealed class AdminRollTests(GatewayTest.Parts parts) : GatewayTest(parts)
             endpoints = new Dictionary<string, string> { ["ep1"] = "readwrite", ["*"] = "read" },
             expiresAt = expiresAt.ToString("O"),
             rateLimits = new[] { new { requests = 10, windowSeconds = 1 } },
-            allowedIps = new[] { "10.0.0.0/8", "2001:db8::/32" },
+            allowedIps = new[] { "127.0.0.0/8", "2001:db8::/32" },
         });
         var oldId = (string)old["id"]!;
         var before = DateTimeOffset.UtcNow;
