@@ -66,6 +66,18 @@ internal sealed class UsageCounters : IUsageRecorder
     private readonly TimeProvider _time;
     private readonly GatewayMetrics _metrics;
 
+    /// <summary>
+    /// Marks every key and day as not yet in its day's set, so the next flush of each adds it again. Called when the
+    /// store connection is restored: the set entry written once per process may be what a restart or failover lost.
+    /// </summary>
+    public void ForgetDayIndex()
+    {
+        foreach (var keyDay in _keyDays.Values)
+        {
+            Volatile.Write(ref keyDay.Indexed, 0);
+        }
+    }
+
     // The slots in _slots, plus those being added: kept by hand because ConcurrentDictionary.Count takes every lock.
     private int _slotCount;
 

@@ -17,6 +17,7 @@ internal static class UsageServiceCollectionExtensions
         services.AddSingleton<UsageStore>();
         services.AddSingleton<UsageFlusher>();
         services.AddHostedService(sp => sp.GetRequiredService<UsageFlusher>());
+        services.AddHostedService<UsageDayIndexOnReconnect>();
         return services;
     }
 }
