@@ -178,6 +178,7 @@ function row(key) {
     el("td", { class: "last-used" }, when(key.lastUsedAt)),
     el("td", {}, when(key.expiresAt)),
     el("td", {}, toggle),
+    el("td", { class: "rate-limits" }, rateLimitsText(key.rateLimits) || "None"),
     el("td", {},
       // Words, not emoji: a machine without an emoji font draws those as empty boxes.
       el("button", { class: "icon", "aria-label": "Usage of " + key.name, onclick: () => showUsage(key) }, "Usage"),
@@ -253,6 +254,7 @@ function openEditor(key) {
   document.querySelector(`input[name="preset"][value="${presetOf(key)}"]`).checked = true;
   syncPreset();
   $("ed-expires").value = key && key.expiresAt ? toLocalInput(key.expiresAt) : "";
+  fillRateLimits(key);
   $("editor").showModal();
   $("ed-name").focus();
 }
@@ -280,7 +282,7 @@ function editorBody() {
   const expires = $("ed-expires").value;
   if (expires) body.expiresAt = new Date(expires).toISOString();
   else if (editing && editing.expiresAt) body.expiresAt = null;
-  return body;
+  return addRateLimits(body, editing);
 }
 
 async function saveEditor(event) {
