@@ -15,6 +15,7 @@ internal static class SettingsPage
         ("/", "settings/index.html", "text/html; charset=utf-8"),
         ("/settings.js", "settings/settings.js", "text/javascript; charset=utf-8"),
         ("/settings-usage.js", "settings/settings-usage.js", "text/javascript; charset=utf-8"),
+        ("/settings-ratelimits.js", "settings/settings-ratelimits.js", "text/javascript; charset=utf-8"),
         ("/settings.css", "settings/settings.css", "text/css; charset=utf-8"),
     ];
 

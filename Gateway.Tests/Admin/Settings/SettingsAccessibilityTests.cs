@@ -57,7 +57,7 @@ public sealed class SettingsAccessibilityTests(SettingsFixture fixture)
         await Expect(session.CreateButton).ToBeVisibleAsync();
         await Expect(page.GetByRole(AriaRole.Button, new() { Name = "Sign out" })).ToBeVisibleAsync();
         await Expect(page.GetByRole(AriaRole.Table).GetByRole(AriaRole.Columnheader))
-            .ToHaveTextAsync(["Name", "Key", "Type", "Permission", "Created", "Last used", "Expires", "Enabled", "Addresses", "Actions"]);
+            .ToHaveTextAsync(["Name", "Key", "Type", "Permission", "Created", "Last used", "Expires", "Enabled", "Addresses", "Rate limits", "Actions"]);
         var row = session.Row(name);
         await Expect(row.GetByRole(AriaRole.Switch, new() { Name = "Disable " + name, Exact = true })).ToBeVisibleAsync();
         foreach (var label in new[] { "Usage of ", "Edit ", "Delete " })
@@ -77,6 +77,7 @@ public sealed class SettingsAccessibilityTests(SettingsFixture fixture)
         await Expect(editor.GetByRole(AriaRole.Combobox, new() { Name = "GraphQL (management API)" })).ToBeVisibleAsync();
         await Expect(editor.GetByRole(AriaRole.Combobox, new() { Name = "Serverless endpoints: all" })).ToBeVisibleAsync();
         await Expect(editor.GetByLabel("Expires (optional, your local time)")).ToBeVisibleAsync();
+        await Expect(editor.GetByRole(AriaRole.Textbox, new() { Name = "Rate limits (optional, up to 3, one per window)" })).ToBeVisibleAsync();
         await editor.GetByRole(AriaRole.Button, new() { Name = "+ Add endpoint" }).ClickAsync();
         var rows = editor.GetByRole(AriaRole.Group, new() { Name = "Per-endpoint access" });
         await Expect(rows.GetByRole(AriaRole.Textbox, new() { Name = "Endpoint id" })).ToBeFocusedAsync();

@@ -23,10 +23,10 @@ public sealed class SettingsUsageTests(SettingsFixture fixture, ITestOutputHelpe
 
         await session.ClickRowButtonAsync(name, "Usage of " + name);
         var dialog = session.Dialog($"Usage of {name} (last 30 days)");
-        await Expect(dialog.Locator("#usage-summary")).ToHaveTextAsync(new Regex(@"^3 allowed, 2 denied\. Last used: "));
-        var chart = dialog.GetByRole(AriaRole.Img, new() { Name = "Requests per day over 30 days: 3 allowed and 2 denied in all." });
+        await Expect(dialog.Locator("#usage-summary")).ToHaveTextAsync(new Regex(@"^3 allowed, 2 denied, 0 limited\. Last used: "));
+        var chart = dialog.GetByRole(AriaRole.Img, new() { Name = "Requests per day over 30 days: 3 allowed, 2 denied and 0 limited in all." });
         await Expect(chart).ToBeVisibleAsync();
-        await Expect(chart.Locator("svg rect")).ToHaveCountAsync(60);
+        await Expect(chart.Locator("svg rect")).ToHaveCountAsync(90);
         // One day, unless the requests straddled midnight UTC: each day's bars carry that day's counts.
         foreach (var title in days.SelectMany(d => new[] { $"{d.Date}: {d.Allowed} allowed", $"{d.Date}: {d.Denied} denied" }))
         {
@@ -37,7 +37,7 @@ public sealed class SettingsUsageTests(SettingsFixture fixture, ITestOutputHelpe
         }
 
         var target = dialog.GetByRole(AriaRole.Row).Filter(new() { Has = session.Page.GetByRole(AriaRole.Cell, new() { Name = "endpoint:ep1", Exact = true }) });
-        await Expect(target.GetByRole(AriaRole.Cell)).ToHaveTextAsync(["endpoint:ep1", "3", "2"]);
+        await Expect(target.GetByRole(AriaRole.Cell)).ToHaveTextAsync(["endpoint:ep1", "3", "2", "0"]);
         await SettingsFixture.SaveScreenshotAsync(session.Page, "settings-usage.png", output);
         await dialog.GetByRole(AriaRole.Button, new() { Name = "Close" }).ClickAsync();
         await Expect(dialog).ToBeHiddenAsync();
@@ -72,13 +72,13 @@ public sealed class SettingsUsageTests(SettingsFixture fixture, ITestOutputHelpe
         await session.SignInAsync();
         await session.ClickRowButtonAsync(name, "Usage of " + name);
         var dialog = session.Dialog($"Usage of {name} (last 30 days)");
-        await Expect(dialog.Locator("#usage-summary")).ToHaveTextAsync(new Regex(@"^2 allowed, 4 denied\. Last used: "));
-        await Expect(dialog.GetByRole(AriaRole.Img, new() { Name = "Requests per day over 30 days: 2 allowed and 4 denied in all." })).ToBeVisibleAsync();
+        await Expect(dialog.Locator("#usage-summary")).ToHaveTextAsync(new Regex(@"^2 allowed, 4 denied, 0 limited\. Last used: "));
+        await Expect(dialog.GetByRole(AriaRole.Img, new() { Name = "Requests per day over 30 days: 2 allowed, 4 denied and 0 limited in all." })).ToBeVisibleAsync();
         var rows = dialog.Locator("#usage-table tbody tr");
         await Expect(rows).ToHaveCountAsync(3);
-        await Expect(rows.Nth(0).GetByRole(AriaRole.Cell)).ToHaveTextAsync(["endpoint:ep1", "2", "0"]);
-        await Expect(rows.Nth(1).GetByRole(AriaRole.Cell)).ToHaveTextAsync(["endpoint:ep2", "0", "1"]);
-        await Expect(rows.Nth(2).GetByRole(AriaRole.Cell)).ToHaveTextAsync(["other", "0", "3"]);
+        await Expect(rows.Nth(0).GetByRole(AriaRole.Cell)).ToHaveTextAsync(["endpoint:ep1", "2", "0", "0"]);
+        await Expect(rows.Nth(1).GetByRole(AriaRole.Cell)).ToHaveTextAsync(["endpoint:ep2", "0", "1", "0"]);
+        await Expect(rows.Nth(2).GetByRole(AriaRole.Cell)).ToHaveTextAsync(["other", "0", "3", "0"]);
         await Expect(rows.Nth(2).GetByRole(AriaRole.Cell).First).ToHaveAttributeAsync("title", new Regex("per-key daily limit"));
         session.AssertRanClean();
         File.Delete(host.ConfigPath);
@@ -97,7 +97,7 @@ public sealed class SettingsUsageTests(SettingsFixture fixture, ITestOutputHelpe
         var summary = session.Page.Locator("#usage-summary");
 
         await session.ClickRowButtonAsync(busy, "Usage of " + busy);
-        await Expect(summary).ToContainTextAsync("1 allowed, 1 denied.");
+        await Expect(summary).ToContainTextAsync("1 allowed, 1 denied, 0 limited.");
         await session.Dialog($"Usage of {busy} (last 30 days)").GetByRole(AriaRole.Button, new() { Name = "Close" }).ClickAsync();
 
         // The idle key's usage answer is held back, so the dialog is seen exactly as it is while it loads.
@@ -114,7 +114,7 @@ public sealed class SettingsUsageTests(SettingsFixture fixture, ITestOutputHelpe
         await held.Task.WaitAsync(TimeSpan.FromSeconds(10));
         await Expect(summary).ToHaveTextAsync("Loading usage…");
         release.SetResult();
-        await Expect(summary).ToHaveTextAsync("0 allowed, 0 denied. Last used: Never.");
+        await Expect(summary).ToHaveTextAsync("0 allowed, 0 denied, 0 limited. Last used: Never.");
         session.AssertRanClean();
     }
 

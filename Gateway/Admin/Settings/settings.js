@@ -196,6 +196,7 @@ function row(key) {
     el("td", { class: "expires" }, expiry(key)),
     el("td", {}, toggle),
     el("td", { class: "allowed-ips" }, key.allowedIps && key.allowedIps.length ? key.allowedIps.join(", ") : "Any"),
+    el("td", { class: "rate-limits" }, rateLimitsText(key.rateLimits) || "None"),
     el("td", {},
       // Words, not emoji: a machine without an emoji font draws those as empty boxes.
       el("button", { class: "icon", "aria-label": "Usage of " + key.name, onclick: () => showUsage(key) }, "Usage"),
@@ -289,6 +290,7 @@ function openEditor(key) {
   document.querySelector(`input[name="preset"][value="${presetOf(key)}"]`).checked = true;
   syncPreset();
   $("ed-expires").value = key && key.expiresAt ? toLocalInput(key.expiresAt) : "";
+  fillRateLimits(key);
   $("editor").showModal();
   $("ed-name").focus();
 }
@@ -319,7 +321,7 @@ function editorBody() {
   // The server checks and canonicalises the entries; its 400 (naming allowedIps) is shown in the form.
   const allowedIps = $("ed-allowed-ips").value.split(/[\s,]+/).filter((entry) => entry);
   if (allowedIps.length || (editing && editing.allowedIps && editing.allowedIps.length)) body.allowedIps = allowedIps;
-  return body;
+  return addRateLimits(body, editing);
 }
 
 async function saveEditor(event) {
