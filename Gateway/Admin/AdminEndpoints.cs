@@ -195,8 +195,18 @@ internal static class AdminEndpoints
         // The change is applied to the key as stored at the moment of the write (re-applied if another write got in
         // first), never to an earlier read: so a concurrent rename cannot undo a disable.
         string? immutableField = null;
+        Refusal? declined = null;
         var write = await store.UpdateAsync(id, key =>
         {
+            // A rolled key's expiresAt is the roll's deadline (section 8: refused after it, on every instance). Moving it
+            // later, or clearing it, would revive the key the roll replaced: only bringing it forward is allowed. Judged on
+            // the key as stored, so a PATCH racing the roll is judged after it. Fails closed: the whole PATCH is refused.
+            if (key.ReplacedBy is not null && changes.ExpiresAtGiven && (changes.ExpiresAt is not { } asked || key.ExpiresAt is not { } deadline || asked > deadline))
+            {
+                declined = AdminRefusals.RolledDeadline;
+                return null;
+            }
+
             if (key.Kind == KeyKind.Legacy)
             {
                 immutableField = changes.GraphQL is not null ? "graphql" : changes.Endpoints is not null ? "endpoints" : changes.ExpiresAtGiven ? "expiresAt"
@@ -227,7 +237,7 @@ internal static class AdminEndpoints
             case KeyWriteStatus.PreconditionFailed:
                 return AdminResults.Refused(AdminRefusals.PreconditionFailed);
             case KeyWriteStatus.Declined:
-                return AdminResults.Refused(AdminRefusals.LegacyImmutable(immutableField!));
+                return AdminResults.Refused(declined ?? AdminRefusals.LegacyImmutable(immutableField!));
             case KeyWriteStatus.Written:
                 // The entry holds the state this write replaced and the state it stored, as the store saw them.
                 var onlyEnabled = changes is { Name: null, GraphQL: null, Endpoints: null, ExpiresAtGiven: false, Enabled: not null, AllowedIps: null };

@@ -37,4 +37,7 @@ internal static class AdminRefusals
 
     public static readonly Refusal KeyAlreadyRolled = new(409, "key_already_rolled", "Key already rolled",
         "This key was rolled already; roll its replacement (replacedBy) instead.");
+
+    public static readonly Refusal RolledDeadline = new(409, "key_already_rolled", "Key already rolled",
+        "This key was rolled; its expiresAt (the end of the grace) can only be brought forward, not moved later or cleared.");
 }

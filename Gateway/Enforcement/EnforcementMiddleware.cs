@@ -340,7 +340,7 @@ internal sealed class EnforcementMiddleware(
         var request = context.Request;
         request.Headers.Remove("Authorization");
         // Always, whatever the setting (any case, every copy): an upstream may trust this header as the gateway's word.
-        request.Headers.Remove(UpstreamCredentials.KeyIdHeader);
+        UpstreamCredentials.RemoveClientKeyId(request.Headers);
         request.QueryString = CredentialExtractor.WithoutApiKey(request.QueryString);
         if (proxy.Cluster?.Config.ClusterId is not { } clusterId)
         {

@@ -9,6 +9,45 @@ public sealed class UpstreamCredentials(IOptionsMonitor<Dictionary<string, Upstr
     /// <summary>The header that names the judged key to the upstream; a client's own is always removed.</summary>
     public const string KeyIdHeader = "X-Gateway-Key-Id";
 
+    /// <summary>
+    /// Removes the client's own <see cref="KeyIdHeader"/>, in any letter case and with any dash written as an underscore:
+    /// CGI-style upstreams (WSGI, Rack, PHP) read <c>X_Gateway_Key_Id</c> and <c>X-Gateway-Key-Id</c> as the same
+    /// <c>HTTP_X_GATEWAY_KEY_ID</c>, so a variant left in would let a client name any key to them. Fails closed: every
+    /// spelling such an upstream could confuse with the gateway's header goes.
+    /// </summary>
+    public static void RemoveClientKeyId(IHeaderDictionary headers)
+    {
+        ArgumentNullException.ThrowIfNull(headers);
+        headers.Remove(KeyIdHeader);
+        List<string>? variants = null;
+        foreach (var name in headers.Keys)
+        {
+            if (name.Length == KeyIdHeader.Length && IsVariant(name))
+            {
+                (variants ??= []).Add(name);
+            }
+        }
+
+        foreach (var name in variants ?? [])
+        {
+            headers.Remove(name);
+        }
+    }
+
+    private static bool IsVariant(string name)
+    {
+        for (var i = 0; i < name.Length; i++)
+        {
+            var c = name[i] == '_' ? '-' : char.ToUpperInvariant(name[i]);
+            if (c != char.ToUpperInvariant(KeyIdHeader[i]))
+            {
+                return false;
+            }
+        }
+
+        return true;
+    }
+
     public string? For(string clusterId) =>
         options.CurrentValue.TryGetValue(clusterId, out var upstream) && !string.IsNullOrEmpty(upstream.Authorization)
             ? upstream.Authorization
