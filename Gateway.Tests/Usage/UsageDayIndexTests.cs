@@ -9,74 +9,57 @@ namespace Gateway.Tests.Usage;
 /// flush, and the set and the hash's expiry stay complete when the process restarts or Redis loses the key's hash.
 /// Each test reads Redis with its own connection (UsageRedis).
 /// </summary>
-public sealed class UsageDayIndexTests : IAsyncLifetime
+public sealed class UsageDayIndexTests : UsageStoreTest
 {
-    private readonly string _prefix = TestStore.UniquePrefix();
-    private readonly int _today = UsageDays.Of(DateTimeOffset.UtcNow);
     private readonly KeyDigest _digest = KeyDigest.Compute("day-index-" + Guid.NewGuid().ToString("N"));
-    private UsageParts _parts = null!;
-    private UsageRedis _redis = null!;
 
-    private string Day => UsageDays.Format(_today);
-
-    public async Task InitializeAsync()
-    {
-        _parts = new UsageParts(TestStore.Configuration, _prefix, TimeProvider.System);
-        _redis = await UsageRedis.ConnectAsync(TestStore.Configuration, _prefix);
-    }
-
-    public Task DisposeAsync()
-    {
-        _parts.Dispose();
-        _redis.Dispose();
-        return Task.CompletedTask;
-    }
+    private string Day => UsageDays.Format(Today);
 
     [Fact]
     public async Task AKeyDay_IsIndexedOnce_AndAgainInTheFlushThatRecreatesItsHash_WithItsExpiry()
     {
-        _parts.Counters.Record(UsageParts.Key("ka"), _digest, ScopeTarget.Endpoint("ep1"), allowed: true);
-        await FlushAsync(_parts);
-        Assert.Equal(["ka"], await _redis.KeyIdsAsync([Day]));
+        Parts.Counters.Record(UsageParts.Key("ka"), _digest, ScopeTarget.Endpoint("ep1"), allowed: true);
+        await FlushAsync(Parts);
+        Assert.Equal(["ka"], await Reader.KeyIdsAsync([Day]));
 
         // The next flush of the same key and day carries no set write: the batch's key-day is already indexed. (From here
         // on batches are applied by hand, with sequences above the flusher's, as the flusher's own would be.)
-        _parts.Counters.Record(UsageParts.Key("ka"), _digest, ScopeTarget.Endpoint("ep1"), allowed: true);
-        var batch = new UsageBatch(100, _parts.Counters.Drain());
-        _parts.Store.Plan(batch);
+        Parts.Counters.Record(UsageParts.Key("ka"), _digest, ScopeTarget.Endpoint("ep1"), allowed: true);
+        var batch = new UsageBatch(100, Parts.Counters.Drain());
+        Parts.Store.Plan(batch);
         Assert.All(batch.KeyDays!, k => Assert.Equal(1, k.State!.Indexed));
-        await _parts.Store.ApplyAsync(batch);
-        Assert.Equal("{endpoint:ep1:allowed=2}", UsageRedis.Show(await _redis.CountsAsync("ka", [Day])));
+        await Parts.Store.ApplyAsync(batch);
+        Assert.Equal("{endpoint:ep1:allowed=2}", UsageRedis.Show(await Reader.CountsAsync("ka", [Day])));
 
         // Redis loses the hash and the set (a failover to a replica that had neither): the flush that creates the
         // hash again sets its expiry and puts the key back in the set, although this process had indexed it.
         // One key a DEL: on the CI cluster the hash and the set are in different slots.
-        await _redis.Db.KeyDeleteAsync(_redis.HashKey("ka", Day));
-        await _redis.Db.KeyDeleteAsync(_redis.DayIndexKey(Day));
-        _parts.Counters.Record(UsageParts.Key("ka"), _digest, ScopeTarget.Endpoint("ep1"), allowed: false);
-        await _parts.Store.ApplyAsync(new UsageBatch(101, _parts.Counters.Drain()));
-        Assert.Equal("{endpoint:ep1:denied=1}", UsageRedis.Show(await _redis.CountsAsync("ka", [Day])));
-        Assert.Equal(["ka"], await _redis.KeyIdsAsync([Day]));
-        await AssertExpiresWithTheDayAsync(_redis.HashKey("ka", Day));
-        await AssertExpiresWithTheDayAsync(_redis.DayIndexKey(Day));
+        await Reader.Db.KeyDeleteAsync(Reader.HashKey("ka", Day));
+        await Reader.Db.KeyDeleteAsync(Reader.DayIndexKey(Day));
+        Parts.Counters.Record(UsageParts.Key("ka"), _digest, ScopeTarget.Endpoint("ep1"), allowed: false);
+        await Parts.Store.ApplyAsync(new UsageBatch(101, Parts.Counters.Drain()));
+        Assert.Equal("{endpoint:ep1:denied=1}", UsageRedis.Show(await Reader.CountsAsync("ka", [Day])));
+        Assert.Equal(["ka"], await Reader.KeyIdsAsync([Day]));
+        await AssertExpiresWithTheDayAsync(Reader.HashKey("ka", Day));
+        await AssertExpiresWithTheDayAsync(Reader.DayIndexKey(Day));
     }
 
     [Fact]
     public async Task ANewProcess_IndexesItsKeyDaysAgain_AndKeepsCounting()
     {
-        _parts.Counters.Record(UsageParts.Key("kb"), _digest, ScopeTarget.GraphQLApi, allowed: true);
-        await FlushAsync(_parts);
+        Parts.Counters.Record(UsageParts.Key("kb"), _digest, ScopeTarget.GraphQLApi, allowed: true);
+        await FlushAsync(Parts);
 
         // The set lost (an operator's cleanup, a partial restore), then a restart: the new process adds the key again.
-        await _redis.Db.KeyDeleteAsync(_redis.DayIndexKey(Day));
-        using var restarted = new UsageParts(TestStore.Configuration, _prefix, TimeProvider.System);
+        await Reader.Db.KeyDeleteAsync(Reader.DayIndexKey(Day));
+        using var restarted = new UsageParts(TestStore.Configuration, Prefix, TimeProvider.System);
         restarted.Counters.Record(UsageParts.Key("kb"), _digest, ScopeTarget.GraphQLApi, allowed: true);
         await FlushAsync(restarted);
 
-        Assert.Equal("{graphql:allowed=2}", UsageRedis.Show(await _redis.CountsAsync("kb", [Day])));
-        Assert.Equal(["kb"], await _redis.KeyIdsAsync([Day]));
-        await AssertExpiresWithTheDayAsync(_redis.HashKey("kb", Day));
-        await AssertExpiresWithTheDayAsync(_redis.DayIndexKey(Day));
+        Assert.Equal("{graphql:allowed=2}", UsageRedis.Show(await Reader.CountsAsync("kb", [Day])));
+        Assert.Equal(["kb"], await Reader.KeyIdsAsync([Day]));
+        await AssertExpiresWithTheDayAsync(Reader.HashKey("kb", Day));
+        await AssertExpiresWithTheDayAsync(Reader.DayIndexKey(Day));
     }
 
     private static async Task FlushAsync(UsageParts parts)
@@ -88,9 +71,9 @@ public sealed class UsageDayIndexTests : IAsyncLifetime
     /// <summary>Contract §6: a day's usage expires Usage:RetentionDays (90) days after the day ends.</summary>
     private async Task AssertExpiresWithTheDayAsync(StackExchange.Redis.RedisKey key)
     {
-        var ttl = await _redis.Db.KeyTimeToLiveAsync(key);
+        var ttl = await Reader.Db.KeyTimeToLiveAsync(key);
         Assert.NotNull(ttl);
-        var expected = UsageDays.Start(_today).AddDays(91) - DateTime.UtcNow;
+        var expected = UsageDays.Start(Today).AddDays(91) - DateTime.UtcNow;
         Assert.InRange(ttl.Value, expected - TimeSpan.FromMinutes(1), expected + TimeSpan.FromMinutes(1));
     }
 }

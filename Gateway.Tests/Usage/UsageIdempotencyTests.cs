@@ -6,94 +6,77 @@ using StackExchange.Redis;
 namespace Gateway.Tests.Usage;
 
 /// <summary>A batch whose reply was lost is retried under the same sequence and must not be counted twice.</summary>
-public sealed class UsageIdempotencyTests : IAsyncLifetime
+public sealed class UsageIdempotencyTests : UsageStoreTest
 {
-    private readonly string _prefix = TestStore.UniquePrefix();
-    private readonly int _today = UsageDays.Of(DateTimeOffset.UtcNow);
-    private UsageParts _parts = null!;
-    private UsageRedis _redis = null!;
-
-    public async Task InitializeAsync()
-    {
-        _parts = new UsageParts(TestStore.Configuration, _prefix, TimeProvider.System);
-        _redis = await UsageRedis.ConnectAsync(TestStore.Configuration, _prefix);
-    }
-
-    public Task DisposeAsync()
-    {
-        _parts.Dispose();
-        _redis.Dispose();
-        return Task.CompletedTask;
-    }
 
     [Fact]
     public async Task Apply_SameSequenceTwice_CountsOnce_AndTheNextSequenceAddsAgain()
     {
-        var deltas = new[] { Delta("ka", _today, "ep1", 5, 2), Delta("ka", _today, null, 0, 3) };
+        var deltas = new[] { Delta("ka", Today, "ep1", 5, 2), Delta("ka", Today, null, 0, 3) };
 
         // Each a fresh batch of the same sequence, as a retry whose earlier reply was lost: it sends every call again.
-        await _parts.Store.ApplyAsync(new UsageBatch(1, deltas));
-        await _parts.Store.ApplyAsync(new UsageBatch(1, deltas));
-        await Task.WhenAll(_parts.Store.ApplyAsync(new UsageBatch(1, deltas)), _parts.Store.ApplyAsync(new UsageBatch(1, deltas)));
-        Assert.Equal("{endpoint:ep1:allowed=5, endpoint:ep1:denied=2, graphql:denied=3}", await ShowAsync("ka", _today));
+        await Parts.Store.ApplyAsync(new UsageBatch(1, deltas));
+        await Parts.Store.ApplyAsync(new UsageBatch(1, deltas));
+        await Task.WhenAll(Parts.Store.ApplyAsync(new UsageBatch(1, deltas)), Parts.Store.ApplyAsync(new UsageBatch(1, deltas)));
+        Assert.Equal("{endpoint:ep1:allowed=5, endpoint:ep1:denied=2, graphql:denied=3}", await ShowAsync("ka", Today));
 
-        await _parts.Store.ApplyAsync(new UsageBatch(2, deltas));
-        Assert.Equal("{endpoint:ep1:allowed=10, endpoint:ep1:denied=4, graphql:denied=6}", await ShowAsync("ka", _today));
+        await Parts.Store.ApplyAsync(new UsageBatch(2, deltas));
+        Assert.Equal("{endpoint:ep1:allowed=10, endpoint:ep1:denied=4, graphql:denied=6}", await ShowAsync("ka", Today));
 
         // A late duplicate of an older batch (its first attempt still in flight somewhere) changes nothing either.
-        await _parts.Store.ApplyAsync(new UsageBatch(1, deltas));
-        Assert.Equal("{endpoint:ep1:allowed=10, endpoint:ep1:denied=4, graphql:denied=6}", await ShowAsync("ka", _today));
-        Assert.Equal(new[] { "ka" }, await _redis.KeyIdsAsync([UsageDays.Format(_today)]));
+        await Parts.Store.ApplyAsync(new UsageBatch(1, deltas));
+        Assert.Equal("{endpoint:ep1:allowed=10, endpoint:ep1:denied=4, graphql:denied=6}", await ShowAsync("ka", Today));
+        Assert.Equal(new[] { "ka" }, await Reader.KeyIdsAsync([UsageDays.Format(Today)]));
     }
 
     [Fact]
     public async Task Apply_RetryAfterSomeSlotGroupsLanded_AppliesEachGroupOnce()
     {
         // 1,500 keys over two days and a key's yesterday: well past one call's size, so the batch is many calls.
-        var yesterday = UsageDays.Of(UsageDays.Start(_today).AddDays(-1));
-        var deltas = Enumerable.Range(0, 1500).Select(i => Delta("k" + i, _today, "ep" + (i % 3), i + 1, i % 2, KeyDigest.Compute("p" + i)))
+        var yesterday = UsageDays.Of(UsageDays.Start(Today).AddDays(-1));
+        var deltas = Enumerable.Range(0, 1500).Select(i => Delta("k" + i, Today, "ep" + (i % 3), i + 1, i % 2, KeyDigest.Compute("p" + i)))
             .Append(Delta("k0", yesterday, null, 4, 1)).ToArray();
         var batch = new UsageBatch(7, deltas);
-        var calls = _parts.Store.Plan(batch);
+        var calls = Parts.Store.Plan(batch);
         Assert.True(calls.Count >= 4, $"{calls.Count} calls");
 
         // The first attempt reached Redis for every other call, then the replies were lost.
         foreach (var call in calls.Where((_, i) => i % 2 == 0))
         {
-            Assert.NotEqual(-1, (long)(await _parts.Connection.Database.ScriptEvaluateAsync(UsageScript.Text, call.Keys, call.Args))[0]);
+            Assert.NotEqual(-1, (long)(await Parts.Connection.Database.ScriptEvaluateAsync(UsageScript.Text, call.Keys, call.Args))[0]);
         }
 
-        await _parts.Store.ApplyAsync(batch);
+        await Parts.Store.ApplyAsync(batch);
         Assert.True(calls.All(c => c.Landed));
         for (var i = 0; i < 1500; i += 97)
         {
-            Assert.Equal($"{{endpoint:ep{i % 3}:allowed={i + 1}{(i % 2 == 1 ? $", endpoint:ep{i % 3}:denied=1" : "")}}}", await ShowAsync("k" + i, _today));
+            Assert.Equal($"{{endpoint:ep{i % 3}:allowed={i + 1}{(i % 2 == 1 ? $", endpoint:ep{i % 3}:denied=1" : "")}}}", await ShowAsync("k" + i, Today));
         }
 
         Assert.Equal("{graphql:allowed=4, graphql:denied=1}", await ShowAsync("k0", yesterday));
         var total = 0L;
-        foreach (var id in await _redis.KeyIdsAsync([UsageDays.Format(_today)]))
+        foreach (var id in await Reader.KeyIdsAsync([UsageDays.Format(Today)]))
         {
-            total += (await _redis.CountsAsync(id, [UsageDays.Format(_today)])).Values.Sum();
+            total += (await Reader.CountsAsync(id, [UsageDays.Format(Today)])).Values.Sum();
         }
 
-        Assert.Equal(deltas.Where(d => d.Slot.Day == _today).Sum(d => d.Allowed + d.Denied), total);
+        Assert.Equal(deltas.Where(d => d.Slot.Day == Today).Sum(d => d.Allowed + d.Denied), total);
     }
 
     [Fact]
     public async Task Apply_LastUsedAt_OnlyMovesForwardAndNeverCreatesARecord()
     {
-        var digest = KeyDigest.Compute("idempotency-test-key-" + _prefix);
-        RedisKey record = $"{_prefix}key:{digest.ToHex()}";
-        var missing = KeyDigest.Compute("never-created-" + _prefix);
-        await _redis.Db.HashSetAsync(record, [new HashEntry("id", "kr")]);
+        var digest = KeyDigest.Compute("idempotency-test-key-" + Prefix);
+        RedisKey record = $"{Prefix}key:{digest.ToHex()}";
+        var missing = KeyDigest.Compute("never-created-" + Prefix);
+        await Reader.Db.HashSetAsync(record, [new HashEntry("id", "kr")]);
 
-        await _parts.Store.ApplyAsync(new UsageBatch(1, [Delta("kr", _today, "ep1", 1, 0, digest, lastUsed: 2_000)]));
-        await _parts.Store.ApplyAsync(new UsageBatch(2, [Delta("kr", _today, "ep1", 1, 0, digest, lastUsed: 1_000)]));
-        await _parts.Store.ApplyAsync(new UsageBatch(3, [Delta("km", _today, "ep1", 1, 0, missing, lastUsed: 3_000)]));
+        await Parts.Store.ApplyAsync(new UsageBatch(1, [Delta("kr", Today, "ep1", 1, 0, digest, lastUsed: 2_000)]));
+        await Parts.Store.ApplyAsync(new UsageBatch(2, [Delta("kr", Today, "ep1", 1, 0, digest, lastUsed: 1_000)]));
+        await Parts.Store.ApplyAsync(new UsageBatch(3, [Delta("km", Today, "ep1", 1, 0, missing, lastUsed: 3_000)]));
 
-        Assert.Equal(2_000, (long)await _redis.Db.HashGetAsync(record, "lastUsedAt"));
-        Assert.False(await _redis.Db.KeyExistsAsync($"{_prefix}key:{missing.ToHex()}"));
+        Assert.Equal(2_000, (long)await Reader.Db.HashGetAsync(record, "lastUsedAt"));
+        Assert.False(await Reader.Db.KeyExistsAsync($"{Prefix}key:{missing.ToHex()}"));
     }
 
     [Fact]
@@ -107,7 +90,7 @@ public sealed class UsageIdempotencyTests : IAsyncLifetime
             _ => throw new InvalidOperationException($"Unexpected endpoint {target}"),
         };
         await using var relay = new ReplyDroppingRelay(host, port);
-        using var parts = new UsageParts($"127.0.0.1:{relay.Port},asyncTimeout=5000,connectTimeout=2000", _prefix, TimeProvider.System);
+        using var parts = new UsageParts($"127.0.0.1:{relay.Port},asyncTimeout=5000,connectTimeout=2000", Prefix, TimeProvider.System);
         using var failures = new CounterProbe(parts.MeterFactory, "gateway.usage.flush_failures");
         await parts.Connection.Database.PingAsync();
 
@@ -150,5 +133,5 @@ public sealed class UsageIdempotencyTests : IAsyncLifetime
         new(new UsageSlot(keyId, day, endpoint), digest, allowed, denied, lastUsed);
 
     private async Task<string> ShowAsync(string keyId, int day) =>
-        UsageRedis.Show(await _redis.CountsAsync(keyId, [UsageDays.Format(day)]));
+        UsageRedis.Show(await Reader.CountsAsync(keyId, [UsageDays.Format(day)]));
 }

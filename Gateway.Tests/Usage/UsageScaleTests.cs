@@ -9,71 +9,54 @@ namespace Gateway.Tests.Usage;
 /// Issue 11: a flush of many keys is a few script calls per hash slot, not two per key, and lands exactly; on a Redis
 /// Cluster every call stays in one slot. Each test reads Redis with its own connection (UsageRedis).
 /// </summary>
-public sealed class UsageScaleTests : IAsyncLifetime
+public sealed class UsageScaleTests : UsageStoreTest
 {
-    private readonly string _prefix = TestStore.UniquePrefix();
-    private readonly int _today = UsageDays.Of(DateTimeOffset.UtcNow);
-    private UsageParts _parts = null!;
-    private UsageRedis _redis = null!;
-
-    public async Task InitializeAsync()
-    {
-        _parts = new UsageParts(TestStore.Configuration, _prefix, TimeProvider.System);
-        _redis = await UsageRedis.ConnectAsync(TestStore.Configuration, _prefix);
-    }
-
-    public Task DisposeAsync()
-    {
-        _parts.Dispose();
-        _redis.Dispose();
-        return Task.CompletedTask;
-    }
 
     [Fact]
     public async Task TwoThousandKeysInOneFlush_LandExactly_WithLastUsedAt_InAFewCallsPerSlot()
     {
         const int Keys = 2000;
-        var day = UsageDays.Format(_today);
+        var day = UsageDays.Format(Today);
         var ids = Enumerable.Range(0, Keys).Select(i => "km" + i).ToArray();
-        var digests = ids.Select(id => KeyDigest.Compute(_prefix + id)).ToArray();
+        var digests = ids.Select(id => KeyDigest.Compute(Prefix + id)).ToArray();
         // Records for all but the last key: a record deleted before the flush must not come back through lastUsedAt.
-        await Task.WhenAll(Enumerable.Range(0, Keys - 1).Select(i => _redis.Db.HashSetAsync(Record(digests[i]), [new HashEntry("id", ids[i])])));
+        await Task.WhenAll(Enumerable.Range(0, Keys - 1).Select(i => Reader.Db.HashSetAsync(Record(digests[i]), [new HashEntry("id", ids[i])])));
         var before = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
         for (var i = 0; i < Keys; i++)
         {
             var key = UsageParts.Key(ids[i]);
             for (var n = 0; n <= i % 4; n++)
             {
-                _parts.Counters.Record(key, digests[i], ScopeTarget.Endpoint("ep" + (i % 7)), allowed: true);
+                Parts.Counters.Record(key, digests[i], ScopeTarget.Endpoint("ep" + (i % 7)), allowed: true);
             }
 
             if (i % 3 == 0)
             {
-                _parts.Counters.Record(key, digests[i], ScopeTarget.GraphQLApi, allowed: false);
+                Parts.Counters.Record(key, digests[i], ScopeTarget.GraphQLApi, allowed: false);
             }
         }
 
         using var deadline = new CancellationTokenSource(TimeSpan.FromSeconds(60));
-        await _parts.Flusher.FlushRemainingAsync(deadline.Token);
+        await Parts.Flusher.FlushRemainingAsync(deadline.Token);
 
-        var hashes = await Task.WhenAll(ids.Select(id => _redis.Db.HashGetAllAsync(_redis.HashKey(id, day))));
+        var hashes = await Task.WhenAll(ids.Select(id => Reader.Db.HashGetAllAsync(Reader.HashKey(id, day))));
         for (var i = 0; i < Keys; i++)
         {
             var expected = $"{{endpoint:ep{i % 7}:allowed={(i % 4) + 1}{(i % 3 == 0 ? ", graphql:denied=1" : "")}}}";
             Assert.Equal(expected, UsageRedis.Show(hashes[i].ToDictionary(e => (string)e.Name!, e => (long)e.Value)));
         }
 
-        Assert.Equal(ids.Order(StringComparer.Ordinal), await _redis.KeyIdsAsync([day]));
-        var lastUsed = await Task.WhenAll(digests.Select(d => _redis.Db.HashGetAsync(Record(d), "lastUsedAt")));
+        Assert.Equal(ids.Order(StringComparer.Ordinal), await Reader.KeyIdsAsync([day]));
+        var lastUsed = await Task.WhenAll(digests.Select(d => Reader.Db.HashGetAsync(Record(d), "lastUsedAt")));
         Assert.All(lastUsed[..^1], v => Assert.InRange((long)v, before, DateTimeOffset.UtcNow.ToUnixTimeMilliseconds()));
-        Assert.False(await _redis.Db.KeyExistsAsync(Record(digests[^1])));
+        Assert.False(await Reader.Db.KeyExistsAsync(Record(digests[^1])));
 
         // One marker per script call. 6,000 writes (hash, record, set member per key) in calls of at most 500 (some
         // calls close early when a 500-member piece of the day set does not fit): on one server 12 to 24 calls, not
         // the 4,000 of two per key; on a cluster about one per slot touched, plus the day set's slot's extra calls.
-        var markers = await _redis.ScanAsync("usageseq:");
-        var keysWritten = ids.Select(id => _redis.HashKey(id, day)).Concat(digests.Select(Record)).Append(_redis.DayIndexKey(day));
-        var slots = keysWritten.Select(k => _redis.Multiplexer.HashSlot(k)).Distinct().Count();
+        var markers = await Reader.ScanAsync("usageseq:");
+        var keysWritten = ids.Select(id => Reader.HashKey(id, day)).Concat(digests.Select(Record)).Append(Reader.DayIndexKey(day));
+        var slots = keysWritten.Select(k => Reader.Multiplexer.HashSlot(k)).Distinct().Count();
         Assert.InRange(markers.Count, 1, slots + (2 * 3 * Keys / UsageWritePlan.MaxUnitsPerCall));
     }
 
@@ -84,35 +67,35 @@ public sealed class UsageScaleTests : IAsyncLifetime
         // The test's own CRC16 (Redis Cluster spec): the ids cover each third of the slots, one per primary on CI's cluster.
         Assert.Equal(3, ids.Select(id => ClusterSlot.Of(id) * 3 / 16384).Distinct().Count());
         const int Targets = 1200;
-        var deltas = ids.Select((id, i) => new UsageDelta(new UsageSlot(id, _today, "ep"), default, i + 1, 0, 1))
-            .Concat(Enumerable.Range(0, Targets).Select(t => new UsageDelta(new UsageSlot("kwide", _today, "t" + t), default, 1, t % 2, 1)))
-            .Append(new UsageDelta(new UsageSlot("konly", _today, null, IsOther: true), default, 0, 2, 1))
+        var deltas = ids.Select((id, i) => new UsageDelta(new UsageSlot(id, Today, "ep"), default, i + 1, 0, 1))
+            .Concat(Enumerable.Range(0, Targets).Select(t => new UsageDelta(new UsageSlot("kwide", Today, "t" + t), default, 1, t % 2, 1)))
+            .Append(new UsageDelta(new UsageSlot("konly", Today, null, IsOther: true), default, 0, 2, 1))
             .ToArray();
 
-        await _parts.Store.ApplyAsync(new UsageBatch(1, deltas));
+        await Parts.Store.ApplyAsync(new UsageBatch(1, deltas));
 
         for (var i = 0; i < ids.Length; i++)
         {
-            Assert.Equal($"{{endpoint:ep:allowed={i + 1}}}", UsageRedis.Show(await _redis.CountsAsync(ids[i], [UsageDays.Format(_today)])));
+            Assert.Equal($"{{endpoint:ep:allowed={i + 1}}}", UsageRedis.Show(await Reader.CountsAsync(ids[i], [UsageDays.Format(Today)])));
         }
 
         // 1,200 new targets span three calls of one slot; the cap (1,000) is read from the hash by each.
-        var wide = await _redis.CountsAsync("kwide", [UsageDays.Format(_today)]);
+        var wide = await Reader.CountsAsync("kwide", [UsageDays.Format(Today)]);
         var separate = wide.Keys.Where(f => !f.StartsWith("other:", StringComparison.Ordinal)).Select(f => f[..f.LastIndexOf(':')]).Distinct().Count();
         Assert.Equal(1000, separate);
         Assert.Equal(Targets + (Targets / 2), wide.Values.Sum());
         Assert.Equal(200, wide["other:allowed"]);
         Assert.Equal(100, wide["other:denied"]);
-        Assert.Equal(ids.Append("kwide").Append("konly").Order(StringComparer.Ordinal), await _redis.KeyIdsAsync([UsageDays.Format(_today)]));
+        Assert.Equal(ids.Append("kwide").Append("konly").Order(StringComparer.Ordinal), await Reader.KeyIdsAsync([UsageDays.Format(Today)]));
 
         // Every new hash got its day's expiry, also one whose only target is 'other'.
         foreach (var id in ids.Append("kwide").Append("konly"))
         {
-            Assert.NotNull(await _redis.Db.KeyTimeToLiveAsync(_redis.HashKey(id, UsageDays.Format(_today))));
+            Assert.NotNull(await Reader.Db.KeyTimeToLiveAsync(Reader.HashKey(id, UsageDays.Format(Today))));
         }
     }
 
-    private RedisKey Record(KeyDigest digest) => $"{_prefix}key:{digest.ToHex()}";
+    private RedisKey Record(KeyDigest digest) => $"{Prefix}key:{digest.ToHex()}";
 }
 
 /// <summary>A key's Redis Cluster slot, computed here independently of any client: CRC16 (XMODEM) of the key, mod 16384.</summary>
