@@ -20,11 +20,12 @@ public sealed class UpstreamCredentials(IOptionsMonitor<Dictionary<string, Upstr
         ArgumentNullException.ThrowIfNull(headers);
         headers.Remove(KeyIdHeader);
         List<string>? variants = null;
-        foreach (var name in headers.Keys)
+        // The pairs, not Keys: Kestrel builds a new collection of every name for Keys, on each request.
+        foreach (var header in headers)
         {
-            if (name.Length == KeyIdHeader.Length && IsVariant(name))
+            if (header.Key.Length == KeyIdHeader.Length && IsVariant(header.Key))
             {
-                (variants ??= []).Add(name);
+                (variants ??= []).Add(header.Key);
             }
         }
 
