@@ -152,6 +152,21 @@ public sealed class GatewayHost : WebApplicationFactory<Program>
         return this;
     }
 
+    /// <summary>
+    /// Waits (bounded) until <c>/readyz</c> says the store answers. The multiplexer connects in the background, so a
+    /// test on a store of its own with 1 s timeouts waits for this before its first admin write: on a loaded machine
+    /// the first write could otherwise meet a connection still being made and get 503 store_unavailable.
+    /// </summary>
+    public async Task<GatewayHost> WaitUntilReadyAsync()
+    {
+        await Eventually.TrueAsync(async () =>
+        {
+            using var ready = await Admin.GetAsync("/readyz");
+            return ready.StatusCode == System.Net.HttpStatusCode.OK;
+        }, "the gateway to reach its store (/readyz 200)", TimeSpan.FromSeconds(30));
+        return this;
+    }
+
     /// <summary>Creates a key through the admin API and returns its plaintext and id.</summary>
     public async Task<(string Key, string Id)> CreateKeyAsync(object body)
     {

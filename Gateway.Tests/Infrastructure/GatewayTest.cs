@@ -112,6 +112,10 @@ public abstract class GatewayTest(GatewayTest.Parts classParts) : IClassFixture<
 
                 Upstream = await RecordingUpstream.StartAsync();
                 Host = new GatewayHost(test.WriteConfig(Upstream.Address), storeConfiguration, Prefix, test.Settings, test.ConfigureLogging, test.ConfigureServices).Start();
+                if (test.OwnStore)
+                {
+                    await Host.WaitUntilReadyAsync();
+                }
             }
             catch
             {

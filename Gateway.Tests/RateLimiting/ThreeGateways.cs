@@ -37,6 +37,12 @@ public sealed class ThreeGateways : IAsyncDisposable
                 configureLogging: logging => logging.AddFakeLogging(),
                 configureServices: time is null ? null : services => services.Use(time)).Start())
             .ToArray();
+        if (storeConfiguration is not null)
+        {
+            // A store of the test's own (1 s timeouts): every instance reaches it before the test's first write.
+            await Task.WhenAll(hosts.Select(h => h.WaitUntilReadyAsync()));
+        }
+
         return new ThreeGateways(upstream, hosts, time, prefix);
     }
 

@@ -24,6 +24,7 @@ public sealed class UsageOutageTests(ITestOutputHelper output) : IAsyncLifetime
         await _store.StartAsync();
         _redis = await UsageRedis.ConnectAsync(_store.Configuration, _prefix);
         _host = new GatewayHost(GatewayHost.WriteConfig(_upstream.Address), _store.Configuration, _prefix, UsageHosts.Settings()).Start();
+        await _host.WaitUntilReadyAsync();
     }
 
     public async Task DisposeAsync()
