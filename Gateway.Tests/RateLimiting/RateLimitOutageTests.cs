@@ -83,7 +83,8 @@ public sealed class RateLimitOutageTests : IAsyncLifetime
                 "the local-only gauge to read 0 once the store answers", TimeSpan.FromSeconds(30));
         }
 
-        // The store came back empty, yet holds the 60 admitted alone once each instance pushes them: the window is full.
+        // The store came back without the window (redis-server here keeps no data) or with the 6 admitted before the outage
+        // (Garnet replays its AOF); either way it holds the 60 admitted alone once each instance pushes them: the window is full.
         _gateways.Upstream.Clear();
         foreach (var host in hosts)
         {
@@ -98,26 +99,32 @@ public sealed class RateLimitOutageTests : IAsyncLifetime
         Assert.Equal(0, _gateways.Upstream.Count);
     }
 
-    private async Task<List<(StackExchange.Redis.RedisKey Key, byte[] Dump)>> CopyKeyRecordsAsync()
+    private async Task<List<(StackExchange.Redis.RedisKey Key, byte[]? Dump)>> CopyKeyRecordsAsync()
     {
         using var redis = await StackExchange.Redis.ConnectionMultiplexer.ConnectAsync(_store.Configuration);
         var server = redis.GetServers()[0];
-        var saved = new List<(StackExchange.Redis.RedisKey, byte[])>();
+        var saved = new List<(StackExchange.Redis.RedisKey, byte[]?)>();
         await foreach (var key in server.KeysAsync(pattern: _gateways.Prefix + "key*"))
         {
-            saved.Add((key, (await redis.GetDatabase().KeyDumpAsync(key))!));
+            saved.Add((key, await redis.GetDatabase().KeyDumpAsync(key)));
         }
 
         Assert.NotEmpty(saved);
         return saved;
     }
 
-    private async Task RestoreAsync(List<(StackExchange.Redis.RedisKey Key, byte[] Dump)> saved)
+    private async Task RestoreAsync(List<(StackExchange.Redis.RedisKey Key, byte[]? Dump)> saved)
     {
         using var redis = await StackExchange.Redis.ConnectionMultiplexer.ConnectAsync(_store.Configuration);
         foreach (var (key, dump) in saved)
         {
-            await redis.GetDatabase().KeyRestoreAsync(key, dump);
+            // redis-server here runs without persistence and comes back empty; embedded Garnet replays its AOF and
+            // comes back with the records (and cannot DUMP every type). Either way the records end as they were.
+            if (!await redis.GetDatabase().KeyExistsAsync(key))
+            {
+                Assert.True(dump is not null, $"{key} was lost in the restart and could not be copied before it");
+                await redis.GetDatabase().KeyRestoreAsync(key, dump);
+            }
         }
     }
 

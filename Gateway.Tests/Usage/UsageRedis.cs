@@ -28,6 +28,10 @@ internal sealed class UsageRedis : IDisposable
         options.AbortOnConnectFail = false;
         options.AllowAdmin = true;
         options.ClientName = "usage-tests";
+        // The test's own reads and its SAVE are not what is under test: a foreground SAVE on embedded Garnet (a
+        // checkpoint) can take over the 1 s an outage test gives the gateway.
+        options.SyncTimeout = Math.Max(options.SyncTimeout, 15_000);
+        options.AsyncTimeout = Math.Max(options.AsyncTimeout, 15_000);
         return new UsageRedis(await ConnectionMultiplexer.ConnectAsync(options), prefix);
     }
 
