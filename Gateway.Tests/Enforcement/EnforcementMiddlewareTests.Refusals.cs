@@ -1,5 +1,6 @@
 using Gateway.Caching;
 using Gateway.Configuration;
+using Gateway.Enforcement;
 using Gateway.Keys;
 using static Gateway.Tests.Enforcement.MiddlewareHarness;
 

@@ -1,6 +1,7 @@
 using Gateway.Configuration;
 using Gateway.Keys;
 using Gateway.Tests.Infrastructure;
+using Gateway.Usage;
 using Microsoft.Extensions.Time.Testing;
 
 namespace Gateway.Tests.Usage;

@@ -1,4 +1,4 @@
-namespace Gateway.Configuration;
+namespace Gateway.Admin;
 
 /// <summary><c>Admin</c>: the admin API's credentials (README, "Admin credentials").</summary>
 public sealed class AdminOptions

@@ -1,6 +1,6 @@
 using System.ComponentModel.DataAnnotations;
 
-namespace Gateway.Configuration;
+namespace Gateway.Caching;
 
 /// <summary><c>Cache</c>: lifetimes of the in-memory (L1) tier in front of the store.</summary>
 public sealed class CacheOptions

@@ -1,3 +1,4 @@
+using Gateway.Enforcement;
 using Microsoft.Extensions.Options;
 
 namespace Gateway.Configuration;

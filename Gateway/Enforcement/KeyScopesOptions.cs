@@ -1,7 +1,7 @@
 using System.ComponentModel.DataAnnotations;
 using Gateway.GraphQL;
 
-namespace Gateway.Configuration;
+namespace Gateway.Enforcement;
 
 /// <summary><c>KeyScopes</c>: limits of the enforcement step.</summary>
 public sealed class KeyScopesOptions

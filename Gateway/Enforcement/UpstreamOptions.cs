@@ -1,4 +1,4 @@
-namespace Gateway.Configuration;
+namespace Gateway.Enforcement;
 
 /// <summary><c>Upstreams:&lt;clusterId&gt;</c>: per-cluster credentials the gateway sends in place of the client's key.</summary>
 public sealed class UpstreamOptions

@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using Gateway.Caching;
 using Gateway.Configuration;
 using Gateway.Keys;
 using Gateway.Observability;

@@ -1,4 +1,4 @@
-namespace Gateway.Configuration;
+namespace Gateway.Store;
 
 /// <summary><c>Redis</c>: where key records and usage live.</summary>
 public sealed class RedisOptions

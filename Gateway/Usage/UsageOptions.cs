@@ -1,6 +1,6 @@
 using System.ComponentModel.DataAnnotations;
 
-namespace Gateway.Configuration;
+namespace Gateway.Usage;
 
 /// <summary><c>Usage</c>: how counters reach Redis.</summary>
 public sealed class UsageOptions
