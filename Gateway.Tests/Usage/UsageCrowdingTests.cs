@@ -11,36 +11,20 @@ namespace Gateway.Tests.Usage;
 /// Usage counting under attack (issue 15): one key spraying distinct endpoint ids through two instances cannot crowd out
 /// other keys' counts, and its own counts stay whole: at most Usage:MaxTargetsPerKey targets, the rest in <c>other</c>.
 /// </summary>
-public sealed class UsageCrowdingTests(ITestOutputHelper output) : IAsyncLifetime
+public sealed class UsageCrowdingTests(ITestOutputHelper output) : UsageInstancesTest
 {
     private const int Cap = 1000;
     private const int Sprayed = 10_000;
     private const int Known = 2_000;
     private const int SprayerOwn = 200;
     private const int Workers = 32;
-    private readonly string _prefix = TestStore.UniquePrefix();
-    private readonly List<GatewayHost> _hosts = [];
     private readonly List<CounterProbe> _probes = [];
-    private RecordingUpstream _upstream = null!;
-    private UsageRedis _redis = null!;
 
-    public async Task InitializeAsync()
-    {
-        _upstream = await RecordingUpstream.StartAsync();
-        _redis = await UsageRedis.ConnectAsync(TestStore.Configuration, _prefix);
-    }
 
-    public async Task DisposeAsync()
+    public override async Task DisposeAsync()
     {
         _probes.ForEach(p => p.Dispose());
-        foreach (var host in _hosts)
-        {
-            await host.DisposeAsync();
-            File.Delete(host.ConfigPath);
-        }
-
-        await _upstream.DisposeAsync();
-        _redis.Dispose();
+        await base.DisposeAsync();
     }
 
     [Fact]
@@ -56,15 +40,15 @@ public sealed class UsageCrowdingTests(ITestOutputHelper output) : IAsyncLifetim
         });
         var k2 = await a.CreateKeyAsync(new { name = "k2", endpoints = new Dictionary<string, string> { ["*"] = "read" } });
         var b = StartHost();
-        var dropped = _hosts.Select(h => Probe(h, "gateway.usage.dropped")).ToArray();
-        var toOther = _hosts.Select(h => Probe(h, "gateway.usage.to_other")).ToArray();
+        var dropped = Hosts.Select(h => Probe(h, "gateway.usage.dropped")).ToArray();
+        var toOther = Hosts.Select(h => Probe(h, "gateway.usage.to_other")).ToArray();
 
         // The sprayer's own endpoint is counted on both instances and in Redis before the spray: it must stay separate.
         var own = Shot.Endpoint(sprayer.Key, sprayer.Id, HttpMethod.Get, "ep-0", 200);
         var sprayerTally = new UsageTally();
         await Traffic.SendAsync(a.Proxy, own, sprayerTally);
         await Traffic.SendAsync(b.Proxy, own, sprayerTally);
-        await Eventually.TrueAsync(async () => (await _redis.CountsAsync(sprayer.Id, sprayerTally.Days)).GetValueOrDefault("endpoint:ep-0:allowed") == 2, "the sprayer's own endpoint to reach Redis");
+        await Eventually.TrueAsync(async () => (await Redis.CountsAsync(sprayer.Id, sprayerTally.Days)).GetValueOrDefault("endpoint:ep-0:allowed") == 2, "the sprayer's own endpoint to reach Redis");
 
         const string Query = "query { myself { id } }";
         Shot[] mix =
@@ -83,28 +67,28 @@ public sealed class UsageCrowdingTests(ITestOutputHelper output) : IAsyncLifetim
         new Random(15).Shuffle(shots);
         var tally = new UsageTally();
         var clock = Stopwatch.StartNew();
-        await Traffic.RunAsync(shots.Length, Workers, n => (_hosts[n % 2].Proxy, shots[n]), tally);
+        await Traffic.RunAsync(shots.Length, Workers, n => (Hosts[n % 2].Proxy, shots[n]), tally);
         var sendTime = clock.Elapsed;
-        Assert.Equal(Known / mix.Length * 3 + SprayerOwn, _upstream.Count - 2);
+        Assert.Equal(Known / mix.Length * 3 + SprayerOwn, Upstream.Count - 2);
 
         var days = tally.Days.Union(sprayerTally.Days).Order(StringComparer.Ordinal).ToArray();
         const long SprayerTotal = Sprayed + SprayerOwn + 2;
         clock.Restart();
         await Eventually.TrueAsync(
-            async () => UsageRedis.Show(await _redis.CountsAsync(k1.Id, days)) == UsageRedis.Show(tally.For(k1.Id))
-                && UsageRedis.Show(await _redis.CountsAsync(k2.Id, days)) == UsageRedis.Show(tally.For(k2.Id))
-                && (await _redis.CountsAsync(sprayer.Id, days)).Values.Sum() == SprayerTotal,
+            async () => UsageRedis.Show(await Redis.CountsAsync(k1.Id, days)) == UsageRedis.Show(tally.For(k1.Id))
+                && UsageRedis.Show(await Redis.CountsAsync(k2.Id, days)) == UsageRedis.Show(tally.For(k2.Id))
+                && (await Redis.CountsAsync(sprayer.Id, days)).Values.Sum() == SprayerTotal,
             "every count to reach Redis",
             TimeSpan.FromSeconds(30));
         var settleTime = clock.Elapsed;
 
         // The two other keys: exact, field by field.
-        Assert.Equal(UsageRedis.Show(tally.For(k1.Id)), UsageRedis.Show(await _redis.CountsAsync(k1.Id, days)));
-        Assert.Equal(UsageRedis.Show(tally.For(k2.Id)), UsageRedis.Show(await _redis.CountsAsync(k2.Id, days)));
+        Assert.Equal(UsageRedis.Show(tally.For(k1.Id)), UsageRedis.Show(await Redis.CountsAsync(k1.Id, days)));
+        Assert.Equal(UsageRedis.Show(tally.For(k2.Id)), UsageRedis.Show(await Redis.CountsAsync(k2.Id, days)));
         Assert.Equal(0, dropped.Sum(p => p.Value));
 
         // The sprayer: its own endpoint whole, the cap's worth of sprayed ids once each, and 'other' exactly the rest.
-        var counts = await _redis.CountsAsync(sprayer.Id, days);
+        var counts = await Redis.CountsAsync(sprayer.Id, days);
         var targets = counts.Keys.Select(f => f[..f.LastIndexOf(':')]).Where(t => t != "other").Distinct().ToArray();
         Assert.Equal(Cap, targets.Length);
         Assert.Equal(SprayerOwn + 2, counts["endpoint:ep-0:allowed"]);
@@ -129,14 +113,7 @@ public sealed class UsageCrowdingTests(ITestOutputHelper output) : IAsyncLifetim
             $"other:denied={counts["other:denied"]}; to_other by instance: {string.Join(", ", toOther.Select(p => p.Value))}.");
     }
 
-    private GatewayHost StartHost()
-    {
-        var host = new GatewayHost(GatewayHost.WriteConfig(_upstream.Address), TestStore.Configuration, _prefix,
-            UsageHosts.Settings(("Usage:MaxTargetsPerKey", Cap.ToString(System.Globalization.CultureInfo.InvariantCulture))));
-        _hosts.Add(host);
-        host.Start();
-        return host;
-    }
+    private GatewayHost StartHost() => StartHost(("Usage:MaxTargetsPerKey", Cap.ToString(System.Globalization.CultureInfo.InvariantCulture)));
 
     private CounterProbe Probe(GatewayHost host, string instrument)
     {

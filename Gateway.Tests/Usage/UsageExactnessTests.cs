@@ -9,32 +9,11 @@ using Xunit.Abstractions;
 namespace Gateway.Tests.Usage;
 
 /// <summary>Counts are exact across concurrent requests and across instances sharing one Redis.</summary>
-public sealed class UsageExactnessTests(ITestOutputHelper output) : IAsyncLifetime
+public sealed class UsageExactnessTests(ITestOutputHelper output) : UsageInstancesTest
 {
     private const int Requests = 4_800;
     private const int Workers = 32;
-    private readonly string _prefix = TestStore.UniquePrefix();
-    private readonly List<GatewayHost> _hosts = [];
-    private RecordingUpstream _upstream = null!;
-    private UsageRedis _redis = null!;
 
-    public async Task InitializeAsync()
-    {
-        _upstream = await RecordingUpstream.StartAsync();
-        _redis = await UsageRedis.ConnectAsync(TestStore.Configuration, _prefix);
-    }
-
-    public async Task DisposeAsync()
-    {
-        foreach (var host in _hosts)
-        {
-            await host.DisposeAsync();
-            File.Delete(host.ConfigPath);
-        }
-
-        await _upstream.DisposeAsync();
-        _redis.Dispose();
-    }
 
     [Fact]
     public async Task ThreeInstances_ConcurrentMixedTraffic_RedisHoldsExactCountsPerKeyDayAndField()
@@ -43,8 +22,8 @@ public sealed class UsageExactnessTests(ITestOutputHelper output) : IAsyncLifeti
         // Answers key_expired, which is counted as denied. The admin API only takes a future expiresAt, so the record is
         // moved into the past in Redis before any instance has read the key (no wait for a real expiry).
         var expiring = await first.CreateKeyAsync(new { name = "expiring", graphql = "read", expiresAt = DateTimeOffset.UtcNow.AddHours(1).ToString("O") });
-        Assert.True(await _redis.Db.HashExistsAsync(RecordKey(expiring.Key), KeyRecordCodec.ExpiresAt));
-        await _redis.Db.HashSetAsync(RecordKey(expiring.Key), KeyRecordCodec.ExpiresAt, DateTimeOffset.UtcNow.AddMinutes(-1).ToUnixTimeMilliseconds());
+        Assert.True(await Redis.Db.HashExistsAsync(RecordKey(expiring.Key), KeyRecordCodec.ExpiresAt));
+        await Redis.Db.HashSetAsync(RecordKey(expiring.Key), KeyRecordCodec.ExpiresAt, DateTimeOffset.UtcNow.AddMinutes(-1).ToUnixTimeMilliseconds());
         var k1 = await first.CreateKeyAsync(new
         {
             name = "k1",
@@ -91,11 +70,11 @@ public sealed class UsageExactnessTests(ITestOutputHelper output) : IAsyncLifeti
 
         var tally = new UsageTally();
         var clock = Stopwatch.StartNew();
-        await Traffic.RunAsync(Requests, Workers, n => (_hosts[(n + (n / mix.Length)) % _hosts.Count].Proxy, mix[n % mix.Length]), tally);
+        await Traffic.RunAsync(Requests, Workers, n => (Hosts[(n + (n / mix.Length)) % Hosts.Count].Proxy, mix[n % mix.Length]), tally);
         var sendTime = clock.Elapsed;
 
         Assert.Equal(Requests, tally.Sent);
-        Assert.Equal(tally.Allowed, _upstream.Count);
+        Assert.Equal(tally.Allowed, Upstream.Count);
         Assert.Equal(new SortedSet<string>([k1.Id, k2.Id, disabled.Id, expiring.Id], StringComparer.Ordinal), tally.KeyIds);
 
         // Exact per key and field, summed over the day(s) the run spanned (one day unless it straddled UTC midnight).
@@ -106,7 +85,7 @@ public sealed class UsageExactnessTests(ITestOutputHelper output) : IAsyncLifeti
             {
                 foreach (var id in tally.KeyIds)
                 {
-                    if (UsageRedis.Show(await _redis.CountsAsync(id, days)) != UsageRedis.Show(tally.For(id)))
+                    if (UsageRedis.Show(await Redis.CountsAsync(id, days)) != UsageRedis.Show(tally.For(id)))
                     {
                         return false;
                     }
@@ -120,28 +99,28 @@ public sealed class UsageExactnessTests(ITestOutputHelper output) : IAsyncLifeti
 
         foreach (var id in tally.KeyIds)
         {
-            Assert.Equal(UsageRedis.Show(tally.For(id)), UsageRedis.Show(await _redis.CountsAsync(id, days)));
+            Assert.Equal(UsageRedis.Show(tally.For(id)), UsageRedis.Show(await Redis.CountsAsync(id, days)));
         }
 
-        Assert.Equal(tally.KeyIds, await _redis.KeyIdsAsync(days));
+        Assert.Equal(tally.KeyIds, await Redis.KeyIdsAsync(days));
         // No hash for any other key (the unused key, the unknown keys) and none for a day outside the run.
-        var hashes = await _redis.ScanAsync("usage:{");
+        var hashes = await Redis.ScanAsync("usage:{");
         var possible = tally.KeyIds.SelectMany(id => days.Select(day => $"usage:{{{id}}}:{day}")).ToHashSet(StringComparer.Ordinal);
         Assert.All(hashes, h => Assert.Contains(h, possible));
         Assert.Equal(tally.KeyIds, new SortedSet<string>(hashes.Select(h => h[7..h.IndexOf('}', StringComparison.Ordinal)]), StringComparer.Ordinal));
 
         await AssertUsageCallAsync(tally, k1.Id, k2.Id, disabled.Id, expiring.Id);
-        var never = JsonNode.Parse(await _hosts[2].Admin.GetStringAsync($"/admin/keys/{unused.Id}/usage"))!;
+        var never = JsonNode.Parse(await Hosts[2].Admin.GetStringAsync($"/admin/keys/{unused.Id}/usage"))!;
         Assert.Null(never["lastUsedAt"]);
         Assert.Empty(never["days"]!.AsArray());
 
         output.WriteLine(
             $"{tally.Sent} requests ({tally.Allowed} allowed, {tally.Denied} denied, {tally.Sent - tally.Allowed - tally.Denied} not counted) " +
-            $"from {Workers} tasks over {_hosts.Count} instances in {sendTime.TotalSeconds:0.00} s; days {string.Join(",", days)}; " +
+            $"from {Workers} tasks over {Hosts.Count} instances in {sendTime.TotalSeconds:0.00} s; days {string.Join(",", days)}; " +
             $"Redis exact {settleTime.TotalMilliseconds:0} ms after the last response.");
         foreach (var id in tally.KeyIds)
         {
-            output.WriteLine($"  {id}: {UsageRedis.Show(await _redis.CountsAsync(id, days))}");
+            output.WriteLine($"  {id}: {UsageRedis.Show(await Redis.CountsAsync(id, days))}");
         }
     }
 
@@ -150,7 +129,7 @@ public sealed class UsageExactnessTests(ITestOutputHelper output) : IAsyncLifeti
     {
         foreach (var (id, index) in ids.Select((id, i) => (id, i)))
         {
-            var admin = _hosts[index % _hosts.Count].Admin;
+            var admin = Hosts[index % Hosts.Count].Admin;
             var expected = tally.For(id);
             JsonNode usage = null!;
             // lastUsedAt travels in the same flush as the counts, a few commands later.
@@ -181,13 +160,5 @@ public sealed class UsageExactnessTests(ITestOutputHelper output) : IAsyncLifeti
         }
     }
 
-    private StackExchange.Redis.RedisKey RecordKey(string key) => $"{_prefix}key:{KeyDigest.Compute(key).ToHex()}";
-
-    private GatewayHost StartHost()
-    {
-        var host = new GatewayHost(GatewayHost.WriteConfig(_upstream.Address), TestStore.Configuration, _prefix, UsageHosts.Settings());
-        _hosts.Add(host);
-        host.Start();
-        return host;
-    }
+    private StackExchange.Redis.RedisKey RecordKey(string key) => $"{Prefix}key:{KeyDigest.Compute(key).ToHex()}";
 }
