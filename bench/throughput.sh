@@ -34,6 +34,7 @@ read -r redis_port nginx_port bare_port gw_port admin_port < <(free_ports 5 | xa
 start_redis "$redis_port"
 start_nginx "$nginx_port"
 start_bare "$bare_port" "$nginx_port"
+bare_pid=${BENCH_PIDS[-1]}
 start_gateway "$gw_port" "$admin_port" "$redis_port" "$nginx_port"
 gw_pid=${BENCH_PIDS[-1]}
 log "redis :$redis_port, nginx :$nginx_port, bare YARP :$bare_port, gateway :$gw_port (admin :$admin_port)"
@@ -61,18 +62,26 @@ raw="$RAW_DIR/throughput-$stamp.jsonl"
 : >"$raw"
 load_before=$(load_line)
 
+hz=$(getconf CLK_TCK)
+cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; } # user + system, in 1/hz s
+
 run_wrk() { # case target_name port seconds round
-  local case=$1 name=$2 port=$3 seconds=$4 round=$5 key=$full_key out
+  local case=$1 name=$2 port=$3 seconds=$4 round=$5 key=$full_key out pid=$gw_pid ticks
   [ "$case" = refused-mix ] && key=$mix_key
+  [ "$name" = bare ] && pid=$bare_pid
+  ticks=$(cpu_ticks "$pid")
   out=$(BENCH_KEY=$key BENCH_WRK_DIR="$BENCH_DIR/wrk" \
     timeout $((seconds + 30)) wrk -t"$threads" -c"$connections" -d"${seconds}s" --timeout 5s \
     -s "$BENCH_DIR/wrk/$case.lua" "http://127.0.0.1:$port" 2>&1) || { echo "$out" >&2; die "wrk $case $name"; }
+  ticks=$(( $(cpu_ticks "$pid") - ticks ))
   local json
   json=$(grep '^WRKJSON ' <<<"$out" | cut -d' ' -f2-) || { echo "$out" >&2; die "no wrk summary for $case $name"; }
+  # The proxy's own CPU time over the run (not wrk's, nginx's or Redis's), per completed request.
+  json=$(jq -c --argjson t "$ticks" --argjson hz "$hz" '. + {cpu_us: (if .requests > 0 then $t / $hz * 1e6 / .requests else 0 end)}' <<<"$json")
   [ "$round" -gt 0 ] && jq -c --arg case "$case" --arg target "$name" --argjson round "$round" \
     '. + {case: $case, target: $target, round: $round}' <<<"$json" >>"$raw"
   jq -r --arg c "$case" --arg t "$name" --argjson r "$round" \
-    '"\($c) \($t) round \($r): \(.rps|floor) req/s, p50 \(.p50_us/1000) ms, p99 \(.p99_us/1000) ms, non-2xx \(.status), socket errors \(.connect+.read+.write+.timeout)"' <<<"$json" >&2
+    '"\($c) \($t) round \($r): \(.rps|floor) req/s, p50 \(.p50_us/1000) ms, p99 \(.p99_us/1000) ms, CPU \(.cpu_us * 10 | floor / 10) us/request, non-2xx \(.status), socket errors \(.connect+.read+.write+.timeout)"' <<<"$json" >&2
 }
 
 for case in $cases; do

@@ -10,13 +10,13 @@ import json
 import statistics
 from collections import defaultdict
 
-# case -> (minimum req/s ratio, maximum p99 ratio or None)
+# case -> (minimum req/s ratio, maximum p99 ratio or None, maximum CPU-per-request ratio or None); issue 11's targets
 TARGETS = {
-    "endpoint-get": (0.95, 1.10),
-    "endpoint-post": (0.95, 1.10),
-    "refused-mix": (0.95, 1.10),
-    "graphql-post": (0.90, None),
-    "graphql-aliases": (0.90, None),
+    "endpoint-get": (0.97, 1.10, 1.05),
+    "endpoint-post": (0.95, 1.10, None),
+    "refused-mix": (0.95, 1.10, None),
+    "graphql-post": (0.90, None, 1.10),
+    "graphql-aliases": (0.90, None, 1.10),
 }
 ORDER = ["endpoint-get", "endpoint-post", "graphql-post", "graphql-aliases", "refused-mix"]
 
@@ -63,8 +63,8 @@ def main():
     out.append(f"- settings: {a.settings}")
     out.append("- upstream: nginx `return 200 '{\"ok\":true}'`; both proxies forward to it over loopback HTTP/1.1")
     out.append("")
-    out.append("| case | bare req/s | gateway req/s | **req/s ratio** | bare p50 / p99 ms | gateway p50 / p99 ms | **p99 ratio** | target | holds |")
-    out.append("|---|---:|---:|---:|---:|---:|---:|---|---|")
+    out.append("| case | bare req/s | gateway req/s | **req/s ratio** | bare p50 / p99 ms | gateway p50 / p99 ms | **p99 ratio** | bare / gateway CPU µs per request | **CPU ratio** | target | holds |")
+    out.append("|---|---:|---:|---:|---:|---:|---:|---:|---:|---|---|")
     per_round = []
     for case in ORDER + sorted(set(by) - set(ORDER)):
         if case not in by:
@@ -80,8 +80,13 @@ def main():
         b_rps, g_rps = med([b["rps"] for b, _ in pairs]), med([g["rps"] for _, g in pairs])
         b50, b99 = med([b["p50_us"] for b, _ in pairs]), med([b["p99_us"] for b, _ in pairs])
         g50, g99 = med([g["p50_us"] for _, g in pairs]), med([g["p99_us"] for _, g in pairs])
+        # CPU time of the proxy process per request (older raw files have none).
+        cpu_ratios = [g["cpu_us"] / b["cpu_us"] for b, g in pairs if b.get("cpu_us") and g.get("cpu_us")]
+        b_cpu = med([b["cpu_us"] for b, _ in pairs]) if cpu_ratios else None
+        g_cpu = med([g["cpu_us"] for _, g in pairs]) if cpu_ratios else None
+        cr = med(cpu_ratios) if cpu_ratios else None
         rr, pr = med(rps_ratios), med(p99_ratios)
-        min_rps, max_p99 = TARGETS.get(case, (None, None))
+        min_rps, max_p99, max_cpu = TARGETS.get(case, (None, None, None))
         target = []
         ok = True
         if min_rps is not None:
@@ -90,15 +95,22 @@ def main():
         if max_p99 is not None:
             target.append(f"p99 <= {max_p99}x")
             ok &= pr <= max_p99
+        if max_cpu is not None and cr is not None:
+            target.append(f"CPU <= {max_cpu}x")
+            ok &= cr <= max_cpu
         holds = "n/a (smoke)" if smoke else ("yes" if ok else "**no**")
-        out.append(f"| {case} | {b_rps:,.0f} | {g_rps:,.0f} | **{rr:.3f}** | {ms(b50)} / {ms(b99)} | {ms(g50)} / {ms(g99)} | **{pr:.2f}** | {', '.join(target)} | {holds} |")
+        cpu = f"{b_cpu:.1f} / {g_cpu:.1f}" if cr is not None else "n/a"
+        crs = f"**{cr:.3f}**" if cr is not None else "n/a"
+        out.append(f"| {case} | {b_rps:,.0f} | {g_rps:,.0f} | **{rr:.3f}** | {ms(b50)} / {ms(b99)} | {ms(g50)} / {ms(g99)} | **{pr:.2f}** | {cpu} | {crs} | {', '.join(target)} | {holds} |")
         for (b, g), x, y in zip(pairs, rps_ratios, p99_ratios):
-            per_round.append(f"| {case} | {b['round']} | {b['rps']:,.0f} | {g['rps']:,.0f} | {x:.3f} | {ms(b['p99_us'])} | {ms(g['p99_us'])} | {y:.2f} |")
+            c = f"{b['cpu_us']:.1f} | {g['cpu_us']:.1f} | {g['cpu_us'] / b['cpu_us']:.3f}" if b.get("cpu_us") and g.get("cpu_us") else "n/a | n/a | n/a"
+            per_round.append(f"| {case} | {b['round']} | {b['rps']:,.0f} | {g['rps']:,.0f} | {x:.3f} | {ms(b['p99_us'])} | {ms(g['p99_us'])} | {y:.2f} | {c} |")
     out.append("")
     out.append("Medians over rounds; each ratio is the median of the per-round ratios (gateway run / the bare run just before it).")
+    out.append("CPU is the proxy process's own user + system time over its run (/proc/<pid>/stat, 10 ms ticks) per completed request.")
     out.append("")
-    out.append("| case | round | bare req/s | gateway req/s | ratio | bare p99 ms | gateway p99 ms | p99 ratio |")
-    out.append("|---|---:|---:|---:|---:|---:|---:|---:|")
+    out.append("| case | round | bare req/s | gateway req/s | ratio | bare p99 ms | gateway p99 ms | p99 ratio | bare CPU µs/req | gateway CPU µs/req | CPU ratio |")
+    out.append("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
     out.extend(per_round)
     out.append("")
     if problems:
