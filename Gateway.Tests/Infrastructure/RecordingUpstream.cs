@@ -44,10 +44,7 @@ public sealed class RecordingUpstream : IAsyncDisposable
 
     public static async Task<RecordingUpstream> StartAsync()
     {
-        var builder = WebApplication.CreateSlimBuilder();
-        // The test output folder holds the gateway's appsettings.json, whose Kestrel:Endpoints (8080, 8081) Kestrel
-        // would bind as well; an upstream listens on its one free port and reads no configuration at all.
-        builder.Configuration.Sources.Clear();
+        var builder = UpstreamBuilder.Create();
         builder.Logging.ClearProviders();
         builder.WebHost.ConfigureKestrel(kestrel => kestrel.Listen(System.Net.IPAddress.Loopback, 0));
         var app = builder.Build();
