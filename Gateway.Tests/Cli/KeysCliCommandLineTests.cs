@@ -72,6 +72,7 @@ public sealed class KeysCliCommandLineTests
     [InlineData("Cannot parse argument 'many' for option '--batch'", "import-legacy", "-", "--batch", "many")]
     [InlineData("--rate-limit takes REQUESTS/[N]UNIT", "update", "some-id", "--rate-limit", "10/1w")]
     [InlineData("update needs at least one of", "update", "some-id", "--preset", "restricted")]
+    [InlineData("Option '--name' expects a single argument but 2 were provided.", "create", "--name", "x", "--name", "y")]
     public async Task ParseError_Exit2_TheLibrarysMessageOnStderr_NothingSent(string message, params string[] args)
     {
         var run = await RunAsync(args);
