@@ -6,9 +6,9 @@ if (args.Contains(HealthProbe.Flag))
     return await HealthProbe.RunAsync(Environment.GetEnvironmentVariable("Kestrel__Endpoints__Admin__Url"));
 }
 
-if (args.Length > 0 && args[0] == KeysCli.Command)
+if (KeysCli.Handles(args))
 {
-    return await KeysCli.RunAsync(args[1..], Console.Out, Console.Error);
+    return await KeysCli.RunCommandLineAsync(args, Console.Out, Console.Error);
 }
 
 // The default appsettings sources are replaced by THE config file (UseGatewayConfigFile), which is watched on its own;

@@ -25,7 +25,7 @@ public sealed class KeysCliProcessTests(CliFixture fixture)
         var run = await RunGatewayAsync("keys", "frobnicate", "--url", fixture.AdminUrl, "--token", Infrastructure.GatewayHost.AdminToken);
 
         Assert.True(run.Exit == 2, run.ToString());
-        Assert.Contains("unknown verb 'frobnicate'", run.Err);
+        Assert.Contains("Unrecognized command or argument 'frobnicate'.", run.Err);
     }
 
     [Fact]

@@ -69,6 +69,59 @@ public sealed class GatewayProcessTests : IAsyncLifetime
         Assert.Equal(traceId, seen.Header("traceparent")!.Split('-')[1]);
     }
 
+    [Fact]
+    public async Task TracingWithQueryRedactionOptedOut_NoExportedByteHoldsAKeyFromTheQuery()
+    {
+        await using var collector = await RecordingUpstream.StartAsync();
+        var legacy = "lg-" + Guid.NewGuid().ToString("N");
+        var unknown = "rpa_" + new string('U', 40);
+        string key = null!;
+        await RunGatewayAsync(new Dictionary<string, string>
+        {
+            ["OTEL_EXPORTER_OTLP_ENDPOINT"] = collector.Address.ToString().TrimEnd('/'),
+            ["OTEL_EXPORTER_OTLP_PROTOCOL"] = "http/protobuf",
+            ["OTEL_BSP_SCHEDULE_DELAY"] = "100",
+            // The documented opt-outs of query redaction: ASP.NET Core's instrumentation (url.query of the server span),
+            // HttpClient's instrumentation and the runtime's own HttpClient activity (url.full of the forwarding span).
+            ["OTEL_DOTNET_EXPERIMENTAL_ASPNETCORE_DISABLE_URL_QUERY_REDACTION"] = "true",
+            ["OTEL_DOTNET_EXPERIMENTAL_HTTPCLIENT_DISABLE_URL_QUERY_REDACTION"] = "true",
+            ["DOTNET_SYSTEM_NET_HTTP_DISABLEURIREDACTION"] = "true",
+        }, async (proxy, admin) =>
+        {
+            using var created = await admin.PostAsync(new Uri("/admin/keys", UriKind.Relative),
+                new StringContent("""{"name":"traced-query","endpoints":{"*":"read"}}""", System.Text.Encoding.UTF8, "application/json"));
+            Assert.Equal(HttpStatusCode.Created, created.StatusCode);
+            key = JsonDocument.Parse(await created.Content.ReadAsStringAsync()).RootElement.GetProperty("key").GetString()!;
+            using var imported = await admin.PostAsync(new Uri("/admin/keys/legacy", UriKind.Relative),
+                new StringContent($$"""{"keys":[{"key":"{{legacy}}","name":"traced-legacy","graphql":"read"}]}""", System.Text.Encoding.UTF8, "application/json"));
+            Assert.Equal(HttpStatusCode.OK, imported.StatusCode);
+
+            // Each request also carries a harmless parameter: seen verbatim in the export, it shows redaction really is off.
+            using var allowed = await proxy.GetAsync(new Uri($"/v2/ep-1/status?api_key={key}&probe=marker-one", UriKind.Relative));
+            using var legacyAllowed = await proxy.GetAsync(new Uri($"/v2/ep-1/legacy?probe=marker-two&API_KEY={legacy}", UriKind.Relative));
+            using var refused = await proxy.GetAsync(new Uri($"/v2/ep-1/other?probe=marker-three&api_key={unknown}", UriKind.Relative));
+            Assert.Equal(HttpStatusCode.OK, allowed.StatusCode);
+            Assert.Equal(HttpStatusCode.OK, legacyAllowed.StatusCode);
+            Assert.Equal(HttpStatusCode.Unauthorized, refused.StatusCode);
+
+            var forwarded = $"{_upstream.Address.Authority}/v2/ep-1/status?probe=marker-one";
+            await Eventually.TrueAsync(() => ExportHolds(collector, "probe=marker-one") && ExportHolds(collector, "probe=marker-two")
+                && ExportHolds(collector, "probe=marker-three") && ExportHolds(collector, forwarded), "the three requests' spans, unredacted, at the collector");
+        });
+
+        Assert.Equal(2, _upstream.Received.Count);
+        Assert.False(ExportHolds(collector, key), "an OTLP export held the key");
+        Assert.False(ExportHolds(collector, legacy), "an OTLP export held the legacy key");
+        Assert.False(ExportHolds(collector, unknown), "an OTLP export held the unknown key");
+    }
+
+    // Every span attribute and event an exporter sends is in these bytes (OTLP over HTTP, protobuf: strings as UTF-8).
+    private static bool ExportHolds(RecordingUpstream collector, string text)
+    {
+        var needle = System.Text.Encoding.UTF8.GetBytes(text);
+        return collector.Received.Where(r => r.Path == "/v1/traces").Any(r => r.Body.AsSpan().IndexOf(needle) >= 0);
+    }
+
     /// <summary>Runs <c>dotnet Gateway.dll</c> until <paramref name="act"/> is done, stops it gracefully, and returns its output.</summary>
     private async Task<(string Out, string Err)> RunGatewayAsync(Dictionary<string, string> environment, Func<HttpClient, HttpClient, Task> act)
     {

@@ -1,3 +1,4 @@
+using System.CommandLine;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using Gateway.Admin;
@@ -12,27 +13,24 @@ namespace Gateway.Cli;
 internal static class AdminTokenCommand
 {
     public const string Verb = "admin-token";
-    private static readonly string[] Flags = ["--name", "--role", "--json"];
 
-    public static async Task<int> RunAsync(CliArguments cli, TextWriter stdout, TextWriter stderr)
+    public static Command Create()
     {
-        if (cli.Flags.FirstOrDefault(f => !Flags.Contains(f)) is { } unknown)
+        var role = new Option<string>("--role") { Description = "What the token may do: admin, or viewer (read only)", DefaultValueFactory = _ => AdminRoles.Admin };
+        role.AcceptOnlyFromAmong(AdminRoles.Admin, AdminRoles.Viewer);
+        var name = new Option<string>("--name") { Description = "The credential's name in Admin:Tokens and the audit log (default: the role)", HelpName = "NAME" };
+        var json = new Option<bool>("--json") { Description = "Print the token and config section as JSON" };
+        var command = new Command(Verb, "Print a new random admin token once, with the config lines (its SHA-256 and role) for Admin:Tokens:NAME; needs no gateway")
         {
-            throw new CliException($"{Verb} does not take {unknown}.\n{KeysCli.Usage}", exitCode: 2);
-        }
+            name, role, json,
+        };
+        command.SetAction((parse, _) => RunAsync(parse.GetValue(name), parse.GetRequiredValue(role), parse.GetValue(json), parse.InvocationConfiguration.Output, parse.InvocationConfiguration.Error));
+        return command;
+    }
 
-        if (cli.Positional.Count > 0)
-        {
-            throw new CliException($"{Verb} takes no argument ('{cli.Positional[0]}').", exitCode: 2);
-        }
-
-        var role = cli.Value("--role") ?? AdminRoles.Admin;
-        if (!AdminRoles.TryParse(role, out _))
-        {
-            throw new CliException($"--role must be {AdminRoles.Admin} or {AdminRoles.Viewer}, not '{role}'.", exitCode: 2);
-        }
-
-        var name = cli.Value("--name") ?? role;
+    private static async Task<int> RunAsync(string? givenName, string role, bool json, TextWriter stdout, TextWriter stderr)
+    {
+        var name = givenName ?? role;
         var token = AdminCredentials.NewToken();
         var sha256 = AdminCredentials.HashOf(token);
         // The same checks the gateway runs at start, so a line printed here is a line the gateway accepts.
@@ -40,7 +38,7 @@ internal static class AdminTokenCommand
         options.Tokens[name] = new AdminCredentialOptions { Sha256 = sha256, Role = role };
         if (new AdminOptionsValidator().Validate(null, options) is { Failed: true } invalid)
         {
-            throw new CliException(string.Join(" ", invalid.Failures ?? [invalid.FailureMessage]), exitCode: 2);
+            throw new CliException(string.Join(" ", invalid.Failures ?? [invalid.FailureMessage]), exitCode: CliException.UsageError);
         }
 
         var section = new JsonObject
@@ -50,7 +48,7 @@ internal static class AdminTokenCommand
                 ["Tokens"] = new JsonObject { [name] = new JsonObject { ["Sha256"] = sha256, ["Role"] = role } },
             },
         };
-        if (cli.Has("--json"))
+        if (json)
         {
             section["token"] = token;
             await stdout.WriteLineAsync(section.ToJsonString(new JsonSerializerOptions { WriteIndented = true })).ConfigureAwait(false);

@@ -1,3 +1,4 @@
+using System.CommandLine;
 using System.Net;
 using System.Text.Json.Nodes;
 using Gateway.Keys;
@@ -11,29 +12,11 @@ internal sealed partial class KeysCommands
     /// stderr. Each batch is all or nothing on the server; a run cut short can be repeated, since keys already
     /// imported come back as duplicates.
     /// </summary>
-    private async Task<int> ImportLegacyAsync()
+    public async Task<int> ImportLegacyAsync()
     {
-        if (cli.Positional.Count != 1)
-        {
-            throw new CliException("import-legacy needs exactly one FILE.", exitCode: 2);
-        }
-
-        var defaultLevel = cli.Value("--graphql");
-        if (defaultLevel is not null and not ("read" or "readwrite"))
-        {
-            throw new CliException("--graphql for legacy keys must be read or readwrite.", exitCode: 2);
-        }
-
-        var batchSize = int.TryParse(cli.Value("--batch") ?? "500", out var b) && b is > 0 and <= 10_000
-            ? b
-            : throw new CliException("--batch must be a whole number from 1 to 10000.", exitCode: 2);
-
-        var path = cli.Positional[0];
-        if (!File.Exists(path))
-        {
-            throw new CliException($"no file '{path}'.", exitCode: 2);
-        }
-
+        var defaultLevel = parse.GetValue(o.LegacyGraphQL);
+        var batchSize = parse.GetValue(o.Batch);
+        var path = parse.GetRequiredValue(o.LegacyFile);
         var entries = ReadLegacyFile(await File.ReadAllLinesAsync(path), defaultLevel);
         var imported = new JsonArray();
         var duplicates = 0;
@@ -85,20 +68,20 @@ internal sealed partial class KeysCommands
             if (fields.Length > 3 || KeyFormat.Classify(key) != KeyForm.Legacy)
             {
                 // The key itself is never printed.
-                throw new CliException($"{where}: expected a legacy key (16 to 256 printable characters, no spaces or commas, not rpa_), optionally followed by ,name[,graphql].", exitCode: 2);
+                throw new CliException($"{where}: expected a legacy key (16 to 256 printable characters, no spaces or commas, not rpa_), optionally followed by ,name[,graphql].", exitCode: CliException.UsageError);
             }
 
             var name = fields.Length > 1 && fields[1].Length > 0 ? fields[1] : $"legacy {KeyFormat.DisplayPrefix(key)}";
             var level = fields.Length > 2 && fields[2].Length > 0 ? fields[2] : defaultLevel
-                ?? throw new CliException($"{where}: no GraphQL level; add ,name,read|readwrite or pass --graphql.", exitCode: 2);
+                ?? throw new CliException($"{where}: no GraphQL level; add ,name,read|readwrite or pass --graphql.", exitCode: CliException.UsageError);
             if (level is not ("read" or "readwrite"))
             {
-                throw new CliException($"{where}: GraphQL level must be read or readwrite.", exitCode: 2);
+                throw new CliException($"{where}: GraphQL level must be read or readwrite.", exitCode: CliException.UsageError);
             }
 
             entries.Add((key, name, level));
         }
 
-        return entries.Count > 0 ? entries : throw new CliException("the file holds no keys.", exitCode: 2);
+        return entries.Count > 0 ? entries : throw new CliException("the file holds no keys.", exitCode: CliException.UsageError);
     }
 }

@@ -1,3 +1,4 @@
+using System.CommandLine;
 using System.Net;
 using System.Text.Json.Nodes;
 using Gateway.Admin;
@@ -10,33 +11,17 @@ internal sealed partial class KeysCommands
     /// <c>keys revoke FILE</c>, for a secret scanner's pipeline: one plaintext per line (<c>-</c> reads standard input),
     /// blank lines ignored, sent in batches of the API's limit. The plaintexts are never printed.
     /// </summary>
-    private async Task<int> RevokeAsync()
+    public async Task<int> RevokeAsync()
     {
-        if (cli.Positional.Count != 1)
-        {
-            throw new CliException("revoke needs exactly one FILE ('-' for standard input).", exitCode: 2);
-        }
-
-        var path = cli.Positional[0];
-        string text;
-        if (path == "-")
-        {
-            text = await Console.In.ReadToEndAsync();
-        }
-        else if (File.Exists(path))
-        {
-            text = await File.ReadAllTextAsync(path);
-        }
-        else
-        {
-            throw new CliException($"no file '{path}'.", exitCode: 2);
-        }
+        // The parser has checked that the file exists.
+        var path = parse.GetRequiredValue(o.RevokeFile);
+        var text = path == "-" ? await Console.In.ReadToEndAsync() : await File.ReadAllTextAsync(path);
 
         // A key never holds white space, so a line's surrounding white space (a CRLF file, a padded column) is not part of it.
         var keys = text.Split('\n').Select(line => line.Trim()).Where(line => line.Length > 0).ToList();
         if (keys.Count == 0)
         {
-            throw new CliException($"'{path}' lists no keys.", exitCode: 2);
+            throw new CliException($"'{path}' lists no keys.", exitCode: CliException.UsageError);
         }
 
         var revoked = new JsonArray();

@@ -1,3 +1,4 @@
+using System.CommandLine;
 using System.Globalization;
 using System.Net;
 using System.Net.Http.Json;
@@ -8,55 +9,17 @@ using Gateway.Admin;
 
 namespace Gateway.Cli;
 
-/// <summary>The verbs of <c>Gateway keys</c>, each one admin API call (import: one call per batch).</summary>
-internal sealed partial class KeysCommands(HttpClient client, CliOutput output, CliArguments cli)
+/// <summary>
+/// The verbs of <c>Gateway keys</c> that call the admin API, each one call (import and revoke: one per batch). Values
+/// arrive parsed and checked by <see cref="KeysCommandLine"/>; what is left here is building the body and printing.
+/// </summary>
+internal sealed partial class KeysCommands(HttpClient client, CliOutput output, ParseResult parse, KeysOptions o)
 {
-    private static readonly string[] Levels = ["none", "read", "readwrite"];
-    private static readonly string[] CommonFlags = ["--url", "--token", "--json"];
-    private static readonly Dictionary<string, string[]> VerbFlags = new(StringComparer.Ordinal)
+    public async Task<int> CreateAsync()
     {
-        ["create"] = ["--name", "--preset", "--graphql", "--endpoints", "--endpoint", "--expires", "--disabled", "--rate-limit", "--allow-ip"],
-        ["update"] = ["--name", "--preset", "--graphql", "--endpoints", "--endpoint", "--expires", "--rate-limit", "--allow-ip"],
-        ["list"] = ["--query", "--limit", "--all"], ["show"] = [], ["enable"] = [], ["disable"] = [], ["delete"] = ["--yes"],
-        ["import-legacy"] = ["--graphql", "--batch"],
-        ["usage"] = ["--days"],
-        ["revoke"] = [],
-        ["roll"] = ["--grace"],
-    };
-
-    public Task<int> RunAsync()
-    {
-        // A misspelt flag must not be ignored: "--expire" would make a key that never expires, "--graphq" one without access.
-        if (VerbFlags.TryGetValue(cli.Verb, out var own) && cli.Flags.FirstOrDefault(f => !own.Contains(f) && !CommonFlags.Contains(f)) is { } unknown)
-        {
-            throw new CliException($"{cli.Verb} does not take {unknown}.\n{KeysCli.Usage}", exitCode: 2);
-        }
-
-        return RunVerbAsync();
-    }
-
-    private Task<int> RunVerbAsync() => cli.Verb switch
-    {
-        "create" => CreateAsync(),
-        "update" => UpdateAsync(),
-        "list" => ListAsync(),
-        "show" => ShowAsync(),
-        "enable" => SetEnabledAsync(true),
-        "disable" => SetEnabledAsync(false),
-        "delete" => DeleteAsync(),
-        "import-legacy" => ImportLegacyAsync(),
-        "usage" => UsageAsync(),
-        "revoke" => RevokeAsync(),
-        "roll" => RollAsync(),
-        _ => throw new CliException($"unknown verb '{cli.Verb}'.\n{KeysCli.Usage}", exitCode: 2),
-    };
-
-    private async Task<int> CreateAsync()
-    {
-        var name = cli.Value("--name") ?? throw new CliException("create needs --name.", exitCode: 2);
-        var body = new JsonObject { ["name"] = name };
+        var body = new JsonObject { ["name"] = parse.GetRequiredValue(o.CreateName) };
         AddScopes(body, isCreate: true);
-        if (cli.Has("--disabled"))
+        if (parse.GetValue(o.Disabled))
         {
             body["enabled"] = false;
         }
@@ -75,34 +38,30 @@ internal sealed partial class KeysCommands(HttpClient client, CliOutput output, 
         return 0;
     }
 
-    private async Task<int> UpdateAsync()
+    public async Task<int> UpdateAsync()
     {
         var id = Id();
         var body = new JsonObject();
-        if (cli.Value("--name") is { } name)
+        if (parse.GetValue(o.NewName) is { } name)
         {
             body["name"] = name;
         }
 
         AddScopes(body, isCreate: false);
-        if (body.Count == 0)
-        {
-            throw new CliException("update needs at least one of --name, --graphql, --endpoints, --endpoint, --expires, --rate-limit, --allow-ip.", exitCode: 2);
-        }
 
         return await WriteOneAsync(await SendAsync(HttpMethod.Patch, $"/admin/keys/{Uri.EscapeDataString(id)}", body, HttpStatusCode.OK, AdminJsonContext.Lenient.KeyView));
     }
 
     // One page (the server's default size unless --limit), or with --all every page, following nextCursor to the end.
-    private async Task<int> ListAsync()
+    public async Task<int> ListAsync()
     {
         var query = "?";
-        if (cli.Value("--limit") is { } limit)
+        if (parse.GetValue(o.Limit) is { } limit)
         {
             query += "limit=" + Uri.EscapeDataString(limit) + "&";
         }
 
-        if (cli.Value("--query") is { } q)
+        if (parse.GetValue(o.Query) is { } q)
         {
             query += "q=" + Uri.EscapeDataString(q) + "&";
         }
@@ -117,7 +76,7 @@ internal sealed partial class KeysCommands(HttpClient client, CliOutput output, 
             keys.AddRange(page.Keys);
             MoveKeys(JsonNode.Parse(text)!, nodes);
             cursor = page.NextCursor;
-            if (!cli.Has("--all") || cursor is null)
+            if (!parse.GetValue(o.All) || cursor is null)
             {
                 break;
             }
@@ -152,13 +111,13 @@ internal sealed partial class KeysCommands(HttpClient client, CliOutput output, 
         }
     }
 
-    private async Task<int> ShowAsync() =>
+    public async Task<int> ShowAsync() =>
         await WriteOneAsync(await SendAsync(HttpMethod.Get, $"/admin/keys/{Uri.EscapeDataString(Id())}", null, HttpStatusCode.OK, AdminJsonContext.Lenient.KeyView));
 
-    private async Task<int> SetEnabledAsync(bool enabled) =>
+    public async Task<int> SetEnabledAsync(bool enabled) =>
         await WriteOneAsync(await SendAsync(HttpMethod.Patch, $"/admin/keys/{Uri.EscapeDataString(Id())}", new JsonObject { ["enabled"] = enabled }, HttpStatusCode.OK, AdminJsonContext.Lenient.KeyView));
 
-    private async Task<int> DeleteAsync()
+    public async Task<int> DeleteAsync()
     {
         var id = Id();
         await SendAsync(HttpMethod.Delete, $"/admin/keys/{Uri.EscapeDataString(id)}", null, HttpStatusCode.NoContent);
@@ -166,10 +125,10 @@ internal sealed partial class KeysCommands(HttpClient client, CliOutput output, 
         return 0;
     }
 
-    private async Task<int> UsageAsync()
+    public async Task<int> UsageAsync()
     {
         var id = Id();
-        var days = cli.Value("--days") ?? "30";
+        var days = parse.GetValue(o.Days) ?? "30";
         var (usage, text) = await SendAsync(HttpMethod.Get, $"/admin/keys/{Uri.EscapeDataString(id)}/usage?days={Uri.EscapeDataString(days)}", null, HttpStatusCode.OK, AdminJsonContext.Lenient.UsageView);
         if (output.Json)
         {
@@ -187,12 +146,7 @@ internal sealed partial class KeysCommands(HttpClient client, CliOutput output, 
 
     private void AddScopes(JsonObject body, bool isCreate)
     {
-        var preset = cli.Value("--preset");
-        if (preset is not null && preset is not ("all" or "readonly" or "restricted"))
-        {
-            throw new CliException($"--preset must be all, readonly or restricted, not '{preset}'.", exitCode: 2);
-        }
-
+        var preset = parse.GetValue(o.Preset);
         if (preset is "all" or "readonly")
         {
             var level = preset == "all" ? "readwrite" : "read";
@@ -200,28 +154,22 @@ internal sealed partial class KeysCommands(HttpClient client, CliOutput output, 
             body["endpoints"] = new JsonObject { ["*"] = level };
         }
 
-        if (cli.Value("--graphql") is { } graphql)
+        if (parse.GetValue(o.GraphQL) is { } graphql)
         {
-            body["graphql"] = Level(graphql, "--graphql");
+            body["graphql"] = graphql;
         }
 
         var endpoints = body["endpoints"] as JsonObject;
-        if (cli.Value("--endpoints") is { } all)
+        if (parse.GetValue(o.Endpoints) is { } all)
         {
             endpoints ??= [];
-            endpoints["*"] = Level(all, "--endpoints");
+            endpoints["*"] = all;
         }
 
-        foreach (var entry in cli.Values("--endpoint"))
+        foreach (var (endpoint, level) in parse.GetValue(o.Endpoint) ?? [])
         {
-            var equals = entry.IndexOf('=');
-            if (equals <= 0)
-            {
-                throw new CliException($"--endpoint takes ID=LEVEL, not '{entry}'.", exitCode: 2);
-            }
-
             endpoints ??= [];
-            endpoints[entry[..equals]] = Level(entry[(equals + 1)..], "--endpoint");
+            endpoints[endpoint] = level;
         }
 
         if (endpoints is not null)
@@ -229,65 +177,30 @@ internal sealed partial class KeysCommands(HttpClient client, CliOutput output, 
             body["endpoints"] = endpoints;
         }
 
-        if (cli.Value("--expires") is { } expires)
+        if (parse.GetValue(o.Expires) is { } expires)
         {
             body["expiresAt"] = expires == "never" && !isCreate ? null : expires;
         }
 
-        AddRateLimits(body);
-        AddAllowedIps(body);
+        // Repeatable, one per window; "none" alone is [] (no limits). The server checks the numbers, and its 400
+        // names rateLimits when they are out of range.
+        if (parse.GetResult(o.RateLimit) is not null)
+        {
+            body["rateLimits"] = new JsonArray([.. (parse.GetValue(o.RateLimit) ?? []).Select(l => (JsonNode)new JsonObject
+            {
+                ["requests"] = l.Requests,
+                ["windowSeconds"] = l.WindowSeconds,
+            })]);
+        }
+
+        // Repeatable; "none" alone is [] (any address). Entries are checked by the server, whose 400 names allowedIps.
+        if (parse.GetValue(o.AllowIp) is { Length: > 0 } addresses)
+        {
+            body["allowedIps"] = addresses is ["none"] ? new JsonArray() : new JsonArray([.. addresses.Select(a => (JsonNode)JsonValue.Create(a))]);
+        }
     }
 
-    // Repeatable; "none" alone sends [] (any address). Entries are checked by the server, whose 400 names allowedIps.
-    private void AddAllowedIps(JsonObject body)
-    {
-        var entries = cli.Values("--allow-ip");
-        if (entries.Count == 0)
-        {
-            return;
-        }
-
-        if (entries.Contains("none"))
-        {
-            body["allowedIps"] = entries.Count == 1
-                ? new JsonArray()
-                : throw new CliException("--allow-ip none clears the list and cannot be combined with addresses.", exitCode: 2);
-            return;
-        }
-
-        body["allowedIps"] = new JsonArray([.. entries.Select(entry => (JsonNode)JsonValue.Create(entry))]);
-    }
-
-    // --rate-limit N/[M]UNIT, repeatable (one per window; the server checks the numbers and names rateLimits when
-    // they are out of range); "none" alone sends [] (no limits).
-    private void AddRateLimits(JsonObject body)
-    {
-        var values = cli.Values("--rate-limit");
-        if (values.Count == 0)
-        {
-            return;
-        }
-
-        var limits = new JsonArray();
-        if (values.Count == 1 && values[0] == "none")
-        {
-            body["rateLimits"] = limits;
-            return;
-        }
-
-        foreach (var value in values)
-        {
-            var (requests, windowSeconds) = RateLimitFlag.Parse(value);
-            limits.Add(new JsonObject { ["requests"] = requests, ["windowSeconds"] = windowSeconds });
-        }
-
-        body["rateLimits"] = limits;
-    }
-
-    private static string Level(string level, string flag) =>
-        Levels.Contains(level) ? level : throw new CliException($"{flag}: '{level}' is not a level (none, read, readwrite).", exitCode: 2);
-
-    private string Id() => cli.Positional.Count == 1 ? cli.Positional[0] : throw new CliException($"{cli.Verb} needs exactly one key id.", exitCode: 2);
+    private string Id() => parse.GetRequiredValue(o.Id);
 
     private async Task<int> WriteOneAsync((KeyView Key, string Text) answer)
     {
