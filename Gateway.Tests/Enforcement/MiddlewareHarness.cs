@@ -51,7 +51,7 @@ internal sealed class MiddlewareHarness : IDisposable
             new FailedAttemptLimiter(failedKeyAttempts, TimeSpan.FromHours(1)));
         _registry = new UpgradeRegistry(Keys, Time, Metrics, Options.Create(new CacheOptions()), NullLogger<UpgradeRegistry>.Instance);
         Documents = new AcceptedDocuments(Options.Create(new GraphQLDocumentCacheOptions()), Metrics);
-        var upgrades = new UpgradeGate(_registry, Keys, Usage, options, Time, Documents, NullLogger<GraphQLWebSocketRelay>.Instance);
+        var upgrades = new UpgradeGate(_registry, Keys, Usage, RateLimits, options, Time, Documents, NullLogger<GraphQLWebSocketRelay>.Instance);
         var upstreams = new UpstreamCredentials(new FixedOptions<Dictionary<string, UpstreamOptions>>(new()
         {
             ["with-credentials"] = new UpstreamOptions { Authorization = UpstreamAuthorization },

@@ -13,7 +13,8 @@ public class LogRedactionTests
         "Request starting HTTP/1.1 GET http://h/graphql?query=%7Ba%7D&api_key=[redacted] - - -")]
     [InlineData("?API_KEY=legacy-secret-123", "?API_KEY=[redacted]")]
     [InlineData("?api%5Fkey=legacy-secret-123&x=1", "?api%5Fkey=[redacted]&x=1")]
-    [InlineData("?x=1&%61pi_key=legacy-secret-123#frag", "?x=1&%61pi_key=[redacted]#frag")]
+    // A raw '#' is part of the value as the query parser reads it (a legacy key may hold one): redacted with it.
+    [InlineData("?x=1&%61pi_key=legacy-secret-123#frag", "?x=1&%61pi_key=[redacted]")]
     [InlineData("?api_key=a&api_key=b", "?api_key=[redacted]&api_key=[redacted]")]
     [InlineData("Invalid request target: '/v2/x%00/run?api_key=legacy-secret-123'", "Invalid request target: '/v2/x%00/run?api_key=[redacted]")]
     [InlineData("Invalid request header: 'Authorization Bearer legacy-secret-123\\x0D\\x0A'", "Invalid request header: 'Authorization [redacted]")]

@@ -44,9 +44,32 @@ public sealed class FailedAttemptLimiter : IDisposable
 
     public void Dispose() => _limiter.Dispose();
 
-    // IPv4-mapped IPv6 and plain IPv4 are one client; a missing address (in-process tests) is one partition.
-    private static IPAddress Normalize(IPAddress? address) =>
-        address is null ? IPAddress.None : address.IsIPv4MappedToIPv6 ? address.MapToIPv4() : address;
+    // IPv4-mapped IPv6 and plain IPv4 are one client; a missing address (in-process tests) is one partition. An IPv6
+    // client is counted by its /64: that is one subnet, the least a host or a home is given, and a host picks any
+    // address in it at will (privacy addresses), so counting each /128 alone gave an attacker 2^64 fresh budgets and
+    // 2^64 limiters to hold in memory. The zone id goes with the low bits.
+    internal static IPAddress Normalize(IPAddress? address)
+    {
+        if (address is null)
+        {
+            return IPAddress.None;
+        }
+
+        if (address.IsIPv4MappedToIPv6)
+        {
+            return address.MapToIPv4();
+        }
+
+        if (address.AddressFamily != System.Net.Sockets.AddressFamily.InterNetworkV6)
+        {
+            return address;
+        }
+
+        Span<byte> bytes = stackalloc byte[16];
+        address.TryWriteBytes(bytes, out _);
+        bytes[8..].Clear();
+        return new IPAddress(bytes);
+    }
 }
 
 /// <summary>The two limiters: proxied keys and the admin token.</summary>

@@ -54,6 +54,10 @@ internal static class AdminOpenApi
                     },
                 };
                 document.Security = [new OpenApiSecurityRequirement { [new OpenApiSecuritySchemeReference(BearerScheme, document)] = [] }];
+                // The generator names the server from the request's Host header, which any client sets: a document
+                // fetched with "Host: evil.example" (and kept by a cache on the way) would send every call, with its
+                // token, there. A relative server is the listener the document was read from, whatever the host.
+                document.Servers = [new OpenApiServer { Url = "/" }];
                 return Task.CompletedTask;
             });
             options.AddSchemaTransformer(OptionalSchemas.TransformAsync);

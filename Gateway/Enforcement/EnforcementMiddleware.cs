@@ -341,6 +341,8 @@ internal sealed class EnforcementMiddleware(
         request.Headers.Remove("Authorization");
         // Always, whatever the setting (any case, every copy): an upstream may trust this header as the gateway's word.
         UpstreamCredentials.RemoveClientKeyId(request.Headers);
+        // Nor may it tell the upstream its address: the gateway's X-Forwarded-For is the only word on that.
+        ClientAddresses.ClientAddressHeaders.RemoveFromClient(request.Headers);
         request.QueryString = CredentialExtractor.WithoutApiKey(request.QueryString);
         if (proxy.Cluster?.Config.ClusterId is not { } clusterId)
         {

@@ -20,6 +20,8 @@ public static partial class LogRedaction
         text is not null
         && (text.Contains('%')
             || text.Contains(CredentialExtractor.QueryParameter, StringComparison.OrdinalIgnoreCase)
+            || text.Contains("api.key", StringComparison.OrdinalIgnoreCase)
+            || text.Contains("api+key", StringComparison.OrdinalIgnoreCase)
             || text.Contains("uthorization", StringComparison.OrdinalIgnoreCase)
             || text.Contains("rpa_", StringComparison.Ordinal)
             || HasHexRun(text));
@@ -38,14 +40,16 @@ public static partial class LogRedaction
         return HexRun().Replace(text, Redacted);
     }
 
-    // A query parameter starts after '?' or '&'; its value runs to the next '&', '#' or white space.
+    // A query parameter starts after '?', '&' or ';' (parsers that split on ';' read a parameter there); its value runs
+    // to the next '&' or white space. Not to '#': a raw '#' in a request target reaches the query parser, which takes
+    // it as part of the value, so a legacy key holding '#' is read whole as the key and must be redacted whole.
     private static string RedactApiKeyParameters(string text)
     {
         StringBuilder? result = null;
         var copied = 0;
         for (var i = 0; i < text.Length; i++)
         {
-            if (text[i] is not ('?' or '&'))
+            if (text[i] is not ('?' or '&' or ';'))
             {
                 continue;
             }
@@ -56,13 +60,13 @@ public static partial class LogRedaction
                 nameEnd++;
             }
 
-            if (nameEnd >= text.Length || text[nameEnd] != '=' || !CredentialExtractor.IsApiKeyName(text.AsSpan(i + 1, nameEnd - i - 1)))
+            if (nameEnd >= text.Length || text[nameEnd] != '=' || !ReadsAsApiKey(text.AsSpan(i + 1, nameEnd - i - 1)))
             {
                 continue;
             }
 
             var valueEnd = nameEnd + 1;
-            while (valueEnd < text.Length && text[valueEnd] is not ('&' or '#') && !char.IsWhiteSpace(text[valueEnd]))
+            while (valueEnd < text.Length && text[valueEnd] != '&' && !char.IsWhiteSpace(text[valueEnd]))
             {
                 valueEnd++;
             }
@@ -74,6 +78,39 @@ public static partial class LogRedaction
         }
 
         return result is null ? text : result.Append(text, copied, text.Length - copied).ToString();
+    }
+
+    /// <summary>
+    /// Whether a parameter name is <c>api_key</c> to the gateway, or to a common upstream parser: PHP trims leading
+    /// spaces, reads <c>.</c> and space as <c>_</c> and <c>api_key[]</c> as <c>api_key</c>; C-based parsers stop at a NUL;
+    /// some trim trailing white space. Such a parameter is not the gateway's key, but it is a client's key all the same.
+    /// </summary>
+    private static bool ReadsAsApiKey(ReadOnlySpan<char> encodedName)
+    {
+        if (CredentialExtractor.IsApiKeyName(encodedName))
+        {
+            return true;
+        }
+
+        var name = Uri.UnescapeDataString(encodedName.ToString().Replace('+', ' ')).AsSpan();
+        var end = name.IndexOfAny('\0', '[');
+        name = (end < 0 ? name : name[..end]).Trim();
+        const string Wanted = CredentialExtractor.QueryParameter;
+        if (name.Length != Wanted.Length)
+        {
+            return false;
+        }
+
+        for (var i = 0; i < name.Length; i++)
+        {
+            var c = name[i] is '.' or ' ' ? '_' : char.ToLowerInvariant(name[i]);
+            if (c != Wanted[i])
+            {
+                return false;
+            }
+        }
+
+        return true;
     }
 
     private static bool HasHexRun(string text)

@@ -57,10 +57,14 @@ internal sealed partial class GraphQLWebSocketRelay
         _upstream?.Dispose();
     }
 
-    /// <summary>The close the client gets: 4403 when the key does not allow what it sent, as graphql-transport-ws uses it.</summary>
+    /// <summary>
+    /// The close the client gets: 4403 when the key does not allow what it sent, as graphql-transport-ws uses it; 4429
+    /// when an operation would put the key over its rate limits (HTTP's 429 in the 4000s private-use range).
+    /// </summary>
     internal static (WebSocketCloseStatus Status, string Description) CloseFrameFor(string reason) => reason switch
     {
         "scope_denied" or "key_disabled" or "key_expired" or "invalid_key" or "ip_not_allowed" => ((WebSocketCloseStatus)4403, reason),
+        "rate_limited" => ((WebSocketCloseStatus)4429, reason),
         "invalid_graphql" => ((WebSocketCloseStatus)4400, reason),
         "message_too_big" => (WebSocketCloseStatus.MessageTooBig, reason),
         "binary_message" => (WebSocketCloseStatus.InvalidMessageType, reason),

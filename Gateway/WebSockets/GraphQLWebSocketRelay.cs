@@ -4,6 +4,7 @@ using System.Net.WebSockets;
 using Gateway.Caching;
 using Gateway.GraphQL;
 using Gateway.Keys;
+using Gateway.RateLimiting;
 using Gateway.Usage;
 
 namespace Gateway.WebSockets;
@@ -21,6 +22,7 @@ namespace Gateway.WebSockets;
 internal sealed partial class GraphQLWebSocketRelay(
     IKeyResolver cache,
     IUsageRecorder usage,
+    IRateLimiter rateLimits,
     TimeProvider time,
     KeyDigest digest,
     GraphQLLimits limits,
@@ -257,14 +259,24 @@ internal sealed partial class GraphQLWebSocketRelay(
         }
 
         var needed = verdict.Need == GraphQLNeed.ReadWrite ? AccessLevel.ReadWrite : AccessLevel.Read;
-        var allowed = ScopeDecision.Allows(key.Scopes, ScopeTarget.GraphQLApi, needed);
-        usage.Record(key, digest, ScopeTarget.GraphQLApi, allowed);
-        if (!allowed)
+        if (!ScopeDecision.Allows(key.Scopes, ScopeTarget.GraphQLApi, needed))
         {
+            usage.Record(key, digest, ScopeTarget.GraphQLApi, allowed: false);
             CloseFor("scope_denied");
+            return false;
         }
 
-        return allowed;
+        // Each operation is a request to the upstream, so it spends the key's rate limits as a POST would (contract §9);
+        // otherwise one upgrade would buy any number of operations. Last, as on HTTP: a refused message spends nothing.
+        if (key.RateLimits.Length != 0 && !(await rateLimits.AcquireAsync(key).ConfigureAwait(false)).Admitted)
+        {
+            usage.RecordLimited(key, digest, ScopeTarget.GraphQLApi);
+            CloseFor("rate_limited");
+            return false;
+        }
+
+        usage.Record(key, digest, ScopeTarget.GraphQLApi, allowed: true);
+        return true;
     }
 
     private async Task PumpUpstreamToClientAsync()

@@ -3,6 +3,7 @@ using Gateway.Configuration;
 using Gateway.Enforcement;
 using Gateway.GraphQL;
 using Gateway.Keys;
+using Gateway.RateLimiting;
 using Gateway.Usage;
 using Microsoft.Extensions.Options;
 
@@ -16,6 +17,7 @@ internal sealed class UpgradeGate(
     UpgradeRegistry registry,
     IKeyResolver cache,
     IUsageRecorder usage,
+    IRateLimiter rateLimits,
     IOptionsMonitor<KeyScopesOptions> options,
     TimeProvider time,
     AcceptedDocuments documents,
@@ -46,7 +48,7 @@ internal sealed class UpgradeGate(
         // Compression is not negotiated: the relay would have to inflate every client frame to judge it.
         context.Request.Headers.Remove("Sec-WebSocket-Extensions");
         var limits = Current();
-        var relay = new GraphQLWebSocketRelay(cache, usage, time, digest, limits.GraphQLLimits, documents, limits.MaxGraphQLBodyBytes, offered, relayLogger);
+        var relay = new GraphQLWebSocketRelay(cache, usage, rateLimits, time, digest, limits.GraphQLLimits, documents, limits.MaxGraphQLBodyBytes, offered, relayLogger);
         using var registration = registry.Register(digest, key, GraphQLKind, relay, context.Connection.RemoteIpAddress);
         relay.Registration = registration;
         RelayedUpgradeFeature.Install(context, relay);
