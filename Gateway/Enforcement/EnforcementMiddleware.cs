@@ -18,7 +18,7 @@ namespace Gateway.Enforcement;
 /// order README's "How a request is judged" gives, and the first failure answers: path, key presence and form, key existence, key state,
 /// the GraphQL body, the scope. A request with no valid key never costs a body read.
 /// </summary>
-internal sealed class EnforcementMiddleware(
+internal sealed partial class EnforcementMiddleware(
     RequestDelegate next,
     IKeyResolver keys,
     IUsageRecorder usage,
@@ -169,14 +169,14 @@ internal sealed class EnforcementMiddleware(
         {
             return GraphQLUpgradeRules.IsUpgrade(context)
                 ? JudgeGraphQLUpgrade(context, proxy, key, digest)
-                : JudgeGraphQLAsync(context, proxy, key, digest);
+                : JudgeGraphQL(context, proxy, key, digest);
         }
 
         // (5) The scope, for an endpoint: the method says how much is needed. An upgrade is a two-way tunnel that
         // can carry any request, so it needs readwrite, and it stays registered so a key change can close it.
         if (GraphQLUpgradeRules.IsUpgrade(context))
         {
-            return Authorize(context, proxy, key, digest, target, AccessLevel.ReadWrite, () => upgrades.TunnelAsync(context, key, digest, target, next));
+            return Authorize(context, proxy, key, digest, target, AccessLevel.ReadWrite, Onward.Tunnel);
         }
 
         // A read method that carries a body needs readwrite, since an upstream that routes by path alone would act on
@@ -190,96 +190,8 @@ internal sealed class EnforcementMiddleware(
         return Authorize(context, proxy, key, digest, target, needed);
     }
 
-    /// <summary>(4) and (5) for an upgrade on a GraphQL route: what is offered, then <c>read</c>; operations are judged per message.</summary>
-    private Task JudgeGraphQLUpgrade(HttpContext context, IReverseProxyFeature proxy, ApiKey key, KeyDigest digest)
-    {
-        if (!upgrades.GraphQLJudged)
-        {
-            return Refuse(context, Refusal.MethodNotAllowed("WebSocket upgrades are turned off on GraphQL routes."));
-        }
-
-        var request = context.Request;
-        var connect = context.Features.Get<IHttpExtendedConnectFeature>();
-        var verdict = GraphQLUpgradeRules.Check(
-            request.Headers.Upgrade.ToString(),
-            connect?.IsExtendedConnect == true ? connect.Protocol ?? "" : null,
-            request.QueryString.Value,
-            request.Headers.SecWebSocketProtocol,
-            out var offered);
-        return verdict.IsRefused
-            ? Refuse(context, Refusal.InvalidGraphQL(verdict.Detail))
-            : Authorize(context, proxy, key, digest, ScopeTarget.GraphQLApi, AccessLevel.Read, () => upgrades.RelayAsync(context, key, digest, offered, next));
-    }
-
-    private async Task JudgeGraphQLAsync(HttpContext context, IReverseProxyFeature proxy, ApiKey key, KeyDigest digest)
-    {
-        // (4) The body: headers first, then the body within the limit, then the operations in it.
-        var request = context.Request;
-        if (QueryStringRefusal(context) is { } queryRefusal)
-        {
-            await Refuse(context, queryRefusal).ConfigureAwait(false);
-            return;
-        }
-
-        var queryValues = request.Query["query"];
-        var verdict = GraphQLHttpRules.CheckHeaders(request.Method, request.ContentType, request.Headers.ContentEncoding.ToString() is { Length: > 0 } encoding ? encoding : null, queryValues.ToArray());
-        if (!verdict.IsRefused)
-        {
-            if (HttpMethods.IsGet(request.Method))
-            {
-                // The document of a GET is its URL. A body would reach the upstream unjudged and unbounded, and some
-                // servers read one, so fails closed: a GET that carries a body is refused.
-                verdict = context.Features.Get<IHttpRequestBodyDetectionFeature>()?.CanHaveBody != false
-                    ? GraphQLVerdict.Invalid("a GET request must not carry a body")
-                    : GraphQLClassifier.ClassifyGet(queryValues.ToString(), limits.CurrentValue.GraphQLLimits, documents);
-            }
-            else
-            {
-                var (body, refusal) = await bodies.ReadAsync(request, context.RequestAborted).ConfigureAwait(false);
-                if (body is null)
-                {
-                    // The rest of the body is never read: close the connection rather than let it go on sending.
-                    context.Response.Headers.Connection = "close";
-                    await Refuse(context, refusal!).ConfigureAwait(false);
-                    return;
-                }
-
-                GraphQLBodyReader.Replace(context, body);
-                verdict = GraphQLBodyClassification.Classify(body, GraphQLHttpRules.IsJson(request.ContentType!), limits.CurrentValue.GraphQLLimits, documents);
-            }
-        }
-
-        if (verdict.IsRefused)
-        {
-            await Refuse(context, verdict.Refusal switch
-            {
-                GraphQLRefusal.MethodNotAllowed => Refusal.MethodNotAllowed(verdict.Detail),
-                GraphQLRefusal.UnsupportedMediaType => Refusal.UnsupportedMediaType(verdict.Detail),
-                _ => Refusal.InvalidGraphQL(verdict.Detail),
-            }).ConfigureAwait(false);
-            return;
-        }
-
-        var needed = verdict.Need == GraphQLNeed.ReadWrite ? AccessLevel.ReadWrite : AccessLevel.Read;
-        await Authorize(context, proxy, key, digest, ScopeTarget.GraphQLApi, needed).ConfigureAwait(false);
-    }
-
-    /// <summary>
-    /// The query string as received and as it will be forwarded, each held to the GraphQL parameters: they are the
-    /// same string unless something rewrote it, and the upstream reads the latter.
-    /// </summary>
-    private static Refusal? QueryStringRefusal(HttpContext context)
-    {
-        var rawTarget = (context.Features.Get<IHttpRequestFeature>()?.RawTarget).AsSpan();
-        var question = rawTarget.IndexOf('?');
-        var rawQuery = question < 0 ? default : rawTarget[question..];
-        var fragment = rawQuery.IndexOf('#');
-        var detail = GraphQLQueryString.Check(fragment < 0 ? rawQuery : rawQuery[..fragment], CredentialExtractor.IsApiKeyName)
-            ?? GraphQLQueryString.Check(context.Request.QueryString.Value, CredentialExtractor.IsApiKeyName);
-        return detail is null ? null : Refusal.InvalidGraphQL(detail);
-    }
-
-    private Task Authorize(HttpContext context, IReverseProxyFeature proxy, ApiKey key, KeyDigest digest, ScopeTarget target, AccessLevel needed, Func<Task>? forward = null)
+    private Task Authorize(HttpContext context, IReverseProxyFeature proxy, ApiKey key, KeyDigest digest, ScopeTarget target, AccessLevel needed,
+        Onward onward = Onward.Proxy, IReadOnlyCollection<GraphQLSubprotocol>? offered = null)
     {
         // (5) The scope.
         if (!ScopeDecision.Allows(key.Scopes, target, needed))
@@ -296,17 +208,19 @@ internal sealed class EnforcementMiddleware(
         {
             var decision = rateLimits.AcquireAsync(key);
             return decision.IsCompletedSuccessfully
-                ? Forward(context, proxy, key, digest, target, decision.Result, forward)
-                : AwaitRateLimit(context, proxy, key, digest, target, decision, forward);
+                ? Forward(context, proxy, key, digest, target, decision.Result, onward, offered)
+                : AwaitRateLimit(context, proxy, key, digest, target, decision, onward, offered);
         }
 
-        return Forward(context, proxy, key, digest, target, RateLimitDecision.Admit, forward);
+        return Forward(context, proxy, key, digest, target, RateLimitDecision.Admit, onward, offered);
     }
 
-    private async Task AwaitRateLimit(HttpContext context, IReverseProxyFeature proxy, ApiKey key, KeyDigest digest, ScopeTarget target, ValueTask<RateLimitDecision> decision, Func<Task>? forward) =>
-        await Forward(context, proxy, key, digest, target, await decision.ConfigureAwait(false), forward).ConfigureAwait(false);
+    private async Task AwaitRateLimit(HttpContext context, IReverseProxyFeature proxy, ApiKey key, KeyDigest digest, ScopeTarget target, ValueTask<RateLimitDecision> decision,
+        Onward onward, IReadOnlyCollection<GraphQLSubprotocol>? offered) =>
+        await Forward(context, proxy, key, digest, target, await decision.ConfigureAwait(false), onward, offered).ConfigureAwait(false);
 
-    private Task Forward(HttpContext context, IReverseProxyFeature proxy, ApiKey key, KeyDigest digest, ScopeTarget target, RateLimitDecision decision, Func<Task>? forward)
+    private Task Forward(HttpContext context, IReverseProxyFeature proxy, ApiKey key, KeyDigest digest, ScopeTarget target, RateLimitDecision decision,
+        Onward onward, IReadOnlyCollection<GraphQLSubprotocol>? offered)
     {
         if (!decision.Admitted)
         {
@@ -318,7 +232,12 @@ internal sealed class EnforcementMiddleware(
         metrics.Allowed();
         GatewayTracing.Allowed();
         PrepareForUpstream(context, proxy, key);
-        return forward is null ? next(context) : forward();
+        return onward switch
+        {
+            Onward.Tunnel => upgrades.TunnelAsync(context, key, digest, target, next),
+            Onward.Relay => upgrades.RelayAsync(context, key, digest, offered!, next),
+            _ => next(context),
+        };
     }
 
     /// <summary>A failed key attempt counts against the client address; past the limit the answer is 429.</summary>
@@ -358,5 +277,15 @@ internal sealed class EnforcementMiddleware(
         {
             request.Headers[UpstreamCredentials.KeyIdHeader] = key.Id;
         }
+    }
+
+    // Where an admitted request goes. A value, not a delegate: a lambda capturing the request's parameters would be
+    // allocated on entry to Judge for every request, upgrade or not (the C# compiler hoists a parameter's closure to
+    // the method's start).
+    private enum Onward : byte
+    {
+        Proxy,
+        Tunnel,
+        Relay,
     }
 }

@@ -5,8 +5,10 @@ namespace Gateway.Observability;
 /// <summary>
 /// The gateway's decision on a request, written on the request's server span (the one ASP.NET Core's instrumentation
 /// starts) as attributes and as one <c>gateway.decision</c> event: the outcome, the refusal code, the judged key's id.
-/// Never the key itself, nor anything from the query or headers. With tracing off there is no current activity, and
-/// each call is one read of <see cref="Activity.Current"/>.
+/// Never the key itself, nor anything from the query or headers. With tracing off ASP.NET Core still starts an activity
+/// for every request (logging reads its ids), one no listener records; it is left alone, so each call is a read of
+/// <see cref="Activity.Current"/> and of its source's listener flag. Writing to it cost about 500 bytes per request
+/// (tags, an event, its tag collection) that nothing ever exported (bench/HotPath/README.md, issue 11).
 /// </summary>
 internal static class GatewayTracing
 {
@@ -18,7 +20,7 @@ internal static class GatewayTracing
     /// <summary>The key was found; its id names the request's key whatever the outcome.</summary>
     public static void KeyJudged(string keyId)
     {
-        if (Activity.Current is { IsAllDataRequested: true } activity)
+        if (Recording() is { } activity)
         {
             activity.SetTag(KeyIdTag, keyId);
         }
@@ -30,7 +32,7 @@ internal static class GatewayTracing
 
     private static void Decided(string outcome, string? code)
     {
-        if (Activity.Current is not { IsAllDataRequested: true } activity)
+        if (Recording() is not { } activity)
         {
             return;
         }
@@ -50,4 +52,8 @@ internal static class GatewayTracing
 
         activity.AddEvent(new ActivityEvent(DecisionEvent, tags: tags));
     }
+
+    // The request's activity when a listener (OpenTelemetry's, with tracing on) asked for its data; null otherwise.
+    private static Activity? Recording() =>
+        Activity.Current is { IsAllDataRequested: true } activity && activity.Source.HasListeners() ? activity : null;
 }
