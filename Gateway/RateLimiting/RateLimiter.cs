@@ -26,6 +26,7 @@ internal sealed partial class RateLimiter : IRateLimiter
     private readonly ILogger<RateLimiter> _logger;
     private const int MaxLateReplies = 3;
     private int _outage;
+    private long _waits;
 
     public RateLimiter(RateLimitStore store, TimeProvider time, GatewayMetrics metrics, IOptions<CacheOptions> cache, ILogger<RateLimiter> logger)
     {
@@ -35,6 +36,7 @@ internal sealed partial class RateLimiter : IRateLimiter
         _storeTimeout = cache.Value.StoreTimeout;
         _logger = logger;
         metrics.ObserveRateLimitOutage(() => Volatile.Read(ref _outage));
+        metrics.ObserveRateLimitCalls(() => store.Calls, () => Interlocked.Read(ref _waits));
     }
 
     /// <summary>True while this instance enforces limits alone because Redis could not be reached.</summary>
@@ -44,6 +46,9 @@ internal sealed partial class RateLimiter : IRateLimiter
 
     internal RateLimitStore Store => _store;
 
+    /// <summary>Requests that found no lease in memory and waited for a store call.</summary>
+    internal long Waits => Interlocked.Read(ref _waits);
+
     private long NowMs => _time.GetUtcNow().ToUnixTimeMilliseconds();
 
     /// <summary>Admits or refuses one request of <paramref name="key"/>, which has at least one limit; synchronous while its lease lasts.</summary>
@@ -51,20 +56,35 @@ internal sealed partial class RateLimiter : IRateLimiter
     {
         var state = StateFor(key);
         var now = NowMs;
+        bool inMemory;
+        RateLimitDecision decision;
+        var prefetch = false;
+        long at = 0;
+        var want = 0;
         lock (state.Gate)
         {
             state.LastUsedMs = now;
-            if (TryDecideInMemory(state, now, out var decision))
+            inMemory = TryDecideInMemory(state, now, out decision);
+            if (inMemory && decision.Admitted && ShouldPrefetch(state, now))
             {
-                if (decision.Admitted && ShouldPrefetch(state, now))
-                {
-                    StartPrefetch(state, now);
-                }
-
-                return new ValueTask<RateLimitDecision>(decision);
+                prefetch = state.Prefetching = true;
+                at = state.LeaseEndMs;
+                want = state.Want(now);
             }
         }
 
+        if (prefetch)
+        {
+            // Started outside the gate; the script call is queued on the multiplexer and awaited by nobody.
+            state.Prefetch = PrefetchAsync(state, at, want);
+        }
+
+        if (inMemory)
+        {
+            return new ValueTask<RateLimitDecision>(decision);
+        }
+
+        Interlocked.Increment(ref _waits);
         return AcquireFromStoreAsync(state);
     }
 
@@ -131,16 +151,6 @@ internal sealed partial class RateLimiter : IRateLimiter
     private bool ShouldPrefetch(KeyLimitState state, long now) =>
         !state.Prefetching && state.NextTokens == 0 && now < state.LeaseEndMs && !InOutage && state.Local.IsEmpty
         && (state.UsedInLastPeriod > 0 || state.UsedInPeriod >= 2);
-
-    /// <summary>Starts the call for the next bucket's lease (charged to the bucket starting at the current lease's end). Caller holds the gate.</summary>
-    private void StartPrefetch(KeyLimitState state, long now)
-    {
-        state.Prefetching = true;
-        var at = state.LeaseEndMs;
-        var want = state.Want(now);
-        // Run on the thread pool: the caller holds the gate, and the call must not start under it.
-        state.Prefetch = Task.Run(() => PrefetchAsync(state, at, want));
-    }
 
     /// <summary>
     /// The next bucket's lease. It does not take <see cref="KeyLimitState.Calls"/> and has no timeout of its own: no
