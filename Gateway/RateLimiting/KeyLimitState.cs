@@ -86,14 +86,15 @@ internal sealed class KeyLimitState
     }
 
     /// <summary>
-    /// Tokens for a lease: the demand of a whole period with half again as headroom, so one call a bucket serves a
-    /// steady key; a lease that ran out inside its bucket asks for twice what the bucket used so far. At most the cap.
+    /// Tokens for a lease: twice the demand of the last whole period, so one call a bucket serves a steady key whose
+    /// demand jumps from one 10 ms bucket to the next (wrk's 32 connections do); a lease that ran out inside its bucket
+    /// asks for twice what the bucket used so far. At most the cap (2 % of the smallest limit); unused tokens go back.
     /// </summary>
     public int Want(long nowMs)
     {
         var current = nowMs < PeriodEndMs ? UsedInPeriod : 0;
         var last = nowMs < PeriodEndMs ? UsedInLastPeriod : nowMs < PeriodEndMs + NarrowestWidthMs ? UsedInPeriod : 0;
-        var want = Math.Max(2L * current, last + (last / 2));
+        var want = 2L * Math.Max(current, last);
         return (int)Math.Clamp(want, 1, LeaseCap);
     }
 
