@@ -10,9 +10,10 @@ namespace Gateway.RateLimiting;
 
 /// <summary>
 /// Enforces keys' <c>rateLimits</c> across every instance on one Redis (contract §9). Admissions come from leases: one
-/// Lua call takes a small batch of tokens for the current sub-bucket, checked against every limit's trailing buckets
-/// (<see cref="SubBuckets"/>), and requests are then admitted from memory until the batch or the sub-bucket ends; unused
-/// tokens are given back. Time is this instance's <see cref="TimeProvider"/>, passed to the script, so instances must
+/// Lua call takes a batch of tokens (twice the last sub-bucket's demand) for one sub-bucket, checked against every limit's
+/// counted buckets (<see cref="SubBuckets"/>), and requests are then admitted from memory until the batch or the
+/// sub-bucket ends; unused tokens are given back. While a key is in steady use, the next sub-bucket's lease is taken
+/// during the current one (a prefetch no request waits for), so its requests never wait on Redis. Time is this instance's <see cref="TimeProvider"/>, passed to the script, so instances must
 /// keep their clocks within a small fraction of a sub-bucket (NTP); a request is counted in the bucket of the instance
 /// that admitted it. While Redis is unreachable each instance enforces every limit alone (<see cref="LocalWindows"/>).
 /// </summary>
