@@ -256,12 +256,18 @@ internal sealed partial class RateLimiter : IRateLimiter
             {
                 state.Local.Subtract(pushes, now);
                 var decision = Apply(state, now, reply);
-                // A reply later than one bucket past the bucket it was charged to (a loaded machine): the request would
-                // be forwarded outside the bucket it counts in, eating the guard. Its tokens go back; it asks again.
-                if (decision.Admitted && attempt < MaxLateReplies && NowMs >= state.LeaseEndMs + state.NarrowestWidthMs)
+                // A reply later than one bucket past the bucket it was charged to (a loaded machine): admitted, the
+                // request would be forwarded outside the bucket it counts in, eating the guard, so its tokens go back;
+                // refused, the answer was for a time long past (and may have counted grants made after it). Either
+                // way it asks again at the current time.
+                if (attempt < MaxLateReplies && NowMs >= SubBuckets.EarliestEndMs(state.Rules, now) + state.NarrowestWidthMs)
                 {
-                    state.Tokens++;
-                    state.EndLease(NowMs);
+                    if (decision.Admitted)
+                    {
+                        state.Tokens++;
+                        state.EndLease(NowMs);
+                    }
+
                     continue;
                 }
 
