@@ -58,6 +58,15 @@ public sealed class GatewayMetrics : IDisposable
         _meter.CreateObservableGauge("gateway.rate_limit.local_only", outage,
             description: "1 while the store is unreachable and each instance enforces every rate limit on its own, else 0.");
 
+    /// <summary>Registers the limiter's store calls and the requests that waited for one (a limited key under its limit should make neither often).</summary>
+    public void ObserveRateLimitCalls(Func<long> calls, Func<long> waits)
+    {
+        _meter.CreateObservableCounter("gateway.rate_limit.store_calls", calls,
+            description: "Lease calls the rate limiter made to the store: requests', prefetches' and the sweeper's.");
+        _meter.CreateObservableCounter("gateway.rate_limit.waits", waits,
+            description: "Requests of limited keys that found no lease in memory and waited for a store call.");
+    }
+
     public void RateLimitStoreFailed() => _rateLimitStoreFailures.Add(1);
 
     public void Allowed() => _requests.Add(1, new KeyValuePair<string, object?>("decision", "allowed"), new KeyValuePair<string, object?>("code", "ok"));

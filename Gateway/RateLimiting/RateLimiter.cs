@@ -10,9 +10,10 @@ namespace Gateway.RateLimiting;
 
 /// <summary>
 /// Enforces keys' <c>rateLimits</c> across every instance on one Redis (contract §9). Admissions come from leases: one
-/// Lua call takes a small batch of tokens for the current sub-bucket, checked against every limit's trailing buckets
-/// (<see cref="SubBuckets"/>), and requests are then admitted from memory until the batch or the sub-bucket ends; unused
-/// tokens are given back. Time is this instance's <see cref="TimeProvider"/>, passed to the script, so instances must
+/// Lua call takes a batch of tokens (twice the last sub-bucket's demand) for one sub-bucket, checked against every limit's
+/// counted buckets (<see cref="SubBuckets"/>), and requests are then admitted from memory until the batch or the
+/// sub-bucket ends; unused tokens are given back. While a key is in steady use, the next sub-bucket's lease is taken
+/// during the current one (a prefetch no request waits for), so its requests never wait on Redis. Time is this instance's <see cref="TimeProvider"/>, passed to the script, so instances must
 /// keep their clocks within a small fraction of a sub-bucket (NTP); a request is counted in the bucket of the instance
 /// that admitted it. While Redis is unreachable each instance enforces every limit alone (<see cref="LocalWindows"/>).
 /// </summary>
@@ -26,6 +27,7 @@ internal sealed partial class RateLimiter : IRateLimiter
     private readonly ILogger<RateLimiter> _logger;
     private const int MaxLateReplies = 3;
     private int _outage;
+    private long _waits;
 
     public RateLimiter(RateLimitStore store, TimeProvider time, GatewayMetrics metrics, IOptions<CacheOptions> cache, ILogger<RateLimiter> logger)
     {
@@ -35,6 +37,7 @@ internal sealed partial class RateLimiter : IRateLimiter
         _storeTimeout = cache.Value.StoreTimeout;
         _logger = logger;
         metrics.ObserveRateLimitOutage(() => Volatile.Read(ref _outage));
+        metrics.ObserveRateLimitCalls(() => store.Calls, () => Interlocked.Read(ref _waits));
     }
 
     /// <summary>True while this instance enforces limits alone because Redis could not be reached.</summary>
@@ -44,6 +47,9 @@ internal sealed partial class RateLimiter : IRateLimiter
 
     internal RateLimitStore Store => _store;
 
+    /// <summary>Requests that found no lease in memory and waited for a store call.</summary>
+    internal long Waits => Interlocked.Read(ref _waits);
+
     private long NowMs => _time.GetUtcNow().ToUnixTimeMilliseconds();
 
     /// <summary>Admits or refuses one request of <paramref name="key"/>, which has at least one limit; synchronous while its lease lasts.</summary>
@@ -51,15 +57,35 @@ internal sealed partial class RateLimiter : IRateLimiter
     {
         var state = StateFor(key);
         var now = NowMs;
+        bool inMemory;
+        RateLimitDecision decision;
+        var prefetch = false;
+        long at = 0;
+        var want = 0;
         lock (state.Gate)
         {
             state.LastUsedMs = now;
-            if (TryDecideInMemory(state, now, out var decision))
+            inMemory = TryDecideInMemory(state, now, out decision);
+            if (inMemory && decision.Admitted && ShouldPrefetch(state, now))
             {
-                return new ValueTask<RateLimitDecision>(decision);
+                prefetch = state.Prefetching = true;
+                at = state.LeaseEndMs;
+                want = state.Want(now);
             }
         }
 
+        if (prefetch)
+        {
+            // Started outside the gate; the script call is queued on the multiplexer and awaited by nobody.
+            state.Prefetch = PrefetchAsync(state, at, want);
+        }
+
+        if (inMemory)
+        {
+            return new ValueTask<RateLimitDecision>(decision);
+        }
+
+        Interlocked.Increment(ref _waits);
         return AcquireFromStoreAsync(state);
     }
 
@@ -99,10 +125,12 @@ internal sealed partial class RateLimiter : IRateLimiter
             return false;
         }
 
-        if (state.Tokens > 0 && now < state.LeaseEndMs)
+        // At a bucket's end the prefetched lease takes over here, in memory: no request waits for the next call.
+        state.EndLease(now);
+        if (state.Tokens > 0)
         {
             state.Tokens--;
-            state.UsedInLease++;
+            state.CountAdmission(now);
             decision = RateLimitDecision.Admit;
             return true;
         }
@@ -115,6 +143,69 @@ internal sealed partial class RateLimiter : IRateLimiter
 
         decision = default;
         return false;
+    }
+
+    /// <summary>
+    /// Whether to take the next bucket's lease now, off the request path: once per bucket, while the key has demand in
+    /// two buckets running (or twice in this one), so a key used now and then makes no extra call. Caller holds the gate.
+    /// </summary>
+    private bool ShouldPrefetch(KeyLimitState state, long now) =>
+        !state.Prefetching && state.NextTokens == 0 && now < state.LeaseEndMs && !InOutage && state.Local.IsEmpty
+        && (state.UsedInLastPeriod > 0 || state.UsedInPeriod >= 2);
+
+    /// <summary>
+    /// The next bucket's lease. It does not take <see cref="KeyLimitState.Calls"/> and has no timeout of its own: no
+    /// request waits for it (a request that finds no lease makes its own call, which has the store timeout and decides
+    /// an outage), so a slow prefetch only means the requests of the next bucket ask for themselves.
+    /// </summary>
+    private async Task PrefetchAsync(KeyLimitState state, long at, int want)
+    {
+        try
+        {
+            List<(int, long, long)> returns;
+            lock (state.Gate)
+            {
+                if (NowMs >= at || state.NextTokens > 0 || InOutage || !state.Local.IsEmpty)
+                {
+                    return;
+                }
+
+                returns = [.. state.Returns];
+                state.Returns.Clear();
+            }
+
+            LeaseReply reply;
+            try
+            {
+                reply = await _store.LeaseAsync(state.KeyId, state.Rules, at, want, returns).ConfigureAwait(false);
+            }
+            catch (Exception ex) when (ex is RedisException or TimeoutException)
+            {
+                // Dropped, as in AcquireFromStoreAsync (the returns too: they err on the side of the limit). Not an outage
+                // by itself: the next request that finds no lease asks, with the store timeout, and decides that.
+                _metrics.RateLimitStoreFailed();
+                return;
+            }
+
+            lock (state.Gate)
+            {
+                if (reply.Granted > 0)
+                {
+                    state.SetNext((int)reply.Granted, at, SubBuckets.EarliestEndMs(state.Rules, at), reply.Buckets);
+                    // A reply after its bucket ended (a stalled machine) is given back whole by this.
+                    state.EndLease(NowMs);
+                }
+
+                // Refused: nothing kept; the first request of that bucket asks and caches the refusal.
+            }
+        }
+        finally
+        {
+            lock (state.Gate)
+            {
+                state.Prefetching = false;
+            }
+        }
     }
 
     private async ValueTask<RateLimitDecision> AcquireFromStoreAsync(KeyLimitState state)
@@ -131,17 +222,16 @@ internal sealed partial class RateLimiter : IRateLimiter
             lock (state.Gate)
             {
                 now = NowMs;
-                // Another request may have refilled the lease while this one waited for the call slot.
+                // Another request (or a prefetch) may have brought a lease while this one waited for the call slot.
                 if (TryDecideInMemory(state, now, out var decision))
                 {
                     return decision;
                 }
 
-                state.EndLease(now);
                 returns = [.. state.Returns];
                 state.Returns.Clear();
                 pushes = state.Local.Open(now);
-                want = Math.Min(state.Batch, SubBuckets.LeaseCap(state.Rules));
+                want = state.Want(now);
             }
 
             LeaseReply reply;
@@ -165,14 +255,25 @@ internal sealed partial class RateLimiter : IRateLimiter
             lock (state.Gate)
             {
                 state.Local.Subtract(pushes, now);
-                var decision = Apply(state, now, want, reply);
-                // A reply later than one bucket past the bucket it was charged to (a loaded machine): the request would
-                // be forwarded outside the bucket it counts in, eating the guard. Its tokens go back; it asks again.
-                if (decision.Admitted && attempt < MaxLateReplies && NowMs >= state.LeaseEndMs + SubBuckets.NarrowestWidthMs(state.Rules))
+                var decision = Apply(state, now, reply);
+                // A reply later than one bucket past the bucket it was charged to (a loaded machine): admitted, the
+                // request would be forwarded outside the bucket it counts in, eating the guard, so its tokens go back;
+                // refused, the answer was for a time long past (and may have counted grants made after it). Either
+                // way it asks again at the current time.
+                if (attempt < MaxLateReplies && NowMs >= SubBuckets.EarliestEndMs(state.Rules, now) + state.NarrowestWidthMs)
                 {
-                    state.Tokens++;
-                    state.EndLease(long.MaxValue);
+                    if (decision.Admitted)
+                    {
+                        state.Tokens++;
+                        state.EndLease(NowMs);
+                    }
+
                     continue;
+                }
+
+                if (decision.Admitted)
+                {
+                    state.CountAdmission(now);
                 }
 
                 return decision;
@@ -185,23 +286,13 @@ internal sealed partial class RateLimiter : IRateLimiter
         }
     }
 
-    private static RateLimitDecision Apply(KeyLimitState state, long now, int want, LeaseReply reply)
+    private static RateLimitDecision Apply(KeyLimitState state, long now, LeaseReply reply)
     {
         if (reply.Granted > 0)
         {
-            state.Tokens = (int)reply.Granted - 1;
-            state.UsedInLease = 1;
-            state.LeaseEndMs = SubBuckets.EarliestEndMs(state.Rules, now);
-            for (var r = 0; r < state.Rules.Length; r++)
-            {
-                state.LeaseBuckets[r] = SubBuckets.Of(now, SubBuckets.WidthMs(state.Rules[r].WindowSeconds));
-            }
-
-            // A lease used up within its bucket asks for twice as many next time, up to the cap.
-            if (reply.Granted == want)
-            {
-                state.Batch = Math.Min(SubBuckets.LeaseCap(state.Rules), want * 2);
-            }
+            // Charged to reply.Buckets: later than now's only when the script ran late, and then the reply is late too,
+            // given back by the caller.
+            state.StartLease((int)reply.Granted - 1, SubBuckets.EarliestEndMs(state.Rules, now), reply.Buckets);
 
             state.BlockedUntilMs = 0;
             return RateLimitDecision.Admit;
@@ -252,7 +343,8 @@ internal sealed partial class RateLimiter : IRateLimiter
                     returns = [.. state.Returns];
                     state.Returns.Clear();
                 }
-                else if (state.Returns.Count == 0 && state.Tokens == 0 && state.Local.IsEmpty && now - state.LastUsedMs > idle.TotalMilliseconds)
+                else if (state.Returns.Count == 0 && state.Tokens == 0 && state.NextTokens == 0 && !state.Prefetching && state.Local.IsEmpty
+                    && now - state.LastUsedMs > idle.TotalMilliseconds)
                 {
                     _states.TryRemove(new KeyValuePair<string, KeyLimitState>(id, state));
                 }

@@ -10,6 +10,10 @@ namespace Gateway.RateLimiting;
 /// to three bucket widths later than admitted (a loaded machine), or an instance's clock that far ahead, still cannot put
 /// more than the limit into any interval of W as the upstream sees it; steady demand gets k/(k+1+3) = 96.2 %, and a
 /// flood, whose admissions come in bursts one span (1.04 W) apart, gets all 10 bursts in 10 windows.
+/// The <see cref="Ahead"/> buckets after the current one are counted as well: a lease is prefetched into the next bucket
+/// before that bucket starts, so a grant into bucket c must see what was already granted into c+1 (and c+2, for an
+/// instance whose clock is up to a bucket ahead), or a window ending there could hold both. They hold at most a
+/// prefetched lease, about one bucket's demand: steady demand at the limit still gets about k/(k+1+3+1) = 95.2 %.
 /// </summary>
 public static class SubBuckets
 {
@@ -19,7 +23,10 @@ public static class SubBuckets
     /// <summary>Buckets counted beyond the k+1 that make the bound exact: a margin for forwarding delay and clock skew.</summary>
     public const int Guard = 3;
 
-    /// <summary>Buckets counted per admission: the current one and the k + <see cref="Guard"/> before it.</summary>
+    /// <summary>Buckets after the current one that a grant counts too: the prefetched next bucket, and one for clock skew.</summary>
+    public const int Ahead = 2;
+
+    /// <summary>Buckets counted per admission: the current one and the k + <see cref="Guard"/> before it (and <see cref="Ahead"/> after).</summary>
     public const int Counted = PerWindow + 1 + Guard;
 
     /// <summary>Bucket width in ms: a whole number for every window, since windows are whole seconds and 1000/100 = 10.</summary>
