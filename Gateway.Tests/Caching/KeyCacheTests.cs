@@ -152,6 +152,26 @@ public sealed class KeyCacheTests : IDisposable
     }
 
     [Fact]
+    public async Task MissJustBeforeAnotherReadFinished_IsAnsweredFromL1_NotASecondRead()
+    {
+        using var cache = Cache(new CacheOptions());
+        var digest = await CreateAsync("late-miss");
+        // Counts every store read: the gate is open (already completed), so reads pass at once.
+        _gate.Closed = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        _gate.Closed.SetResult();
+
+        // A request misses L1 (its answer is not in memory yet)...
+        Assert.False(cache.TryLookupInMemory(digest, out _));
+        // ...then another request's read runs to its end, fills L1 and leaves the flight...
+        Assert.Equal(LookupStatus.Found, (await cache.LookupAsync(digest)).Status);
+        Assert.Equal(1, _gate.Waiting);
+        // ...and only then does the first one go on to the store path: it is answered from L1. The CI cluster pass saw
+        // two reads for fifty concurrent misses of one key before this (L1HitTests).
+        Assert.Equal(LookupStatus.Found, (await cache.LookupInStoreAsync(digest)).Status);
+        Assert.Equal(1, _gate.Waiting);
+    }
+
+    [Fact]
     public async Task StoreFailing_PastL1Ttl_ServesTheLastKnownStateForStaleIfErrorTtlOnly()
     {
         using var cache = Cache(new CacheOptions { L1Ttl = TimeSpan.FromSeconds(1), StaleIfErrorTtl = TimeSpan.FromSeconds(10) });

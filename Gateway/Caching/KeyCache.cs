@@ -54,22 +54,12 @@ public sealed partial class KeyCache : IKeyResolver, IDisposable
     /// <summary>The answer L1 or the negative cache holds, without any store call; <c>false</c> when neither knows the key.</summary>
     public bool TryLookupInMemory(KeyDigest digest, out KeyLookup lookup)
     {
-        var now = _time.GetTimestamp();
-        if (_found.TryGet(digest, out var entry) && entry.FreshUntil > now)
+        if (TryGetFresh(digest, out lookup))
         {
             _metrics.CacheLookup("l1", "hit");
-            lookup = KeyLookup.Found(entry.Key!);
             return true;
         }
 
-        if (_unknown.TryGet(digest, out var unknown) && unknown.FreshUntil > now)
-        {
-            _metrics.CacheLookup("l1", "hit");
-            lookup = KeyLookup.NotFound;
-            return true;
-        }
-
-        lookup = default;
         return false;
     }
 
@@ -104,6 +94,25 @@ public sealed partial class KeyCache : IKeyResolver, IDisposable
 
     public void Dispose() => Clear();
 
+    private bool TryGetFresh(KeyDigest digest, out KeyLookup lookup)
+    {
+        var now = _time.GetTimestamp();
+        if (_found.TryGet(digest, out var entry) && entry.FreshUntil > now)
+        {
+            lookup = KeyLookup.Found(entry.Key!);
+            return true;
+        }
+
+        if (_unknown.TryGet(digest, out var unknown) && unknown.FreshUntil > now)
+        {
+            lookup = KeyLookup.NotFound;
+            return true;
+        }
+
+        lookup = default;
+        return false;
+    }
+
     private Task<KeyLookup> LoadOnceAsync(KeyDigest digest)
     {
         // Single flight: one store read per key however many requests miss at once.
@@ -112,6 +121,15 @@ public sealed partial class KeyCache : IKeyResolver, IDisposable
         if (inflight != created.Task)
         {
             return inflight;
+        }
+
+        // A request that missed L1 just before another's read finished finds no read in flight (it is removed once its
+        // answer is in L1): look again, now that this one holds the flight, instead of reading the store a second time.
+        if (TryGetFresh(digest, out var known))
+        {
+            created.SetResult(known);
+            _inflight.TryRemove(new KeyValuePair<KeyDigest, Task<KeyLookup>>(digest, created.Task));
+            return created.Task;
         }
 
         _ = CompleteAsync(digest, created);
