@@ -109,6 +109,7 @@ public class EndpointHotPathBenchmarks
         _abuse = new AbuseLimiters(new FailedAttemptLimiter(30, TimeSpan.FromMinutes(1)), new FailedAttemptLimiter(5, TimeSpan.FromMinutes(1)));
         _upgrades = new UpgradeRegistry(_cache, _time, metrics, Options.Create(cacheOptions), NullLogger<UpgradeRegistry>.Instance);
         var documents = new AcceptedDocuments(Options.Create(new GraphQLDocumentCacheOptions()), metrics);
+        var limits = new NoLimits();
         _middleware = new EnforcementMiddleware(
             context =>
             {
@@ -127,10 +128,10 @@ public class EndpointHotPathBenchmarks
             scopesOptions,
             metrics,
             _abuse,
-            new UpgradeGate(_upgrades, _cache, NoUsage.Instance, scopesOptions, _time, documents, NullLogger<GraphQLWebSocketRelay>.Instance),
+            new UpgradeGate(_upgrades, _cache, NoUsage.Instance, limits, scopesOptions, _time, documents, NullLogger<GraphQLWebSocketRelay>.Instance),
             new GraphQLBodyReader(new GraphQLBodyBudget(scopesOptions, metrics), scopesOptions, _time),
             documents,
-            new NoLimits(),
+            limits,
             _time);
 
         _authorization = "Bearer " + _key;
