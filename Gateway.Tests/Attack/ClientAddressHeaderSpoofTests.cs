@@ -36,16 +36,8 @@ public sealed class ClientAddressHeaderSpoofTests(GatewayTest.Parts parts) : Gat
     [InlineData("X-Forwarded-Server")]
     public async Task AClientAddressHeader_NeverReachesTheUpstream(string name)
     {
-        var (key, _) = await Host.CreateKeyAsync(new { name = "spoof", graphql = "read", endpoints = new Dictionary<string, string> { ["*"] = "read" } });
-        var lines = new[] { $"Authorization: Bearer {key}", $"{name}: {Spoofed}", "X-Other-IP-Note: kept" };
+        var received = await SpoofedHeader.SendOnBothRoutesAsync(Host, Upstream, $"{name}: {Spoofed}", "X-Other-IP-Note");
 
-        var endpoint = await RawHttp.SendAsync(Host.Listeners.ProxyUri!, "GET", "/v2/ep1/status", lines);
-        var graphql = await RawHttp.SendAsync(Host.Listeners.ProxyUri!, "GET", "/graphql?query=%7Ba%7D", lines);
-
-        Assert.Equal(200, endpoint.Status);
-        Assert.Equal(200, graphql.Status);
-        var received = Upstream.Received.ToArray();
-        Assert.Equal(2, received.Length);
         Assert.All(received, seen =>
         {
             Assert.False(seen.Contains(Spoofed), string.Join("; ", seen.Headers.Select(h => $"{h.Key}: {string.Join(",", h.Value)}")));

@@ -19,16 +19,8 @@ public sealed class KeyIdHeaderVariantTests(GatewayTest.Parts parts) : GatewayTe
     [InlineData("X_GATEWAY-KEY-ID")]
     public async Task AnUnderscoreSpelling_OfTheKeyIdHeader_NeverReachesTheUpstream(string name)
     {
-        var (key, _) = await Host.CreateKeyAsync(new { name = "spoof", graphql = "read", endpoints = new Dictionary<string, string> { ["*"] = "read" } });
-        var lines = new[] { $"Authorization: Bearer {key}", $"{name}: key_spoofed", "X-Other_Header: kept" };
+        var received = await SpoofedHeader.SendOnBothRoutesAsync(Host, Upstream, $"{name}: key_spoofed", "X-Other_Header");
 
-        var endpoint = await RawHttp.SendAsync(Host.Listeners.ProxyUri!, "GET", "/v2/ep1/status", lines);
-        var graphql = await RawHttp.SendAsync(Host.Listeners.ProxyUri!, "GET", "/graphql?query=%7Ba%7D", lines);
-
-        Assert.Equal(200, endpoint.Status);
-        Assert.Equal(200, graphql.Status);
-        var received = Upstream.Received.ToArray();
-        Assert.Equal(2, received.Length);
         Assert.All(received, seen =>
         {
             Assert.DoesNotContain(seen.Headers, h => h.Key.Replace('_', '-').Equals("X-Gateway-Key-Id", StringComparison.OrdinalIgnoreCase));
