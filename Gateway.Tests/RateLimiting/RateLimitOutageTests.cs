@@ -17,14 +17,29 @@ public sealed class RateLimitOutageTests : IAsyncLifetime
 
     public async Task InitializeAsync()
     {
-        await _store.StartAsync();
-        _gateways = await ThreeGateways.StartAsync(storeConfiguration: _store.Configuration);
+        try
+        {
+            await _store.StartAsync();
+            _gateways = await ThreeGateways.StartAsync(storeConfiguration: _store.Configuration);
+        }
+        catch
+        {
+            // xunit does not call DisposeAsync when InitializeAsync throws; the store's process may not outlive the run.
+            await _store.DisposeAsync();
+            throw;
+        }
     }
 
     public async Task DisposeAsync()
     {
-        await _gateways.DisposeAsync();
-        await _store.DisposeAsync();
+        try
+        {
+            await _gateways.DisposeAsync();
+        }
+        finally
+        {
+            await _store.DisposeAsync();
+        }
     }
 
     [Fact]

@@ -20,20 +20,43 @@ public sealed class UsageOutageTests(ITestOutputHelper output) : IAsyncLifetime
 
     public async Task InitializeAsync()
     {
-        _upstream = await RecordingUpstream.StartAsync();
-        await _store.StartAsync();
-        _redis = await UsageRedis.ConnectAsync(_store.Configuration, _prefix);
-        _host = new GatewayHost(GatewayHost.WriteConfig(_upstream.Address), _store.Configuration, _prefix, UsageHosts.Settings()).Start();
-        await _host.WaitUntilReadyAsync();
+        try
+        {
+            _upstream = await RecordingUpstream.StartAsync();
+            await _store.StartAsync();
+            _redis = await UsageRedis.ConnectAsync(_store.Configuration, _prefix);
+            _host = new GatewayHost(GatewayHost.WriteConfig(_upstream.Address), _store.Configuration, _prefix, UsageHosts.Settings()).Start();
+            await _host.WaitUntilReadyAsync();
+        }
+        catch
+        {
+            // xunit does not call DisposeAsync when InitializeAsync throws; the store's process may not outlive the run.
+            await DisposeAsync();
+            throw;
+        }
     }
 
     public async Task DisposeAsync()
     {
-        await _host.DisposeAsync();
-        File.Delete(_host.ConfigPath);
-        await _upstream.DisposeAsync();
-        _redis.Dispose();
-        await _store.DisposeAsync();
+        try
+        {
+            if (_host is not null)
+            {
+                await _host.DisposeAsync();
+                File.Delete(_host.ConfigPath);
+            }
+
+            if (_upstream is not null)
+            {
+                await _upstream.DisposeAsync();
+            }
+
+            _redis?.Dispose();
+        }
+        finally
+        {
+            await _store.DisposeAsync();
+        }
     }
 
     [Fact]
