@@ -18,7 +18,7 @@ public sealed class CacheOptions
 
     /// <summary>Most found keys held in memory; the least recently fetched are evicted past it.</summary>
     [Range(1, int.MaxValue)]
-    public int L1MaxEntries { get; set; } = 100_000;
+    public int L1MaxEntries { get; set; } = 200_000;
 
     /// <summary>Most unknown keys remembered; kept apart so a flood of invented keys cannot evict real ones.</summary>
     [Range(1, int.MaxValue)]
