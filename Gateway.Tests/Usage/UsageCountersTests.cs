@@ -30,6 +30,80 @@ public sealed class UsageCountersTests : IDisposable
     }
 
     [Fact]
+    public void ADrainTakesTheCountersCountedSinceTheLastOne_AndOnlyThose()
+    {
+        var keys = Enumerable.Range(0, 1000).Select(i => UsageParts.Key($"k{i}")).ToArray();
+        foreach (var key in keys)
+        {
+            _counters.Record(key, default, ScopeTarget.GraphQLApi, allowed: true);
+        }
+
+        Assert.Equal(1000, _counters.Drain().Count);
+        Assert.Empty(_counters.Drain());
+
+        // Counted again after the drain, twice each for some: queued once, taken once, with every count.
+        for (var i = 0; i < keys.Length; i += 10)
+        {
+            _counters.Record(keys[i], default, ScopeTarget.GraphQLApi, allowed: true);
+            _counters.Record(keys[i], default, ScopeTarget.GraphQLApi, allowed: false);
+        }
+
+        var deltas = _counters.Drain();
+        Assert.Equal(100, deltas.Count);
+        Assert.All(deltas, d => Assert.Equal((1L, 1L), (d.Allowed, d.Denied)));
+        Assert.Equal(keys.Where((_, i) => i % 10 == 0).Select(k => k.Id).Order(StringComparer.Ordinal),
+            deltas.Select(d => d.Slot.KeyId).Order(StringComparer.Ordinal));
+        Assert.Empty(_counters.Drain());
+    }
+
+    [Fact]
+    public async Task ManyCountersRecordedWhileDraining_EachCountIsDrainedExactlyOnce()
+    {
+        var keys = Enumerable.Range(0, 5000).Select(i => UsageParts.Key($"m{i}")).ToArray();
+        var drained = new Dictionary<string, long>(StringComparer.Ordinal);
+        var recording = Recorders;
+        var drainer = Task.Run(() =>
+        {
+            while (true)
+            {
+                var last = Volatile.Read(ref recording) == 0;
+                foreach (var delta in _counters.Drain())
+                {
+                    drained[delta.Slot.KeyId] = drained.GetValueOrDefault(delta.Slot.KeyId) + delta.Allowed;
+                }
+
+                if (last)
+                {
+                    return;
+                }
+            }
+        });
+        var recorders = Enumerable.Range(0, Recorders).Select(r => Task.Run(() =>
+        {
+            for (var i = 0; i < PerRecorder; i++)
+            {
+                _counters.Record(keys[(i * 7 + r) % keys.Length], default, ScopeTarget.GraphQLApi, allowed: true);
+            }
+
+            Interlocked.Decrement(ref recording);
+        })).ToArray();
+        await Task.WhenAll(recorders);
+        await drainer;
+
+        var expected = new Dictionary<string, long>(StringComparer.Ordinal);
+        for (var r = 0; r < Recorders; r++)
+        {
+            for (var i = 0; i < PerRecorder; i++)
+            {
+                var id = keys[(i * 7 + r) % keys.Length].Id;
+                expected[id] = expected.GetValueOrDefault(id) + 1;
+            }
+        }
+
+        Assert.Equal(expected.OrderBy(e => e.Key, StringComparer.Ordinal), drained.OrderBy(e => e.Key, StringComparer.Ordinal));
+    }
+
+    [Fact]
     public async Task RecordWhileDraining_EveryIncrementIsDrainedExactlyOnce()
     {
         ApiKey[] keys = [UsageParts.Key("ka"), UsageParts.Key("kb")];

@@ -18,12 +18,17 @@ internal readonly record struct UsageSlot(string KeyId, int Day, string? Endpoin
 }
 
 /// <summary>Counts of one slot not yet written to Redis, changed only with interlocked operations.</summary>
-internal sealed class PendingCount(KeyDigest digest, KeyDayTargets keyDay)
+internal sealed class PendingCount(UsageSlot slot, KeyDigest digest, KeyDayTargets keyDay)
 {
     public long Allowed;
     public long Denied;
     public long Limited;
     public long LastUsedUnixMs;
+
+    /// <summary>1 while the counter is queued for the next flush (see <see cref="UsageCounters"/>).</summary>
+    public int Queued;
+
+    public UsageSlot Slot { get; } = slot;
 
     public KeyDigest Digest { get; } = digest;
 
@@ -53,10 +58,18 @@ internal sealed class KeyDayTargets
 /// <c>Usage:MaxTargetsPerKey</c> in a day are counted under its <c>other</c> target, and once the counters in memory
 /// reach the last tenth of <c>Usage:MaxPendingCounters</c> every key's new targets go to its <c>other</c>; that tenth is
 /// kept for <c>other</c> counters, so a count is dropped only when a key that has none finds it full.
+/// A flush visits only the counters used since the last one: the first count into a counter after a flush queues it
+/// (<see cref="PendingCount.Queued"/>), so with 100,000 keys in memory and a few thousand used each second a flush does
+/// not walk all of them (it did: an eighth of the gateway's CPU). Every counter is walked once per UTC day, to release
+/// those two days idle.
 /// </summary>
 internal sealed class UsageCounters : IUsageRecorder
 {
     private readonly ConcurrentDictionary<UsageSlot, PendingCount> _slots = new();
+    // Counters counted into since they were last drained; a counter appears at most once unless a drain raced it.
+    private readonly ConcurrentQueue<PendingCount> _queued = new();
+    // The UTC day of the last walk over every counter (int.MinValue: none yet, so the first drain walks them all).
+    private int _walkedDay = int.MinValue;
     // One small entry per key and day in use, outside Usage:MaxPendingCounters: only keys the store knows are counted,
     // so their number is the number of real keys, not whatever ids a client invents.
     private readonly ConcurrentDictionary<(string KeyId, int Day), KeyDayTargets> _keyDays = new();
@@ -117,6 +130,12 @@ internal sealed class UsageCounters : IUsageRecorder
         Interlocked.Increment(ref outcome == 0 ? ref count.Allowed : ref outcome == 1 ? ref count.Denied : ref count.Limited);
         // Last writer wins within one flush interval, which is the granularity usage is reported at (README, "Usage").
         Volatile.Write(ref count.LastUsedUnixMs, now.ToUnixTimeMilliseconds());
+        // After the increment (a full fence), and Drain clears the flag before it takes the counts: either the drain
+        // that cleared it takes this count, or this request finds the flag clear and queues the counter again.
+        if (Volatile.Read(ref count.Queued) == 0 && Interlocked.CompareExchange(ref count.Queued, 1, 0) == 0)
+        {
+            _queued.Enqueue(count);
+        }
     }
 
     /// <summary>
@@ -139,7 +158,7 @@ internal sealed class UsageCounters : IUsageRecorder
             return _slots.TryGetValue(slot, out var raced) ? raced : Other(slot, digest, targets, UsageFold.MaxPendingCounters);
         }
 
-        var added = new PendingCount(digest, targets);
+        var added = new PendingCount(slot, digest, targets);
         if (_slots.TryAdd(slot, added))
         {
             return added;
@@ -162,7 +181,7 @@ internal sealed class UsageCounters : IUsageRecorder
                 return null;
             }
 
-            var added = new PendingCount(digest, keyDay);
+            var added = new PendingCount(other, digest, keyDay);
             if (_slots.TryAdd(other, added))
             {
                 count = added;
@@ -196,21 +215,37 @@ internal sealed class UsageCounters : IUsageRecorder
         return false;
     }
 
-    /// <summary>Takes every pending delta out of memory; slots of past days that stayed idle are released.</summary>
+    /// <summary>
+    /// Takes every pending delta out of memory. The first drain of each UTC day walks every counter and releases those
+    /// of past days that stayed idle; the others take only the counters queued since the last drain.
+    /// </summary>
     public List<UsageDelta> Drain()
     {
         var today = UsageDays.Of(_time.GetUtcNow());
+        if (today != _walkedDay)
+        {
+            _walkedDay = today;
+            return DrainAll(today);
+        }
+
+        // The queue as it was at the start: counters queued while this runs wait for the next drain, so a busy gateway
+        // cannot keep one drain going.
+        var deltas = new List<UsageDelta>(_queued.Count);
+        for (var n = _queued.Count; n > 0 && _queued.TryDequeue(out var count); n--)
+        {
+            TakeInto(deltas, count);
+        }
+
+        return deltas;
+    }
+
+    private List<UsageDelta> DrainAll(int today)
+    {
         var deltas = new List<UsageDelta>();
         foreach (var (slot, count) in _slots)
         {
-            var allowed = Interlocked.Exchange(ref count.Allowed, 0);
-            var denied = Interlocked.Exchange(ref count.Denied, 0);
-            var limited = Interlocked.Exchange(ref count.Limited, 0);
-            if (allowed != 0 || denied != 0 || limited != 0)
-            {
-                deltas.Add(new UsageDelta(slot, count.Digest, allowed, denied, Volatile.Read(ref count.LastUsedUnixMs)) { Limited = limited, KeyDay = count.KeyDay });
-            }
-            else if (UsageDays.IsBefore(slot.Day, today, days: 2)
+            if (!TakeInto(deltas, count)
+                && UsageDays.IsBefore(slot.Day, today, days: 2)
                 && _slots.TryRemove(new KeyValuePair<UsageSlot, PendingCount>(slot, count)))
             {
                 // Two days idle: no request can still be counting into it, so removing it loses nothing.
@@ -227,7 +262,24 @@ internal sealed class UsageCounters : IUsageRecorder
             }
         }
 
+        // Every counter was taken; a queued one met again next time gives nothing, which is harmless.
         return deltas;
+    }
+
+    /// <summary>Clears the counter's queued flag, then takes its counts (the order <see cref="Count"/> relies on).</summary>
+    private static bool TakeInto(List<UsageDelta> deltas, PendingCount count)
+    {
+        Interlocked.Exchange(ref count.Queued, 0);
+        var allowed = Interlocked.Exchange(ref count.Allowed, 0);
+        var denied = Interlocked.Exchange(ref count.Denied, 0);
+        var limited = Interlocked.Exchange(ref count.Limited, 0);
+        if (allowed == 0 && denied == 0 && limited == 0)
+        {
+            return false;
+        }
+
+        deltas.Add(new UsageDelta(count.Slot, count.Digest, allowed, denied, Volatile.Read(ref count.LastUsedUnixMs)) { Limited = limited, KeyDay = count.KeyDay });
+        return true;
     }
 }
 
