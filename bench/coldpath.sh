@@ -108,14 +108,22 @@ raw="$RAW_DIR/coldpath-$stamp.jsonl"
 : >"$raw"
 # CPU seconds redis-server has used (user + system): the store's share of the shared machine.
 redis_cpu() { rcli info cpu | tr -d '\r' | awk -F: '/^used_cpu_(sys|user):/ {s += $2} END {printf "%.3f", s}'; }
-# Store reads that found a key: gateway_key_cache_lookups_total{...,result="hit",tier="l2"} on /metrics.
+# Store reads that found a key, on a request's time (a miss waited for them): gateway_key_cache_lookups_total{...,
+# result="hit",tier="l2"} on /metrics. Refresh-ahead checks are not lookups: counted apart below.
 l2_reads() {
   curl -fsS "http://127.0.0.1:$admin_port/metrics" \
     | awk 'index($0, "gateway_key_cache_lookups_total{") == 1 && /tier="l2"/ && /result="hit"/ {s += $2} END {printf "%d", s}'
 }
+# Refresh-ahead checks made in the background, as "total unchanged": gateway_key_cache_refreshes_total{result=...}
+# (unchanged: an HMGET of version and id renewed the entry; reloaded/removed: the version moved and a full read followed).
+refreshes() {
+  curl -fsS "http://127.0.0.1:$admin_port/metrics" \
+    | awk 'index($0, "gateway_key_cache_refreshes_total{") == 1 {s += $2; if (/result="unchanged"/) u += $2} END {printf "%d %d", s, u}'
+}
 run_wrk() { # name keys_file seconds round
-  local out json l2_before l2_after
+  local out json l2_before l2_after rf_before rf_after
   l2_before=$(l2_reads)
+  rf_before=$(refreshes)
   cmdstats >"$WORK/run-before"
   local rcpu0 rcpu1
   rcpu0=$(redis_cpu)
@@ -123,16 +131,18 @@ run_wrk() { # name keys_file seconds round
     timeout $(($3 + 60)) wrk -t"$threads" -c"$connections" -d"${3}s" --timeout 5s -s "$BENCH_DIR/wrk/many-keys.lua" "$proxy" 2>&1) \
     || { echo "$out" >&2; die "wrk $1"; }
   l2_after=$(l2_reads)
+  rf_after=$(refreshes)
   cmdstats >"$WORK/run-after"
   rcpu1=$(redis_cpu)
   # Redis commands during the run, by name (the INFO calls of the measurement left out).
   [ "$4" -gt 0 ] && echo "$1 $(delta "$WORK/run-before" "$WORK/run-after")" >>"$WORK/redis-commands.txt"
   json=$(grep '^WRKJSON ' <<<"$out" | cut -d' ' -f2-) || { echo "$out" >&2; die "no wrk summary"; }
   json=$(jq -c --arg t "$1" --argjson r "$4" --argjson l2 $((l2_after - l2_before)) --argjson rss "$(rss_kib "$gw_pid")" \
+    --argjson rf $(( ${rf_after% *} - ${rf_before% *} )) --argjson rfu $(( ${rf_after#* } - ${rf_before#* } )) \
     --argjson rcpu "$(awk -v a="$rcpu0" -v b="$rcpu1" 'BEGIN {printf "%.3f", b - a}')" \
-    '. + {target: $t, round: $r, l2_reads: $l2, rss_kib: $rss, redis_cpu_s: $rcpu}' <<<"$json")
+    '. + {target: $t, round: $r, l2_reads: $l2, refreshes: $rf, refreshes_unchanged: $rfu, rss_kib: $rss, redis_cpu_s: $rcpu}' <<<"$json")
   [ "$4" -gt 0 ] && echo "$json" >>"$raw"
-  jq -r '"\(.target) round \(.round): \(.rps|floor) req/s, p50 \(.p50_us/1000) ms, p99 \(.p99_us/1000) ms, non-2xx \(.status), socket errors \(.connect+.read+.write+.timeout), store reads \(.l2_reads), redis CPU \(.redis_cpu_s) s, RSS \(.rss_kib/1024|floor) MiB"' <<<"$json" >&2
+  jq -r '"\(.target) round \(.round): \(.rps|floor) req/s, p50 \(.p50_us/1000) ms, p99 \(.p99_us/1000) ms, non-2xx \(.status), socket errors \(.connect+.read+.write+.timeout), store reads \(.l2_reads), refreshes \(.refreshes) (\(.refreshes_unchanged) unchanged), redis CPU \(.redis_cpu_s) s, RSS \(.rss_kib/1024|floor) MiB"' <<<"$json" >&2
   echo "$json" >"$WORK/last.json"
 }
 
