@@ -13,12 +13,12 @@
 #   bench/coldpath.sh --smoke    10,000 keys, 1,000 in use, 1 round of 1 s
 #
 # Options: --count N, --in-use N, --rounds N, --duration S, --l1-max N (Cache:L1MaxEntries, default: the gateway's),
-# --l1-ttl HH:MM:SS (Cache:L1Ttl), --flush-interval HH:MM:SS (Usage:FlushInterval). BENCH_NO_BUILD=1 skips the builds; BENCH_KEEP_WORK=1 keeps the logs.
+# --l1-ttl HH:MM:SS (Cache:L1Ttl), --refresh-ahead HH:MM:SS (Cache:RefreshAhead; 00:00:00 turns it off), --flush-interval HH:MM:SS (Usage:FlushInterval). BENCH_NO_BUILD=1 skips the builds; BENCH_KEEP_WORK=1 keeps the logs.
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 
 all_args="$*"
-smoke=0 count=1000000 in_use=100000 rounds=3 duration=10 threads=2 connections=32 l1_max="" l1_ttl="" flush=""
+smoke=0 count=1000000 in_use=100000 rounds=3 duration=10 threads=2 connections=32 l1_max="" l1_ttl="" refresh_ahead="" flush=""
 while [ $# -gt 0 ]; do
   case $1 in
     --smoke) smoke=1 count=10000 in_use=1000 rounds=1 duration=1 ;;
@@ -28,6 +28,7 @@ while [ $# -gt 0 ]; do
     --duration) duration=$2; shift ;;
     --l1-max) l1_max=$2; shift ;;
     --l1-ttl) l1_ttl=$2; shift ;;
+    --refresh-ahead) refresh_ahead=$2; shift ;;
     --flush-interval) flush=$2; shift ;;
     *) die "unknown option $1" ;;
   esac
@@ -58,6 +59,7 @@ log "loaded $dbsize keys in ${load_s}s (redis used_memory $redis_mem)"
 settings=()
 [ -n "$l1_max" ] && settings+=("Cache__L1MaxEntries=$l1_max")
 [ -n "$l1_ttl" ] && settings+=("Cache__L1Ttl=$l1_ttl")
+[ -n "$refresh_ahead" ] && settings+=("Cache__RefreshAhead=$refresh_ahead")
 [ -n "$flush" ] && settings+=("Usage__FlushInterval=$flush")
 start_gateway "$gw_port" "$admin_port" "$redis_port" "$nginx_port" "${settings[@]}"
 gw_pid=${BENCH_PIDS[-1]}
@@ -177,7 +179,8 @@ python3 "$BENCH_DIR/tools/coldpath_report.py" "$raw" --out "$summary" --smoke "$
   --cold "${cold_results[*]}" --cold-discarded "$discarded" --warm "$warm_delta" \
   --unknown-first "$unknown_first" --unknown-second "$unknown_second" \
   --rss "start=$rss_start single=$rss_single many=$rss_many end=$rss_end hwm=$hwm_end" \
-  --cold-pass-seconds "$cold_pass_s" --l1-max "$l1_max_effective" --l1-ttl "$l1_ttl_effective" --flush-interval "${flush:-$(jq -r '.Usage.FlushInterval' "$REPO_DIR/appsettings.json")}" \
+  --cold-pass-seconds "$cold_pass_s" --l1-max "$l1_max_effective" --l1-ttl "$l1_ttl_effective" \
+  --refresh-ahead "${refresh_ahead:-a quarter of L1Ttl}" --flush-interval "${flush:-$(jq -r '.Usage.FlushInterval' "$REPO_DIR/appsettings.json")}" \
   --redis-commands "$WORK/redis-commands.txt" \
   --settings "wrk -t$threads -c$connections -d${duration}s, $rounds round(s), interleaved single/many" || status=$?
 cat "$summary"

@@ -18,7 +18,7 @@ def main():
     p.add_argument("raw")
     for name in ["out", "smoke", "command", "machine", "load", "count", "in-use", "load-seconds", "redis-memory",
                  "cold", "cold-discarded", "warm", "unknown-first", "unknown-second", "rss", "cold-pass-seconds",
-                 "l1-max", "l1-ttl", "flush-interval", "settings", "redis-commands"]:
+                 "l1-max", "l1-ttl", "refresh-ahead", "flush-interval", "settings", "redis-commands"]:
         p.add_argument("--" + name, default="")
     a = p.parse_args()
     smoke = a.smoke == "1"
@@ -51,7 +51,7 @@ def main():
     o.append(f"- machine load (shared, noisy): {a.load}")
     o.append(f"- Redis: {int(a.count):,} key records in the gateway's layout, loaded with `redis-cli --pipe` in "
              f"{a.load_seconds} s (used_memory {a.redis_memory}); {in_use:,} of them in use")
-    o.append(f"- gateway: `Cache:L1MaxEntries` = {a.l1_max}, `Cache:L1Ttl` = {a.l1_ttl}, `Usage:FlushInterval` = {a.flush_interval}, other settings default, usage counting on")
+    o.append(f"- gateway: `Cache:L1MaxEntries` = {a.l1_max}, `Cache:L1Ttl` = {a.l1_ttl}, `Cache:RefreshAhead` = {a.refresh_ahead or 'n/a'}, `Usage:FlushInterval` = {a.flush_interval}, other settings default, usage counting on")
     o.append(f"- load: {a.settings}; the same wrk script for both cases (a file of one key, or of {in_use:,})")
     o.append("")
     o.append("## Redis commands per request (INFO commandstats delta around one request)")
