@@ -14,8 +14,9 @@ namespace Gateway.Caching;
 /// <c>L1Ttl</c> without touching Redis; an unknown key is remembered for <c>NegativeTtl</c> in a separate,
 /// size-capped space so a flood of invented keys neither reaches Redis each time nor evicts real keys.
 /// Concurrent misses of one key share one store read. A key in use is checked again in the background shortly before
-/// its <c>L1Ttl</c> ends (refresh-ahead, KeyCache.RefreshAhead.cs), so requests rarely wait on the store for it. Both tiers are <see cref="DigestTable"/>s keyed by the digest
-/// itself (issue 11: a third of the bytes per key that <c>MemoryCache</c> took).
+/// its <c>L1Ttl</c> ends (refresh-ahead, KeyCache.RefreshAhead.cs), so requests rarely wait on the store for it. Both
+/// tiers are <see cref="DigestTable"/>s keyed by the digest itself (issue 11: a third of the bytes per key that
+/// <c>MemoryCache</c> took).
 /// </summary>
 public sealed partial class KeyCache : IKeyResolver, IDisposable
 {
