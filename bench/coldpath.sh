@@ -13,12 +13,12 @@
 #   bench/coldpath.sh --smoke    10,000 keys, 1,000 in use, 1 round of 1 s
 #
 # Options: --count N, --in-use N, --rounds N, --duration S, --l1-max N (Cache:L1MaxEntries, default: the gateway's),
-# --l1-ttl HH:MM:SS (Cache:L1Ttl), --flush-interval HH:MM:SS (Usage:FlushInterval). BENCH_NO_BUILD=1 skips the builds; BENCH_KEEP_WORK=1 keeps the logs.
+# --l1-ttl HH:MM:SS (Cache:L1Ttl), --refresh-ahead HH:MM:SS (Cache:RefreshAhead; 00:00:00 turns it off), --flush-interval HH:MM:SS (Usage:FlushInterval). BENCH_NO_BUILD=1 skips the builds; BENCH_KEEP_WORK=1 keeps the logs.
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 
 all_args="$*"
-smoke=0 count=1000000 in_use=100000 rounds=3 duration=10 threads=2 connections=32 l1_max="" l1_ttl="" flush=""
+smoke=0 count=1000000 in_use=100000 rounds=3 duration=10 threads=2 connections=32 l1_max="" l1_ttl="" refresh_ahead="" flush=""
 while [ $# -gt 0 ]; do
   case $1 in
     --smoke) smoke=1 count=10000 in_use=1000 rounds=1 duration=1 ;;
@@ -28,6 +28,7 @@ while [ $# -gt 0 ]; do
     --duration) duration=$2; shift ;;
     --l1-max) l1_max=$2; shift ;;
     --l1-ttl) l1_ttl=$2; shift ;;
+    --refresh-ahead) refresh_ahead=$2; shift ;;
     --flush-interval) flush=$2; shift ;;
     *) die "unknown option $1" ;;
   esac
@@ -58,6 +59,7 @@ log "loaded $dbsize keys in ${load_s}s (redis used_memory $redis_mem)"
 settings=()
 [ -n "$l1_max" ] && settings+=("Cache__L1MaxEntries=$l1_max")
 [ -n "$l1_ttl" ] && settings+=("Cache__L1Ttl=$l1_ttl")
+[ -n "$refresh_ahead" ] && settings+=("Cache__RefreshAhead=$refresh_ahead")
 [ -n "$flush" ] && settings+=("Usage__FlushInterval=$flush")
 start_gateway "$gw_port" "$admin_port" "$redis_port" "$nginx_port" "${settings[@]}"
 gw_pid=${BENCH_PIDS[-1]}
@@ -108,14 +110,22 @@ raw="$RAW_DIR/coldpath-$stamp.jsonl"
 : >"$raw"
 # CPU seconds redis-server has used (user + system): the store's share of the shared machine.
 redis_cpu() { rcli info cpu | tr -d '\r' | awk -F: '/^used_cpu_(sys|user):/ {s += $2} END {printf "%.3f", s}'; }
-# Store reads that found a key: gateway_key_cache_lookups_total{...,result="hit",tier="l2"} on /metrics.
+# Store reads that found a key, on a request's time (a miss waited for them): gateway_key_cache_lookups_total{...,
+# result="hit",tier="l2"} on /metrics. Refresh-ahead checks are not lookups: counted apart below.
 l2_reads() {
   curl -fsS "http://127.0.0.1:$admin_port/metrics" \
     | awk 'index($0, "gateway_key_cache_lookups_total{") == 1 && /tier="l2"/ && /result="hit"/ {s += $2} END {printf "%d", s}'
 }
+# Refresh-ahead checks made in the background, as "total unchanged": gateway_key_cache_refreshes_total{result=...}
+# (unchanged: an HMGET of version and id renewed the entry; reloaded/removed: the version moved and a full read followed).
+refreshes() {
+  curl -fsS "http://127.0.0.1:$admin_port/metrics" \
+    | awk 'index($0, "gateway_key_cache_refreshes_total{") == 1 {s += $2; if (/result="unchanged"/) u += $2} END {printf "%d %d", s, u}'
+}
 run_wrk() { # name keys_file seconds round
-  local out json l2_before l2_after
+  local out json l2_before l2_after rf_before rf_after
   l2_before=$(l2_reads)
+  rf_before=$(refreshes)
   cmdstats >"$WORK/run-before"
   local rcpu0 rcpu1
   rcpu0=$(redis_cpu)
@@ -123,16 +133,18 @@ run_wrk() { # name keys_file seconds round
     timeout $(($3 + 60)) wrk -t"$threads" -c"$connections" -d"${3}s" --timeout 5s -s "$BENCH_DIR/wrk/many-keys.lua" "$proxy" 2>&1) \
     || { echo "$out" >&2; die "wrk $1"; }
   l2_after=$(l2_reads)
+  rf_after=$(refreshes)
   cmdstats >"$WORK/run-after"
   rcpu1=$(redis_cpu)
   # Redis commands during the run, by name (the INFO calls of the measurement left out).
   [ "$4" -gt 0 ] && echo "$1 $(delta "$WORK/run-before" "$WORK/run-after")" >>"$WORK/redis-commands.txt"
   json=$(grep '^WRKJSON ' <<<"$out" | cut -d' ' -f2-) || { echo "$out" >&2; die "no wrk summary"; }
   json=$(jq -c --arg t "$1" --argjson r "$4" --argjson l2 $((l2_after - l2_before)) --argjson rss "$(rss_kib "$gw_pid")" \
+    --argjson rf $(( ${rf_after% *} - ${rf_before% *} )) --argjson rfu $(( ${rf_after#* } - ${rf_before#* } )) \
     --argjson rcpu "$(awk -v a="$rcpu0" -v b="$rcpu1" 'BEGIN {printf "%.3f", b - a}')" \
-    '. + {target: $t, round: $r, l2_reads: $l2, rss_kib: $rss, redis_cpu_s: $rcpu}' <<<"$json")
+    '. + {target: $t, round: $r, l2_reads: $l2, refreshes: $rf, refreshes_unchanged: $rfu, rss_kib: $rss, redis_cpu_s: $rcpu}' <<<"$json")
   [ "$4" -gt 0 ] && echo "$json" >>"$raw"
-  jq -r '"\(.target) round \(.round): \(.rps|floor) req/s, p50 \(.p50_us/1000) ms, p99 \(.p99_us/1000) ms, non-2xx \(.status), socket errors \(.connect+.read+.write+.timeout), store reads \(.l2_reads), redis CPU \(.redis_cpu_s) s, RSS \(.rss_kib/1024|floor) MiB"' <<<"$json" >&2
+  jq -r '"\(.target) round \(.round): \(.rps|floor) req/s, p50 \(.p50_us/1000) ms, p99 \(.p99_us/1000) ms, non-2xx \(.status), socket errors \(.connect+.read+.write+.timeout), store reads \(.l2_reads), refreshes \(.refreshes) (\(.refreshes_unchanged) unchanged), redis CPU \(.redis_cpu_s) s, RSS \(.rss_kib/1024|floor) MiB"' <<<"$json" >&2
   echo "$json" >"$WORK/last.json"
 }
 
@@ -143,8 +155,12 @@ rss_single=$(rss_kib "$gw_pid")
 log "warming $in_use keys"
 deadline=$(( $(date +%s) + 300 ))
 l2_start=$(l2_reads)
+# Done when as many keys were read as are in use, or when a pass's reads were under 1 % of its requests (what wrk
+# reaches is in memory: with refresh-ahead, keys in steady use are no longer re-read, and a short wrk run starting at
+# the same offsets each time may never reach every key), or at the deadline.
 while [ $(( $(l2_reads) - l2_start )) -lt "$in_use" ] && [ "$(date +%s)" -lt "$deadline" ]; do
   run_wrk many "$WORK/in-use.txt" "$warm" 0
+  [ "$(jq '.l2_reads * 100 < .requests' "$WORK/last.json")" = true ] && break
 done
 cold_pass_s=$(( $(date +%s) - deadline + 300 ))
 rss_many=$(rss_kib "$gw_pid")
@@ -167,7 +183,8 @@ python3 "$BENCH_DIR/tools/coldpath_report.py" "$raw" --out "$summary" --smoke "$
   --cold "${cold_results[*]}" --cold-discarded "$discarded" --warm "$warm_delta" \
   --unknown-first "$unknown_first" --unknown-second "$unknown_second" \
   --rss "start=$rss_start single=$rss_single many=$rss_many end=$rss_end hwm=$hwm_end" \
-  --cold-pass-seconds "$cold_pass_s" --l1-max "$l1_max_effective" --l1-ttl "$l1_ttl_effective" --flush-interval "${flush:-$(jq -r '.Usage.FlushInterval' "$REPO_DIR/appsettings.json")}" \
+  --cold-pass-seconds "$cold_pass_s" --l1-max "$l1_max_effective" --l1-ttl "$l1_ttl_effective" \
+  --refresh-ahead "${refresh_ahead:-a quarter of L1Ttl}" --flush-interval "${flush:-$(jq -r '.Usage.FlushInterval' "$REPO_DIR/appsettings.json")}" \
   --redis-commands "$WORK/redis-commands.txt" \
   --settings "wrk -t$threads -c$connections -d${duration}s, $rounds round(s), interleaved single/many" || status=$?
 cat "$summary"
