@@ -37,6 +37,17 @@ internal static class CacheProbe
             return collector;
         }).GetMeasurementSnapshot().Count(m => m.Tags.TryGetValue("tier", out var tier) && (string?)tier == "l2");
 
+    private static readonly ConditionalWeakTable<GatewayHost, MetricCollector<long>> s_refreshes = new();
+
+    /// <summary>Refresh-ahead checks the host made (<c>gateway.key_cache.refreshes</c>) with this result, counted as <see cref="StoreReads"/> is.</summary>
+    public static long Refreshes(GatewayHost host, string result) =>
+        s_refreshes.GetValue(host, static h =>
+        {
+            var collector = new MetricCollector<long>(h.Services.GetRequiredService<IMeterFactory>(), GatewayMetrics.MeterName, "gateway.key_cache.refreshes");
+            h.Services.GetRequiredService<IHostApplicationLifetime>().ApplicationStopped.Register(collector.Dispose);
+            return collector;
+        }).GetMeasurementSnapshot().Count(m => m.Tags.TryGetValue("result", out var r) && (string?)r == result);
+
     public static async Task<ProxyAnswer> SendAsync(GatewayHost host, string key, HttpMethod? method = null, string path = EndpointPath)
     {
         using var request = new HttpRequestMessage(method ?? HttpMethod.Get, path);

@@ -45,7 +45,9 @@ public sealed class KeyCacheTests : IDisposable
     [Fact]
     public async Task FoundKey_IsServedFromMemory_UntilL1TtlAndNotAfter()
     {
-        using var cache = Cache(new CacheOptions { L1Ttl = TimeSpan.FromSeconds(30) });
+        // Refresh-ahead off: the hit just before L1Ttl would otherwise start a check that renews the entry
+        // (RefreshAheadTests: with it on, an entry ends at L1Ttl from the read or check that last confirmed it).
+        using var cache = Cache(new CacheOptions { L1Ttl = TimeSpan.FromSeconds(30), RefreshAhead = TimeSpan.Zero });
         var digest = await CreateAsync("ttl");
 
         Assert.Equal(LookupStatus.Found, (await cache.LookupAsync(digest)).Status);

@@ -8,9 +8,12 @@ using StackExchange.Redis;
 namespace Gateway.Tests.Caching;
 
 /// <summary>
-/// A change that reaches Redis without its invalidation message (here: written straight to the record, so
-/// nothing is published) is enforced once <c>Cache:L1Ttl</c> has passed all the same, and not before: the
-/// README's "The key cache" section. The host's clock is a fake one, so the test steps to either side of the TTL.
+/// A change that reaches Redis without its invalidation message (here: written straight to the record as the admin
+/// write script writes it, the field and a version one higher, so nothing is published) is enforced once
+/// <c>Cache:L1Ttl</c> has passed all the same, and not before: the README's "The key cache" section. The host's clock
+/// is a fake one, so the test steps to either side of the TTL. The request just short of L1Ttl is in the refresh-ahead
+/// window: it is served from memory and starts a check, which sees the version moved; either way the request at L1Ttl
+/// must be refused.
 /// </summary>
 public sealed class LostInvalidationTests : IAsyncLifetime
 {
@@ -40,7 +43,11 @@ public sealed class LostInvalidationTests : IAsyncLifetime
         var (key, _) = await _host.CreateKeyAsync(CacheProbe.EveryEndpoint("lost-disable"));
         Assert.True(await CacheProbe.PassesAsync(_host, key));
 
-        await Database.HashSetAsync(RecordKey(key), "enabled", 0);
+        // Every admin write moves the version (KeyStore.Writes.cs); refresh-ahead relies on it.
+        var write = Database.CreateTransaction();
+        _ = write.HashSetAsync(RecordKey(key), KeyRecordCodec.Enabled, 0);
+        _ = write.HashIncrementAsync(RecordKey(key), KeyRecordCodec.Version);
+        Assert.True(await write.ExecuteAsync());
 
         await AssertEnforcedAtL1TtlAsync(key, () => CacheProbe.RefusedAsync(_host, key, "key_disabled"));
     }
@@ -54,6 +61,26 @@ public sealed class LostInvalidationTests : IAsyncLifetime
         Assert.True(await Database.KeyDeleteAsync(RecordKey(key)));
 
         await AssertEnforcedAtL1TtlAsync(key, () => CacheProbe.RefusedAsync(_host, key, "invalid_key"));
+    }
+
+    [Fact]
+    public async Task KeyInSteadyUse_IsCheckedAhead_AndNotReadAgainOnARequestsTime()
+    {
+        var (key, _) = await _host.CreateKeyAsync(CacheProbe.EveryEndpoint("steady"));
+        var reads = CacheProbe.StoreReads(_host);
+        var unchanged = CacheProbe.Refreshes(_host, "unchanged");
+        Assert.True(await CacheProbe.PassesAsync(_host, key));
+        Assert.Equal(reads + 1, CacheProbe.StoreReads(_host));
+
+        // In the last quarter of L1Ttl: served, and checked in the background.
+        _time.Advance(L1Ttl - L1Ttl / 8);
+        Assert.True(await CacheProbe.PassesAsync(_host, key));
+        await Eventually.TrueAsync(() => CacheProbe.Refreshes(_host, "unchanged") == unchanged + 1, "the check to renew the entry");
+
+        // Past the first read's L1Ttl, no request waits on a store read for the key.
+        _time.Advance(L1Ttl / 4);
+        Assert.True(await CacheProbe.PassesAsync(_host, key));
+        Assert.Equal(reads + 1, CacheProbe.StoreReads(_host));
     }
 
     private IDatabase Database => _host.Services.GetRequiredService<StoreConnection>().Database;

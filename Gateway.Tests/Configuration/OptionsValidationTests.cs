@@ -9,6 +9,8 @@ public sealed class OptionsValidationTests
     [InlineData("Cache:NegativeTtl", "00:00:00", "NegativeTtl")]
     [InlineData("Cache:StaleIfErrorTtl", "-00:00:01", "StaleIfErrorTtl")]
     [InlineData("Cache:StoreTimeout", "00:00:00", "StoreTimeout")]
+    [InlineData("Cache:RefreshAhead", "-00:00:01", "RefreshAhead")]
+    [InlineData("Cache:RefreshAhead", "00:00:30", "RefreshAhead")]
     [InlineData("Cache:L1MaxEntries", "0", "L1MaxEntries")]
     [InlineData("Cache:NegativeMaxEntries", "0", "NegativeMaxEntries")]
     [InlineData("Usage:FlushInterval", "00:00:00", "FlushInterval")]

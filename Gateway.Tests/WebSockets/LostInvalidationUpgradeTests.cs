@@ -7,7 +7,8 @@ using Microsoft.Extensions.Time.Testing;
 namespace Gateway.Tests.WebSockets;
 
 /// <summary>
-/// A key disabled in Redis without its invalidation message (written straight to the record) still closes the
+/// A key disabled in Redis without its invalidation message (written straight to the record, with the version bump
+/// every admin write makes) still closes the
 /// key's upgraded connections: every open connection's key is rechecked each <c>Cache:L1Ttl</c>. The host's clock is
 /// the test's, so the bound is exact in clock time and a loaded machine cannot stretch it.
 /// </summary>
@@ -41,7 +42,12 @@ public sealed class LostInvalidationUpgradeTests : IAsyncLifetime
         Assert.True(graphql.Connected && tunnel.Connected);
 
         var database = _host.Services.GetRequiredService<StoreConnection>().Database;
-        await database.HashSetAsync($"{_prefix}key:{KeyDigest.Compute(key).ToHex()}", "enabled", 0);
+        // As the admin write script writes it (the field and a version one higher), without its message.
+        var write = database.CreateTransaction();
+        var record = $"{_prefix}key:{KeyDigest.Compute(key).ToHex()}";
+        _ = write.HashSetAsync(record, KeyRecordCodec.Enabled, 0);
+        _ = write.HashIncrementAsync(record, KeyRecordCodec.Version);
+        Assert.True(await write.ExecuteAsync());
 
         // No message, and no clock time yet: nothing tells the gateway, so both still answer.
         await tunnel.SendAsync("still");

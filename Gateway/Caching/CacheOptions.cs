@@ -10,6 +10,16 @@ public sealed class CacheOptions
     /// <summary>How long a found key is trusted without asking the store; the bound on a lost invalidation.</summary>
     public TimeSpan L1Ttl { get; set; } = TimeSpan.FromSeconds(30);
 
+    /// <summary>
+    /// How long before a found key's <see cref="L1Ttl"/> ends a request for it starts a background check of the key
+    /// against the store (refresh-ahead), so a key in use is not re-read on a request's time. Unset: a quarter of
+    /// <see cref="L1Ttl"/>. <see cref="TimeSpan.Zero"/> turns it off.
+    /// </summary>
+    public TimeSpan? RefreshAhead { get; set; }
+
+    /// <summary>The refresh-ahead window in force: <see cref="RefreshAhead"/>, or a quarter of <see cref="L1Ttl"/> when unset.</summary>
+    internal TimeSpan RefreshAheadOrDefault => RefreshAhead ?? L1Ttl / 4;
+
     /// <summary>How long a key the store does not know is remembered as unknown.</summary>
     public TimeSpan NegativeTtl { get; set; } = TimeSpan.FromSeconds(5);
 

@@ -65,6 +65,13 @@ internal sealed class DigestTable
         }
     }
 
+    /// <summary>
+    /// Moves the entry's freshness to <paramref name="freshUntil"/> only if it is still exactly <paramref name="seen"/>
+    /// (the same key object, the same time): never brings back an entry removed or replaced meanwhile.
+    /// </summary>
+    public bool TryExtend(KeyDigest digest, Slot seen, long freshUntil) =>
+        _slots.TryUpdate(digest, new Slot(seen.Key, freshUntil), seen);
+
     public void Remove(KeyDigest digest)
     {
         if (_slots.TryRemove(digest, out _))
@@ -146,7 +153,14 @@ internal sealed class DigestTable
     }
 
     /// <summary>A found key (or <c>null</c> in the negative table) and the timestamp it is fresh until.</summary>
-    internal readonly record struct Slot(ApiKey? Key, long FreshUntil);
+    internal readonly record struct Slot(ApiKey? Key, long FreshUntil)
+    {
+        // The same decoded object, not an equal one: what the conditional updates and removes compare (and cheaper than
+        // ApiKey's member-wise equality).
+        public bool Equals(Slot other) => ReferenceEquals(Key, other.Key) && FreshUntil == other.FreshUntil;
+
+        public override int GetHashCode() => HashCode.Combine(System.Runtime.CompilerServices.RuntimeHelpers.GetHashCode(Key), FreshUntil);
+    }
 
     // HashCode.Combine is seeded per process, so nobody can choose keys whose digests pile into one bucket (the
     // MemoryCache keys were strings, whose hashing is seeded too). A digest is uniform: two of its words are plenty.

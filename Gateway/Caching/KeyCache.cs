@@ -13,7 +13,8 @@ namespace Gateway.Caching;
 /// Two tiers in front of the key store: L1 in this process, L2 Redis. A found key is served from L1 for
 /// <c>L1Ttl</c> without touching Redis; an unknown key is remembered for <c>NegativeTtl</c> in a separate,
 /// size-capped space so a flood of invented keys neither reaches Redis each time nor evicts real keys.
-/// Concurrent misses of one key share one store read. Both tiers are <see cref="DigestTable"/>s keyed by the digest
+/// Concurrent misses of one key share one store read. A key in use is checked again in the background shortly before
+/// its <c>L1Ttl</c> ends (refresh-ahead, KeyCache.RefreshAhead.cs), so requests rarely wait on the store for it. Both tiers are <see cref="DigestTable"/>s keyed by the digest
 /// itself (issue 11: a third of the bytes per key that <c>MemoryCache</c> took).
 /// </summary>
 public sealed partial class KeyCache : IKeyResolver, IDisposable
@@ -28,6 +29,7 @@ public sealed partial class KeyCache : IKeyResolver, IDisposable
     private readonly long _l1Ttl;
     private readonly long _staleIfErrorTtl;
     private readonly long _negativeTtl;
+    private readonly long _refreshAhead;
     private readonly ConcurrentDictionary<KeyDigest, Task<KeyLookup>> _inflight = new();
     private readonly ResiliencePipeline _pipeline;
     private long _generation;
@@ -42,6 +44,7 @@ public sealed partial class KeyCache : IKeyResolver, IDisposable
         _l1Ttl = DigestTable.ToTimestamp(time, _options.L1Ttl);
         _staleIfErrorTtl = DigestTable.ToTimestamp(time, _options.StaleIfErrorTtl);
         _negativeTtl = DigestTable.ToTimestamp(time, _options.NegativeTtl);
+        _refreshAhead = DigestTable.ToTimestamp(time, _options.RefreshAheadOrDefault);
         _found = new DigestTable(_options.L1MaxEntries, _staleIfErrorTtl, time);
         _unknown = new DigestTable(_options.NegativeMaxEntries, 0, time);
         _pipeline = StoreReadPipeline.Create(_options, time, metrics, chaos);
@@ -54,7 +57,7 @@ public sealed partial class KeyCache : IKeyResolver, IDisposable
     /// <summary>The answer L1 or the negative cache holds, without any store call; <c>false</c> when neither knows the key.</summary>
     public bool TryLookupInMemory(KeyDigest digest, out KeyLookup lookup)
     {
-        if (TryGetFresh(digest, out lookup))
+        if (TryGetFresh(digest, out lookup, refresh: true))
         {
             _metrics.CacheLookup("l1", "hit");
             return true;
@@ -94,11 +97,18 @@ public sealed partial class KeyCache : IKeyResolver, IDisposable
 
     public void Dispose() => Clear();
 
-    private bool TryGetFresh(KeyDigest digest, out KeyLookup lookup)
+    /// <param name="refresh">Whether a hit in the refresh-ahead window starts the key's background check.</param>
+    private bool TryGetFresh(KeyDigest digest, out KeyLookup lookup, bool refresh)
     {
         var now = _time.GetTimestamp();
         if (_found.TryGet(digest, out var entry) && entry.FreshUntil > now)
         {
+            // Outside the window this is one subtraction: the hit path stays free of allocation and locks.
+            if (refresh && entry.FreshUntil - now <= _refreshAhead)
+            {
+                StartRefresh(digest, entry);
+            }
+
             lookup = KeyLookup.Found(entry.Key!);
             return true;
         }
@@ -125,7 +135,7 @@ public sealed partial class KeyCache : IKeyResolver, IDisposable
 
         // A request that missed L1 just before another's read finished finds no read in flight (it is removed once its
         // answer is in L1): look again, now that this one holds the flight, instead of reading the store a second time.
-        if (TryGetFresh(digest, out var known))
+        if (TryGetFresh(digest, out var known, refresh: false))
         {
             created.SetResult(known);
             _inflight.TryRemove(new KeyValuePair<KeyDigest, Task<KeyLookup>>(digest, created.Task));
@@ -136,11 +146,15 @@ public sealed partial class KeyCache : IKeyResolver, IDisposable
         return created.Task;
     }
 
-    private async Task CompleteAsync(KeyDigest digest, TaskCompletionSource<KeyLookup> completion)
+    /// <param name="refreshOf">The entry a refresh-ahead checks; <c>default</c> for a read on a miss.</param>
+    private async Task CompleteAsync(KeyDigest digest, TaskCompletionSource<KeyLookup> completion, DigestTable.Slot refreshOf = default)
     {
         try
         {
-            completion.SetResult(await LoadAsync(digest).ConfigureAwait(false));
+            var lookup = refreshOf.Key is null
+                ? await LoadAsync(digest).ConfigureAwait(false)
+                : await RefreshAsync(digest, refreshOf).ConfigureAwait(false);
+            completion.SetResult(lookup);
         }
         catch (Exception ex)
         {
@@ -154,7 +168,8 @@ public sealed partial class KeyCache : IKeyResolver, IDisposable
         }
     }
 
-    private async Task<KeyLookup> LoadAsync(KeyDigest digest)
+    /// <param name="refresh">A refresh-ahead's full read: counted as a refresh, not as a lookup a request waited for.</param>
+    private async Task<KeyLookup> LoadAsync(KeyDigest digest, bool refresh = false)
     {
         var generation = Interlocked.Read(ref _generation);
         ApiKey? key;
@@ -165,14 +180,25 @@ public sealed partial class KeyCache : IKeyResolver, IDisposable
                 static async (state, token) => await state.Store.FindAsync(state.Digest).WaitAsync(token).ConfigureAwait(false),
                 (Store: _store, Digest: digest)).ConfigureAwait(false);
         }
+        catch (Exception ex) when (refresh)
+        {
+            return RefreshFailed(digest, ex);
+        }
         catch (Exception ex)
         {
             _metrics.CacheLookup("l2", "error");
             return StaleOrUnavailable(digest, ex);
         }
 
-        _metrics.StoreRead(_time.GetElapsedTime(started));
-        _metrics.CacheLookup("l2", key is null ? "miss" : "hit");
+        if (refresh)
+        {
+            _metrics.CacheRefresh(key is null ? "removed" : "reloaded");
+        }
+        else
+        {
+            _metrics.StoreRead(_time.GetElapsedTime(started));
+            _metrics.CacheLookup("l2", key is null ? "miss" : "hit");
+        }
 
         // Fresh from the moment the read began, not from its answer, so an entry never outlives L1Ttl from what it saw.
         var now = started;
@@ -184,6 +210,7 @@ public sealed partial class KeyCache : IKeyResolver, IDisposable
             if (cacheable)
             {
                 _unknown.Set(digest, null, now + _negativeTtl);
+                DropIfInvalidatedSince(_unknown, digest, generation);
             }
 
             return KeyLookup.NotFound;
@@ -193,9 +220,20 @@ public sealed partial class KeyCache : IKeyResolver, IDisposable
         if (cacheable)
         {
             _found.Set(digest, key, now + _l1Ttl);
+            DropIfInvalidatedSince(_found, digest, generation);
         }
 
         return KeyLookup.Found(key);
+    }
+
+    // Set, then look: an invalidation whose count moved between the check above and the Set may have removed the entry
+    // before the Set put it back, so it is dropped again here (the invalidation wins; at worst one more read).
+    private void DropIfInvalidatedSince(DigestTable table, KeyDigest digest, long generation)
+    {
+        if (Interlocked.Read(ref _generation) != generation)
+        {
+            table.Remove(digest);
+        }
     }
 
     private KeyLookup StaleOrUnavailable(KeyDigest digest, Exception ex)

@@ -6,7 +6,8 @@ namespace Gateway.ClientAddresses;
 /// and the like unchanged, and an <c>X_Forwarded_For</c> beside its own <c>X-Forwarded-For</c>, which CGI-style upstreams
 /// (WSGI, Rack, PHP) read as the same <c>HTTP_X_FORWARDED_FOR</c>. An upstream that trusts any of them for its own
 /// address checks, limits or logs would take the client's word for its address. Fails closed: every such header goes;
-/// the upstream learns the client address from the gateway's <c>X-Forwarded-For</c> only.
+/// the upstream learns the client address from the gateway's <c>X-Forwarded-For</c> only. Removed, with the other
+/// headers a client may not send on, by <see cref="Enforcement.ClientHeaderHygiene"/>.
 /// </summary>
 internal static class ClientAddressHeaders
 {
@@ -26,39 +27,14 @@ internal static class ClientAddressHeaders
 
     private static readonly HashSet<string>.AlternateLookup<ReadOnlySpan<char>> NamesBySpan = Names.GetAlternateLookup<ReadOnlySpan<char>>();
     private static readonly HashSet<string>.AlternateLookup<ReadOnlySpan<char>> SetByTheProxyBySpan = SetByTheProxy.GetAlternateLookup<ReadOnlySpan<char>>();
-    private const int LongestName = 24;
 
-    /// <summary>Removes every client-address header the client sent that the gateway does not set itself.</summary>
-    public static void RemoveFromClient(IHeaderDictionary headers)
-    {
-        List<string>? found = null;
-        Span<char> normalized = stackalloc char[LongestName];
-        // The pairs, not Keys: Kestrel builds a new collection of every name for Keys, on each request.
-        foreach (var header in headers)
-        {
-            var name = header.Key;
-            if (name.Length is < 9 or > LongestName)
-            {
-                continue;
-            }
+    /// <summary>The lengths of the shortest and the longest name above.</summary>
+    public const int ShortestName = 9, LongestName = 24;
 
-            var underscore = false;
-            for (var i = 0; i < name.Length; i++)
-            {
-                underscore |= name[i] == '_';
-                normalized[i] = name[i] == '_' ? '-' : char.ToUpperInvariant(name[i]);
-            }
-
-            var key = normalized[..name.Length];
-            if (NamesBySpan.Contains(key) && (underscore || !SetByTheProxyBySpan.Contains(key)))
-            {
-                (found ??= []).Add(name);
-            }
-        }
-
-        foreach (var name in found ?? [])
-        {
-            headers.Remove(name);
-        }
-    }
+    /// <summary>
+    /// Whether a header the client sent is one to remove, given its name upper-cased with every '_' written as '-'
+    /// (<paramref name="underscore"/>: the name as sent had one).
+    /// </summary>
+    public static bool IsClientsOwn(ReadOnlySpan<char> normalized, bool underscore) =>
+        NamesBySpan.Contains(normalized) && (underscore || !SetByTheProxyBySpan.Contains(normalized));
 }

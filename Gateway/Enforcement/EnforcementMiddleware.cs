@@ -258,10 +258,9 @@ internal sealed partial class EnforcementMiddleware(
     {
         var request = context.Request;
         request.Headers.Remove("Authorization");
-        // Always, whatever the setting (any case, every copy): an upstream may trust this header as the gateway's word.
-        UpstreamCredentials.RemoveClientKeyId(request.Headers);
-        // Nor may it tell the upstream its address: the gateway's X-Forwarded-For is the only word on that.
-        ClientAddresses.ClientAddressHeaders.RemoveFromClient(request.Headers);
+        // Always, whatever the setting (any case, every copy): the client's own key-id header, which an upstream may trust
+        // as the gateway's word, and its client-address headers: the gateway's X-Forwarded-For is the only word on that.
+        ClientHeaderHygiene.RemoveFromClient(request.Headers);
         request.QueryString = CredentialExtractor.WithoutApiKey(request.QueryString);
         if (proxy.Cluster?.Config.ClusterId is not { } clusterId)
         {

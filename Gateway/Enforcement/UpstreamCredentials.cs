@@ -10,56 +10,15 @@ public sealed class UpstreamCredentials(IOptionsMonitor<Dictionary<string, Upstr
     public const string KeyIdHeader = "X-Gateway-Key-Id";
 
     /// <summary>
-    /// Removes the client's own <see cref="KeyIdHeader"/>, in any letter case and with any dash written as an underscore:
-    /// CGI-style upstreams (WSGI, Rack, PHP) read <c>X_Gateway_Key_Id</c> and <c>X-Gateway-Key-Id</c> as the same
-    /// <c>HTTP_X_GATEWAY_KEY_ID</c>, so a variant left in would let a client name any key to them. Fails closed: every
-    /// spelling such an upstream could confuse with the gateway's header goes.
+    /// Whether a header the client sent is a spelling of <see cref="KeyIdHeader"/>, given its name upper-cased with every
+    /// '_' written as '-': CGI-style upstreams (WSGI, Rack, PHP) read <c>X_Gateway_Key_Id</c> and <c>X-Gateway-Key-Id</c>
+    /// as the same <c>HTTP_X_GATEWAY_KEY_ID</c>, so a variant left in would let a client name any key to them. Fails
+    /// closed: every spelling such an upstream could confuse with the gateway's header is removed, in any letter case
+    /// (<see cref="ClientHeaderHygiene"/>).
     /// </summary>
-    public static void RemoveClientKeyId(IHeaderDictionary headers)
-    {
-        ArgumentNullException.ThrowIfNull(headers);
-        // Header dictionaries compare names ignoring case (Kestrel's and HeaderDictionary alike), so removing each of the
-        // eight dash/underscore spellings removes every variant in every case. Named removals, not a walk over the
-        // pairs: enumerating an IHeaderDictionary boxes its enumerator (about 100 bytes on Kestrel) on every request,
-        // and a request without unknown headers answers each removal from Kestrel's known-header switch.
-        foreach (var spelling in KeyIdSpellings)
-        {
-            headers.Remove(spelling);
-        }
-    }
+    internal static bool IsKeyIdSpelling(ReadOnlySpan<char> normalized) => normalized.SequenceEqual(KeyIdNormalized);
 
-    // X-Gateway-Key-Id with each of its three dashes written as '-' or '_': every name a CGI-style upstream maps to
-    // HTTP_X_GATEWAY_KEY_ID (letters in any case are the dictionary's business).
-    private static readonly string[] KeyIdSpellings = Spellings();
-
-    private static string[] Spellings()
-    {
-        var dashes = new List<int>();
-        for (var i = 0; i < KeyIdHeader.Length; i++)
-        {
-            if (KeyIdHeader[i] == '-')
-            {
-                dashes.Add(i);
-            }
-        }
-
-        var spellings = new string[1 << dashes.Count];
-        for (var mask = 0; mask < spellings.Length; mask++)
-        {
-            var name = KeyIdHeader.ToCharArray();
-            for (var d = 0; d < dashes.Count; d++)
-            {
-                if ((mask & (1 << d)) != 0)
-                {
-                    name[dashes[d]] = '_';
-                }
-            }
-
-            spellings[mask] = new string(name);
-        }
-
-        return spellings;
-    }
+    private const string KeyIdNormalized = "X-GATEWAY-KEY-ID";
 
     public string? For(string clusterId) =>
         options.CurrentValue.TryGetValue(clusterId, out var upstream) && !string.IsNullOrEmpty(upstream.Authorization)

@@ -12,6 +12,7 @@ public sealed class GatewayMetrics : IDisposable
     private readonly Meter _meter;
     private readonly Counter<long> _requests;
     private readonly Counter<long> _cacheLookups;
+    private readonly Counter<long> _cacheRefreshes;
     private readonly Histogram<double> _storeReadSeconds;
     private readonly Counter<long> _usageDropped;
     private readonly Counter<long> _usageFlushFailures;
@@ -27,7 +28,9 @@ public sealed class GatewayMetrics : IDisposable
         _meter = meterFactory.Create(MeterName);
         _requests = _meter.CreateCounter<long>("gateway.requests", description: "Proxied requests judged, by decision and problem code.");
         _cacheLookups = _meter.CreateCounter<long>("gateway.key_cache.lookups", description: "Key lookups by tier (l1, l2) and result (hit, miss, error).");
-        _storeReadSeconds = _meter.CreateHistogram<double>("gateway.store.read.duration", unit: "s", description: "Latency of key reads from the store.");
+        _cacheRefreshes = _meter.CreateCounter<long>("gateway.key_cache.refreshes",
+            description: "Background checks of in-use keys against the store before their L1Ttl ends (refresh-ahead), by result (unchanged, reloaded, removed, superseded, error); not counted as lookups.");
+        _storeReadSeconds = _meter.CreateHistogram<double>("gateway.store.read.duration", unit: "s", description: "Latency of key reads from the store that a request waited for (refreshes not included).");
         _usageDropped = _meter.CreateCounter<long>("gateway.usage.dropped", description: "Counted requests dropped because Usage:MaxPendingCounters was reached, even for the key's other target.");
         _usageToOther = _meter.CreateCounter<long>("gateway.usage.to_other",
             description: "Counted requests that went to their key's other target instead of their own, by reason (max_targets_per_key, max_targets_per_key_store, max_pending_counters).");
@@ -78,6 +81,8 @@ public sealed class GatewayMetrics : IDisposable
 
     public void GraphQLDocumentCacheLookup(bool hit) =>
         _documentCacheLookups.Add(1, new KeyValuePair<string, object?>("result", hit ? "hit" : "miss"));
+
+    public void CacheRefresh(string result) => _cacheRefreshes.Add(1, new KeyValuePair<string, object?>("result", result));
 
     public void StoreRead(TimeSpan elapsed) => _storeReadSeconds.Record(elapsed.TotalSeconds);
 

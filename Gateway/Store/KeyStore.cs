@@ -31,6 +31,8 @@ public sealed partial class KeyStore
     // decoding, and ten at once took both cores from the proxy (with the embedded Garnet, which shares the process, lookups
     // timed out); a page is at most 1,000 records, but a burst of them still should not take both cores.
     private readonly SemaphoreSlim _listGate = new(2, 2);
+
+    private static readonly RedisValue[] s_versionAndId = [KeyRecordCodec.Version, KeyRecordCodec.Id];
     private readonly StoreConnection _connection;
     private readonly string _prefix;
 
@@ -59,6 +61,20 @@ public sealed partial class KeyStore
     {
         var entries = await ProxyDb.HashGetAllAsync(RecordKey(digest)).ConfigureAwait(false);
         return KeyRecordCodec.Decode(entries);
+    }
+
+    /// <summary>
+    /// Whether the record still holds <paramref name="cached"/>'s settings version and id: one HMGET of two fields on the
+    /// proxy's connection, nothing decoded (the key cache's refresh-ahead). Every admin write moves the version (the
+    /// update, delete and roll scripts, and a roll's undo); the id tells apart a record deleted and created again under
+    /// the same hash (a legacy key imported again), which starts at version 1 anew. Throws on infrastructure failure.
+    /// </summary>
+    public async Task<bool> IsCurrentAsync(KeyDigest digest, ApiKey cached)
+    {
+        var values = await ProxyDb.HashGetAsync(RecordKey(digest), s_versionAndId).ConfigureAwait(false);
+        // A record without a version (from before versions) is never taken as current: the full read decides.
+        return values.Length == 2 && values[0].TryParse(out long version) && version == cached.Version
+            && values[1] == cached.Id;
     }
 
     /// <summary>The key with this hash, read on the admin connection (revocation by plaintext); null when none.</summary>

@@ -1,0 +1,359 @@
+using System.Diagnostics.Metrics;
+using Gateway.Caching;
+using Gateway.Configuration;
+using Gateway.Keys;
+using Gateway.Observability;
+using Gateway.Store;
+using Gateway.Tests.Infrastructure;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Diagnostics.Metrics.Testing;
+using Microsoft.Extensions.Logging.Abstractions;
+using Microsoft.Extensions.Options;
+using Microsoft.Extensions.Time.Testing;
+using Polly;
+using Polly.Simmy;
+using Polly.Simmy.Behavior;
+using Polly.Simmy.Fault;
+
+namespace Gateway.Tests.Caching;
+
+/// <summary>
+/// Refresh-ahead (<c>Cache:RefreshAhead</c>, KeyCache.RefreshAhead.cs) on its own, over a real store, with a fake clock.
+/// Every store call of the cache passes <see cref="StoreGate"/>, which counts them: a version check is one call, a
+/// check that finds a change is two (the check, then the full read). No invalidation subscriber runs here, so every
+/// admin write below is one whose message was lost.
+/// </summary>
+public sealed class RefreshAheadTests : IDisposable
+{
+    private static readonly TimeSpan L1Ttl = TimeSpan.FromSeconds(30);
+
+    // The default window, the last quarter of L1Ttl: checks start from 22.5 s on.
+    private static readonly TimeSpan WindowStart = L1Ttl - L1Ttl / 4;
+    private readonly FakeTimeProvider _time = new(DateTimeOffset.UtcNow);
+    private readonly ServiceProvider _services = new ServiceCollection().AddMetrics().BuildServiceProvider();
+    private readonly StoreConnection _connection;
+    private readonly KeyStore _store;
+    private readonly StoreGate _gate = new();
+    private readonly MetricCollector<long> _refreshes;
+
+    public RefreshAheadTests()
+    {
+        _connection = new StoreConnection(
+            Options.Create(new RedisOptions { Configuration = TestStore.Configuration, KeyPrefix = TestStore.UniquePrefix() }),
+            Options.Create(new StoreOptions()),
+            NullLoggerFactory.Instance);
+        _store = new KeyStore(_connection);
+        var meters = _services.GetRequiredService<IMeterFactory>();
+        _refreshes = new MetricCollector<long>(meters, GatewayMetrics.MeterName, "gateway.key_cache.refreshes");
+    }
+
+    public void Dispose()
+    {
+        _refreshes.Dispose();
+        _connection.Dispose();
+        _services.Dispose();
+    }
+
+    [Fact]
+    public async Task HitInTheWindow_IsServedAtOnce_AndStartsExactlyOneCheck()
+    {
+        using var lookups = LookupCollector();
+        using var cache = Cache(new CacheOptions { L1Ttl = L1Ttl });
+        var (digest, _) = await CreateAsync("window");
+        await cache.LookupAsync(digest);
+        Assert.Equal(1, _gate.Calls);
+
+        // Just before the window a hit is only a hit.
+        _time.Advance(WindowStart - TimeSpan.FromTicks(1));
+        Assert.True(cache.TryLookupInMemory(digest, out _));
+        Assert.Equal(0, cache.InFlight);
+
+        // In it, every hit is answered from memory at once while the one check waits on the store.
+        _gate.Hold();
+        _time.Advance(TimeSpan.FromTicks(1));
+        AssertServedFromMemory(cache, digest, 100);
+        await Eventually.TrueAsync(() => _gate.Calls == 2, "the check to reach the store");
+        AssertServedFromMemory(cache, digest, 100);
+        Assert.Equal(1, cache.InFlight);
+
+        _gate.Release();
+        await Eventually.TrueAsync(() => cache.InFlight == 0, "the check to end");
+        Assert.Equal(2, _gate.Calls);
+        Assert.Equal(["unchanged"], Results(_refreshes));
+        // A refresh is not a lookup: the count of store reads requests waited for stays at the first one.
+        Assert.Equal(1, StoreLookups(lookups));
+    }
+
+    [Fact]
+    public async Task HitsInTheWindow_WhileTheCheckRuns_AllocateNothing()
+    {
+        using var cache = Cache(new CacheOptions { L1Ttl = L1Ttl });
+        var (digest, _) = await CreateAsync("window-alloc");
+        await cache.LookupAsync(digest);
+        _time.Advance(WindowStart);
+        _gate.Hold();
+        Assert.True(cache.TryLookupInMemory(digest, out _));
+        await Eventually.TrueAsync(() => _gate.Calls == 2, "the check to reach the store");
+
+        ServedFromMemory(cache, digest, 1);
+        var before = GC.GetAllocatedBytesForCurrentThread();
+        var served = ServedFromMemory(cache, digest, 1000);
+        Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
+        Assert.Equal(1000, served);
+        _gate.Release();
+        await Eventually.TrueAsync(() => cache.InFlight == 0, "the check to end");
+    }
+
+    [Fact]
+    public async Task UnchangedVersion_ExtendsTheEntryFromWhenTheCheckBegan_WithoutAFullRead()
+    {
+        using var cache = Cache(new CacheOptions { L1Ttl = L1Ttl });
+        var (digest, _) = await CreateAsync("unchanged");
+        await cache.LookupAsync(digest);
+
+        _time.Advance(TimeSpan.FromSeconds(25));
+        _gate.Hold();
+        Assert.True(cache.TryLookupInMemory(digest, out _));
+        await Eventually.TrueAsync(() => _gate.Calls == 2, "the check to reach the store");
+        // The answer comes 0.4 s after the check began (within Cache:StoreTimeout, which runs on this clock too): the
+        // entry's new freshness counts from the beginning.
+        _time.Advance(TimeSpan.FromMilliseconds(400));
+        _gate.Release();
+        await Eventually.TrueAsync(() => cache.InFlight == 0, "the check to end");
+        Assert.Equal(2, _gate.Calls);
+        Assert.Equal(["unchanged"], Results(_refreshes));
+
+        // At 40 s the first read's freshness is long over, the check's holds (and 40 s is before its window).
+        _time.Advance(TimeSpan.FromSeconds(14.6));
+        Assert.True(cache.TryLookupInMemory(digest, out var extended));
+        Assert.Equal(LookupStatus.Found, extended.Status);
+        Assert.Equal(2, _gate.Calls);
+
+        // 25 s + L1Ttl: over, not at 25.4 s + L1Ttl.
+        _time.Advance(TimeSpan.FromSeconds(15));
+        Assert.False(cache.TryLookupInMemory(digest, out _));
+    }
+
+    [Fact]
+    public async Task AdminDisable_WithItsMessageLost_IsPickedUpByTheCheck()
+    {
+        using var cache = Cache(new CacheOptions { L1Ttl = L1Ttl });
+        var (digest, id) = await CreateAsync("disabled");
+        await cache.LookupAsync(digest);
+        Assert.Equal(KeyWriteStatus.Written, (await _store.UpdateAsync(id, key => key with { Enabled = false })).Status);
+
+        _time.Advance(TimeSpan.FromSeconds(25));
+        // Served at once with what memory holds (the change is 25 s old, within L1Ttl)...
+        Assert.True(cache.TryLookupInMemory(digest, out var served));
+        Assert.True(served.Key!.Enabled);
+        // ...and the check sees the version moved and reads the record in full.
+        await Eventually.TrueAsync(() => cache.TryLookupInMemory(digest, out var now) && now.Key?.Enabled == false, "the disable to be in memory");
+        Assert.Equal(3, _gate.Calls);
+        Assert.Equal(["reloaded"], Results(_refreshes));
+    }
+
+    [Fact]
+    public async Task AdminDelete_WithItsMessageLost_IsPickedUpByTheCheck()
+    {
+        using var cache = Cache(new CacheOptions { L1Ttl = L1Ttl });
+        var (digest, id) = await CreateAsync("deleted");
+        await cache.LookupAsync(digest);
+        Assert.Equal(KeyWriteStatus.Written, (await _store.DeleteAsync(id)).Status);
+
+        _time.Advance(TimeSpan.FromSeconds(25));
+        Assert.True(cache.TryLookupInMemory(digest, out _));
+        await Eventually.TrueAsync(() => cache.TryLookupInMemory(digest, out var now) && now.Status == LookupStatus.NotFound, "the key to be known as gone");
+        Assert.Equal(0, cache.Count);
+        Assert.Equal(["removed"], Results(_refreshes));
+    }
+
+    [Fact]
+    public async Task SameHashStoredAgain_AtTheSameVersion_IsReadInFull()
+    {
+        // A legacy key deleted and imported again: a new record under the same hash, at version 1 like the old one.
+        using var cache = Cache(new CacheOptions { L1Ttl = L1Ttl });
+        var plaintext = CacheProbe.NewLegacyToken();
+        var digest = KeyDigest.Compute(plaintext);
+        var first = Key("first", plaintext);
+        Assert.True(await _store.CreateAsync(first, digest));
+        await cache.LookupAsync(digest);
+        Assert.Equal(KeyWriteStatus.Written, (await _store.DeleteAsync(first.Id)).Status);
+        var second = Key("second", plaintext) with { Scopes = new KeyScopes(AccessLevel.Read, new Dictionary<string, AccessLevel>()) };
+        Assert.True(await _store.CreateAsync(second, digest));
+
+        _time.Advance(TimeSpan.FromSeconds(25));
+        Assert.True(cache.TryLookupInMemory(digest, out var served));
+        Assert.Equal(first.Id, served.Key!.Id);
+        await Eventually.TrueAsync(() => cache.TryLookupInMemory(digest, out var now) && now.Key?.Id == second.Id, "the new record to be in memory");
+        Assert.Equal(["reloaded"], Results(_refreshes));
+    }
+
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task InvalidationRacingTheCheck_Wins(bool clearAll)
+    {
+        using var cache = Cache(new CacheOptions { L1Ttl = L1Ttl });
+        var (digest, _) = await CreateAsync("race");
+        await cache.LookupAsync(digest);
+        _time.Advance(TimeSpan.FromSeconds(25));
+        _gate.Hold();
+        Assert.True(cache.TryLookupInMemory(digest, out _));
+        await Eventually.TrueAsync(() => _gate.Calls == 2, "the check to reach the store");
+
+        if (clearAll)
+        {
+            cache.Clear();
+        }
+        else
+        {
+            cache.Invalidate(digest);
+        }
+
+        // A miss meanwhile shares the check, as it would share a read in flight: the answer is given...
+        var joined = cache.LookupAsync(digest).AsTask();
+        _gate.Release();
+        Assert.Equal(LookupStatus.Found, (await joined).Status);
+        await Eventually.TrueAsync(() => cache.InFlight == 0, "the check to end");
+        Assert.Equal(2, _gate.Calls);
+
+        // ...but the check that began before the invalidation neither extends nor puts back the entry.
+        Assert.Equal(["superseded"], Results(_refreshes));
+        Assert.False(cache.TryLookupInMemory(digest, out _));
+        Assert.Equal(0, cache.Count);
+    }
+
+    [Fact]
+    public async Task FailedCheck_ChangesNothing_TheEntryEndsAtItsOwnTime_ThenStaleIfError()
+    {
+        using var lookups = LookupCollector();
+        using var cache = Cache(new CacheOptions { L1Ttl = L1Ttl, StaleIfErrorTtl = TimeSpan.FromSeconds(60) });
+        var (digest, _) = await CreateAsync("failing");
+        await cache.LookupAsync(digest);
+        _gate.Fail = true;
+
+        _time.Advance(TimeSpan.FromSeconds(25));
+        Assert.True(cache.TryLookupInMemory(digest, out _));
+        await Eventually.TrueAsync(() => cache.InFlight == 0 && Results(_refreshes).Contains("error"), "the check to fail");
+
+        _time.Advance(TimeSpan.FromSeconds(5) - TimeSpan.FromTicks(1));
+        Assert.True(cache.TryLookupInMemory(digest, out _));
+        await Eventually.TrueAsync(() => cache.InFlight == 0, "the second check to fail");
+        Assert.DoesNotContain("unchanged", Results(_refreshes));
+
+        _time.Advance(TimeSpan.FromTicks(1));
+        Assert.False(cache.TryLookupInMemory(digest, out _));
+        // Past it, the request path reads, fails, and serves the last known state (stale-if-error) as before.
+        Assert.Equal(0, StoreLookups(lookups, "error"));
+        Assert.Equal(LookupStatus.Found, (await cache.LookupAsync(digest)).Status);
+        Assert.Equal(1, StoreLookups(lookups, "error"));
+
+        _time.Advance(TimeSpan.FromSeconds(60));
+        Assert.Equal(LookupStatus.StoreUnavailable, (await cache.LookupAsync(digest)).Status);
+    }
+
+    [Fact]
+    public async Task RefreshAheadZero_NoCheckEver_TheEntryEndsAtL1Ttl()
+    {
+        using var cache = Cache(new CacheOptions { L1Ttl = L1Ttl, RefreshAhead = TimeSpan.Zero });
+        var (digest, _) = await CreateAsync("off");
+        await cache.LookupAsync(digest);
+
+        _time.Advance(L1Ttl - TimeSpan.FromTicks(1));
+        Assert.True(cache.TryLookupInMemory(digest, out _));
+        Assert.Equal(0, cache.InFlight);
+        Assert.Equal(1, _gate.Calls);
+
+        _time.Advance(TimeSpan.FromTicks(1));
+        Assert.False(cache.TryLookupInMemory(digest, out _));
+        Assert.Empty(_refreshes.GetMeasurementSnapshot());
+    }
+
+    private static void AssertServedFromMemory(KeyCache cache, KeyDigest digest, int times) =>
+        Assert.Equal(times, ServedFromMemory(cache, digest, times));
+
+    private static int ServedFromMemory(KeyCache cache, KeyDigest digest, int times)
+    {
+        var served = 0;
+        for (var i = 0; i < times; i++)
+        {
+            // The ValueTask's completion is read without awaiting on purpose: a hit must complete synchronously.
+#pragma warning disable CA2012
+            var lookup = cache.LookupAsync(digest);
+            served += lookup.IsCompletedSuccessfully && lookup.Result.Status == LookupStatus.Found ? 1 : 0;
+#pragma warning restore CA2012
+        }
+
+        return served;
+    }
+
+    private static List<string> Results(MetricCollector<long> collector) =>
+        collector.GetMeasurementSnapshot().Select(m => (string)m.Tags["result"]!).ToList();
+
+    // Created only by the tests that count lookups: a collector records every hit, which the allocation test must not see.
+    private MetricCollector<long> LookupCollector() =>
+        new(_services.GetRequiredService<IMeterFactory>(), GatewayMetrics.MeterName, "gateway.key_cache.lookups");
+
+    private static long StoreLookups(MetricCollector<long> lookups, string? result = null) =>
+        lookups.GetMeasurementSnapshot().Count(m => (string?)m.Tags["tier"] == "l2" && (result is null || (string?)m.Tags["result"] == result));
+
+    private KeyCache Cache(CacheOptions options)
+    {
+        var metrics = new GatewayMetrics(_services.GetRequiredService<IMeterFactory>());
+        return new KeyCache(_store, Options.Create(options), _time, metrics, [_gate], NullLogger<KeyCache>.Instance);
+    }
+
+    private ApiKey Key(string name, string plaintext) =>
+        new(KeyIds.NewId(), name, KeyKind.Rpa, KeyFormat.DisplayPrefix(plaintext), true, _time.GetUtcNow(), null, null, KeyScopes.All)
+        {
+            Version = KeyStore.FirstVersion,
+        };
+
+    private async Task<(KeyDigest Digest, string Id)> CreateAsync(string name)
+    {
+        var plaintext = KeyFormat.Generate();
+        var digest = KeyDigest.Compute(plaintext);
+        var key = Key(name, plaintext);
+        Assert.True(await _store.CreateAsync(key, digest));
+        return (digest, key.Id);
+    }
+
+    /// <summary>Counts every store call of the cache; holds them while <see cref="Hold"/> is in force; fails them while <see cref="Fail"/> is set.</summary>
+    private sealed class StoreGate : IStoreReadChaos
+    {
+        private int _calls;
+        private TaskCompletionSource _open = Opened();
+
+        public bool Fail { get; set; }
+
+        public int Calls => Volatile.Read(ref _calls);
+
+        public void Hold() => Volatile.Write(ref _open, new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously));
+
+        public void Release() => Volatile.Read(ref _open).TrySetResult();
+
+        public void Configure(ResiliencePipelineBuilder builder) => builder
+            .AddChaosBehavior(new ChaosBehaviorStrategyOptions
+            {
+                InjectionRate = 1,
+                BehaviorGenerator = async _ =>
+                {
+                    Interlocked.Increment(ref _calls);
+                    await Volatile.Read(ref _open).Task;
+                },
+            })
+            .AddChaosFault(new ChaosFaultStrategyOptions
+            {
+                InjectionRate = 1,
+                EnabledGenerator = _ => ValueTask.FromResult(Fail),
+                FaultGenerator = _ => ValueTask.FromResult<Exception?>(new TimeoutException("injected")),
+            });
+
+        private static TaskCompletionSource Opened()
+        {
+            var open = new TaskCompletionSource();
+            open.SetResult();
+            return open;
+        }
+    }
+}
