@@ -80,6 +80,10 @@ public sealed partial class KeyCache : IKeyResolver, IDisposable
         Interlocked.Increment(ref _generation);
         _found.Remove(digest);
         _unknown.Remove(digest);
+        // A read or refresh-ahead check in flight may have read the store before the write this announces: lookups from
+        // now on (a request, the upgrade registry's recheck) make their own read instead of joining it (SECURITY.md 22).
+        // Fails closed: at worst one more store read. The detached flight still answers those that joined it before.
+        _inflight.TryRemove(digest, out _);
     }
 
     /// <summary>Drops everything; called when the Redis connection is restored, since missed messages are not replayed.</summary>
@@ -88,6 +92,8 @@ public sealed partial class KeyCache : IKeyResolver, IDisposable
         Interlocked.Increment(ref _generation);
         _found.Clear();
         _unknown.Clear();
+        // Reads in flight may predate writes whose messages were missed: nothing asked from now on joins them.
+        _inflight.Clear();
     }
 
     /// <summary>Found keys held in memory, fresh or kept for stale-if-error.</summary>

@@ -17,6 +17,10 @@ internal static class ClientAddressHeaders
         "X-REAL-IP", "TRUE-CLIENT-IP", "X-CLIENT-IP", "CF-CONNECTING-IP", "FASTLY-CLIENT-IP", "X-CLUSTER-CLIENT-IP",
         "X-ORIGINAL-FORWARDED-FOR", "X-FORWARDED", "FORWARDED-FOR", "X-FORWARDED-FOR", "X-FORWARDED-HOST",
         "X-FORWARDED-PROTO", "X-FORWARDED-PREFIX", "X-FORWARDED-PORT", "X-FORWARDED-SERVER",
+        // Found by the 1 Dec attack (SECURITY.md 22): PHP's common "client IP" idiom reads HTTP_CLIENT_IP first; ASP.NET
+        // Core's forwarded-headers step writes X-Original-For; the rest are read by mail, Envoy, Azure and proxy software.
+        "CLIENT-IP", "X-ORIGINAL-FOR", "X-ORIGINATING-IP", "X-REMOTE-IP", "X-REMOTE-ADDR", "X-PROXYUSER-IP",
+        "X-ENVOY-EXTERNAL-ADDRESS", "X-AZURE-CLIENTIP", "X-AZURE-SOCKETIP",
     };
 
     // YARP sets these itself after this step; only their underscore spellings are the client's.
