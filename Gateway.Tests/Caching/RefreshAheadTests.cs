@@ -27,8 +27,8 @@ public sealed class RefreshAheadTests : IDisposable
 {
     private static readonly TimeSpan L1Ttl = TimeSpan.FromSeconds(30);
 
-    // The default window, the last quarter of L1Ttl: checks start from 22.5 s on.
-    private static readonly TimeSpan WindowStart = L1Ttl - L1Ttl / 4;
+    // The default window, the last half of L1Ttl: checks start from 15 s on.
+    private static readonly TimeSpan WindowStart = L1Ttl - L1Ttl / 2;
     private readonly FakeTimeProvider _time = new(DateTimeOffset.UtcNow);
     private readonly ServiceProvider _services = new ServiceCollection().AddMetrics().BuildServiceProvider();
     private readonly StoreConnection _connection;
@@ -123,14 +123,15 @@ public sealed class RefreshAheadTests : IDisposable
         Assert.Equal(2, _gate.Calls);
         Assert.Equal(["unchanged"], Results(_refreshes));
 
-        // At 40 s the first read's freshness is long over, the check's holds (and 40 s is before its window).
-        _time.Advance(TimeSpan.FromSeconds(14.6));
+        // At 39.4 s the first read's freshness is long over, the check's holds (and 39.4 s is before its window, which
+        // opens at 55 s - 15 s).
+        _time.Advance(TimeSpan.FromSeconds(14));
         Assert.True(cache.TryLookupInMemory(digest, out var extended));
         Assert.Equal(LookupStatus.Found, extended.Status);
         Assert.Equal(2, _gate.Calls);
 
         // 25 s + L1Ttl: over, not at 25.4 s + L1Ttl.
-        _time.Advance(TimeSpan.FromSeconds(15));
+        _time.Advance(TimeSpan.FromSeconds(15.6));
         Assert.False(cache.TryLookupInMemory(digest, out _));
     }
 
