@@ -130,9 +130,43 @@ public sealed class RefreshAheadTests : IDisposable
         Assert.Equal(LookupStatus.Found, extended.Status);
         Assert.Equal(2, _gate.Calls);
 
-        // 25 s + L1Ttl: over, not at 25.4 s + L1Ttl.
+        // 25 s + L1Ttl: over, not at 25.4 s + L1Ttl. (The use at 39.4 s has the sweep check the key when its window
+        // opens at 40 s: held, so what is asserted is the first check's bound.)
+        _gate.Hold();
         _time.Advance(TimeSpan.FromSeconds(15.6));
         Assert.False(cache.TryLookupInMemory(digest, out _));
+        _gate.Release();
+        await Eventually.TrueAsync(() => cache.InFlight == 0, "the sweep's check to end");
+    }
+
+    [Fact]
+    public async Task AKeyUsedBeforeItsWindow_IsCheckedByTheSweepWhenTheWindowOpens_AnIdleOneIsNot()
+    {
+        using var cache = Cache(new CacheOptions { L1Ttl = L1Ttl });
+        var (used, _) = await CreateAsync("swept");
+        var (idle, _) = await CreateAsync("idle");
+        await ReadAsync(cache, used);
+        await ReadAsync(cache, idle);
+        Assert.Equal(2, _gate.Calls);
+
+        // Used at 5 s, long before its window (15 s to 30 s), and not again.
+        _time.Advance(TimeSpan.FromSeconds(5));
+        Assert.True(cache.TryLookupInMemory(used, out _));
+        _time.Advance(TimeSpan.FromSeconds(9));
+        Assert.Equal(2, _gate.Calls);
+
+        // The window opens at 15 s: the sweep checks the used key with no request for it; the idle key is left alone.
+        _time.Advance(TimeSpan.FromSeconds(1));
+        await Eventually.TrueAsync(() => Results(_refreshes).Count == 1, "the sweep's check to end");
+        Assert.Equal(["unchanged"], Results(_refreshes));
+        Assert.Equal(3, _gate.Calls);
+
+        // At 31 s the used key is fresh from the check (15 s + L1Ttl); the idle one ended at 30 s.
+        _time.Advance(TimeSpan.FromSeconds(16));
+        Assert.False(cache.TryLookupInMemory(idle, out _));
+        Assert.True(cache.TryLookupInMemory(used, out var swept));
+        Assert.Equal(LookupStatus.Found, swept.Status);
+        await Eventually.TrueAsync(() => cache.InFlight == 0, "the hit's own check (in its new window) to end");
     }
 
     [Fact]

@@ -47,7 +47,7 @@ internal sealed class DigestTable
 
     public void Set(KeyDigest digest, ApiKey? key, long freshUntil)
     {
-        var slot = new Slot(key, freshUntil);
+        var slot = new Slot(key, freshUntil, key is null ? null : new UseMark());
         if (_slots.TryAdd(digest, slot))
         {
             Interlocked.Increment(ref _count);
@@ -70,7 +70,7 @@ internal sealed class DigestTable
     /// (the same key object, the same time): never brings back an entry removed or replaced meanwhile.
     /// </summary>
     public bool TryExtend(KeyDigest digest, Slot seen, long freshUntil) =>
-        _slots.TryUpdate(digest, new Slot(seen.Key, freshUntil), seen);
+        _slots.TryUpdate(digest, new Slot(seen.Key, freshUntil, new UseMark()), seen);
 
     public void Remove(KeyDigest digest)
     {
@@ -152,8 +152,14 @@ internal sealed class DigestTable
         }
     }
 
-    /// <summary>A found key (or <c>null</c> in the negative table) and the timestamp it is fresh until.</summary>
-    internal readonly record struct Slot(ApiKey? Key, long FreshUntil)
+    /// <summary>The entries, for the refresh-ahead sweep (a live view: no copy, no lock).</summary>
+    public IEnumerable<KeyValuePair<KeyDigest, Slot>> Entries => _slots;
+
+    /// <summary>
+    /// A found key (or <c>null</c> in the negative table), the timestamp it is fresh until, and whether a request used it
+    /// since its read or check (found keys only: what the refresh-ahead sweep looks at).
+    /// </summary>
+    internal readonly record struct Slot(ApiKey? Key, long FreshUntil, UseMark? Mark = null)
     {
         // The same decoded object, not an equal one: what the conditional updates and removes compare (and cheaper than
         // ApiKey's member-wise equality).
@@ -172,4 +178,10 @@ internal sealed class DigestTable
 
         public int GetHashCode(KeyDigest digest) => HashCode.Combine(digest.A, digest.D);
     }
+}
+
+/// <summary>Set (1) by the first request that uses an entry before its refresh-ahead window; one per entry.</summary>
+internal sealed class UseMark
+{
+    public int Used;
 }

@@ -33,6 +33,8 @@ public sealed partial class KeyCache : IKeyResolver, IDisposable
     private readonly long _refreshAhead;
     private readonly ConcurrentDictionary<KeyDigest, Task<KeyLookup>> _inflight = new();
     private readonly ResiliencePipeline _pipeline;
+    private readonly ITimer? _sweep;
+    private int _sweeping;
     private long _generation;
 
     public KeyCache(KeyStore store, IOptions<CacheOptions> options, TimeProvider time, GatewayMetrics metrics, IEnumerable<IStoreReadChaos> chaos, ILogger<KeyCache> logger)
@@ -49,6 +51,10 @@ public sealed partial class KeyCache : IKeyResolver, IDisposable
         _found = new DigestTable(_options.L1MaxEntries, _staleIfErrorTtl, time);
         _unknown = new DigestTable(_options.NegativeMaxEntries, 0, time);
         _pipeline = StoreReadPipeline.Create(_options, time, metrics, chaos);
+        if (_refreshAhead > 0)
+        {
+            _sweep = time.CreateTimer(static state => ((KeyCache)state!).SweepForRefresh(), this, SweepPeriod, SweepPeriod);
+        }
     }
 
     /// <summary>Resolves a key by its digest. Completes synchronously when the answer is in memory.</summary>
@@ -102,7 +108,11 @@ public sealed partial class KeyCache : IKeyResolver, IDisposable
     /// <summary>Unknown keys remembered.</summary>
     internal int UnknownCount => _unknown.Count;
 
-    public void Dispose() => Clear();
+    public void Dispose()
+    {
+        _sweep?.Dispose();
+        Clear();
+    }
 
     /// <param name="refresh">Whether a hit in the refresh-ahead window starts the key's background check.</param>
     private bool TryGetFresh(KeyDigest digest, out KeyLookup lookup, bool refresh)
@@ -110,10 +120,19 @@ public sealed partial class KeyCache : IKeyResolver, IDisposable
         var now = _time.GetTimestamp();
         if (_found.TryGet(digest, out var entry) && entry.FreshUntil > now)
         {
-            // Outside the window this is one subtraction: the hit path stays free of allocation and locks.
-            if (refresh && entry.FreshUntil - now <= _refreshAhead)
+            // Outside the window this is one subtraction and, on an entry's first use, one write: the hit path stays free
+            // of allocation and locks.
+            if (refresh)
             {
-                StartRefresh(digest, entry);
+                if (entry.FreshUntil - now <= _refreshAhead)
+                {
+                    StartRefresh(digest, entry);
+                }
+                else if (entry.Mark is { Used: 0 } mark)
+                {
+                    // Used before its window: the sweep checks it once the window opens, even if no request comes then.
+                    Volatile.Write(ref mark.Used, 1);
+                }
             }
 
             lookup = KeyLookup.Found(entry.Key!);
