@@ -25,10 +25,7 @@ public sealed class AdminKeyListTests(GatewayTest.Parts parts) : GatewayTest(par
     protected override bool PartsPerTest => true;
 
     // Made on first use: the prefix is the test's own, known once its parts have started.
-    private KeyStore StoreOfTest => _keys ??= new KeyStore(_connection = new StoreConnection(
-        Options.Create(new RedisOptions { Configuration = TestStore.Configuration, KeyPrefix = Prefix }),
-        Options.Create(new StoreOptions()),
-        NullLoggerFactory.Instance));
+    private KeyStore StoreOfTest => _keys ??= new KeyStore(_connection = TestStore.Connect(Prefix));
 
     public void Dispose() => _connection?.Dispose();
 

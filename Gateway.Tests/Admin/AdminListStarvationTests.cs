@@ -34,10 +34,7 @@ public sealed class AdminListStarvationTests(GatewayTest.Parts parts, ITestOutpu
     [Fact]
     public async Task TenListsOf20000KeysAtOnce_FirstSeenKeysAreStillServed_AndTheBreakerStaysClosed()
     {
-        using var connection = new StoreConnection(
-            Options.Create(new RedisOptions { Configuration = TestStore.Configuration, KeyPrefix = Prefix }),
-            Options.Create(new StoreOptions()),
-            NullLoggerFactory.Instance);
+        using var connection = TestStore.Connect(Prefix);
         var store = new KeyStore(connection);
         var created = new List<(string Id, KeyDigest Digest)>(ListedKeys + ProbeKeys);
         try

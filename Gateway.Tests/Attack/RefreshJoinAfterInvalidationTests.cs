@@ -35,10 +35,7 @@ public sealed class RefreshJoinAfterInvalidationTests : IDisposable
 
     public RefreshJoinAfterInvalidationTests()
     {
-        _connection = new StoreConnection(
-            Options.Create(new RedisOptions { Configuration = TestStore.Configuration, KeyPrefix = TestStore.UniquePrefix() }),
-            Options.Create(new StoreOptions()),
-            NullLoggerFactory.Instance);
+        _connection = TestStore.Connect();
         _store = new KeyStore(_connection);
     }
 

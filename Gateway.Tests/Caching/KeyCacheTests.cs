@@ -29,10 +29,7 @@ public sealed class KeyCacheTests : IDisposable
 
     public KeyCacheTests()
     {
-        _connection = new StoreConnection(
-            Options.Create(new RedisOptions { Configuration = TestStore.Configuration, KeyPrefix = TestStore.UniquePrefix() }),
-            Options.Create(new StoreOptions()),
-            NullLoggerFactory.Instance);
+        _connection = TestStore.Connect();
         _store = new KeyStore(_connection);
     }
 

@@ -38,10 +38,7 @@ public sealed class RefreshAheadTests : IDisposable
 
     public RefreshAheadTests()
     {
-        _connection = new StoreConnection(
-            Options.Create(new RedisOptions { Configuration = TestStore.Configuration, KeyPrefix = TestStore.UniquePrefix() }),
-            Options.Create(new StoreOptions()),
-            NullLoggerFactory.Instance);
+        _connection = TestStore.Connect();
         _store = new KeyStore(_connection);
         var meters = _services.GetRequiredService<IMeterFactory>();
         _refreshes = new MetricCollector<long>(meters, GatewayMetrics.MeterName, "gateway.key_cache.refreshes");

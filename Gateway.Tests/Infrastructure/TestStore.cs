@@ -16,6 +16,12 @@ public static class TestStore
 
     public static string UniquePrefix() => $"t{Guid.NewGuid():N}"[..13] + ":";
 
+    /// <summary>A connection of the gateway's own kind to the shared store, under <paramref name="keyPrefix"/> (a unique one if none).</summary>
+    public static StoreConnection Connect(string? keyPrefix = null) => new(
+        Microsoft.Extensions.Options.Options.Create(new RedisOptions { Configuration = Configuration, KeyPrefix = keyPrefix ?? UniquePrefix() }),
+        Microsoft.Extensions.Options.Options.Create(new StoreOptions()),
+        NullLoggerFactory.Instance);
+
     private static string StartShared()
     {
         var named = Environment.GetEnvironmentVariable(EnvironmentVariable);

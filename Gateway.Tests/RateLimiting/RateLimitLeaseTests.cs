@@ -29,10 +29,7 @@ public sealed class RateLimitLeaseTests : IDisposable
     public RateLimitLeaseTests()
     {
         _metrics = new GatewayMetrics(_services.GetRequiredService<IMeterFactory>());
-        _connection = new StoreConnection(
-            Options.Create(new RedisOptions { Configuration = TestStore.Configuration, KeyPrefix = TestStore.UniquePrefix() }),
-            Options.Create(new StoreOptions()),
-            NullLoggerFactory.Instance);
+        _connection = TestStore.Connect();
         _store = new RateLimitStore(_connection);
         _limiter = new RateLimiter(_store, _time, _metrics, Options.Create(new CacheOptions()), NullLogger<RateLimiter>.Instance);
     }
