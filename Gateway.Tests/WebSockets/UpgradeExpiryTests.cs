@@ -3,6 +3,7 @@ using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json.Nodes;
 using Gateway.Tests.Infrastructure;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Time.Testing;
 
 namespace Gateway.Tests.WebSockets;
@@ -57,6 +58,7 @@ public sealed class UpgradeExpiryTests(TwoGatewaysFakeClockFixture hosts) : ICla
         }
 
         // Both instances learn of the change by the invalidation message; each re-arms its timer from the new value.
+        await BothHoldAsync(key, sooner);
         await StillOpenJustBeforeAsync(sockets, sooner);
         hosts.Time.Advance(Millisecond);
 
@@ -77,11 +79,31 @@ public sealed class UpgradeExpiryTests(TwoGatewaysFakeClockFixture hosts) : ICla
         Assert.Equal(hosts.Time.GetUtcNow().AddSeconds(3), graceEnd, TimeSpan.FromSeconds(1));
         using var successors = await UpgradeSockets.OpenAllAsync(hosts, "rolled-new", successor);
 
+        await BothHoldAsync(key, graceEnd);
         await StillOpenJustBeforeAsync(sockets, graceEnd);
         hosts.Time.Advance(Millisecond);
 
         await UpgradeSockets.AllClosedAsync(sockets, Closing);
         await successors.AllOpenAsync("still");
+    }
+
+    /// <summary>
+    /// Waits until both instances hold the key with its new <c>expiresAt</c> and read nothing from the store. The clock
+    /// must not move while the recheck an invalidation starts is still reading: the store read's timeout runs on this
+    /// clock too, so a jump of seconds would time it out and the recheck would close every socket as
+    /// <c>store_unavailable</c> (CI saw it once under the full run's load).
+    /// </summary>
+    private async Task BothHoldAsync(string key, DateTimeOffset expiresAt)
+    {
+        var digest = Gateway.Keys.KeyDigest.Compute(key);
+        foreach (var host in new[] { hosts.A, hosts.B })
+        {
+            var cache = host.Services.GetRequiredService<Gateway.Caching.KeyCache>();
+            await Eventually.TrueAsync(
+                () => cache.InFlight == 0 && cache.TryLookupInMemory(digest, out var held)
+                    && held.Key?.ExpiresAt is { } heldUntil && (heldUntil - expiresAt).Duration() < TimeSpan.FromSeconds(1),
+                "each instance to hold the changed key, with no store read in flight");
+        }
     }
 
     /// <summary>Moves the clock to one millisecond before <paramref name="deadline"/> and proves every socket still answers.</summary>

@@ -53,7 +53,8 @@ internal sealed class UpgradeSockets : IDisposable
         foreach (var graphql in GraphQL)
         {
             await graphql.SendAsync("{\"type\":\"ping\"}");
-            Assert.NotNull(await graphql.ReceiveAsync());
+            var pong = await graphql.ReceiveAsync();
+            Assert.True(pong is not null, $"a GraphQL socket closed: {graphql.Socket.CloseStatus} {graphql.Socket.CloseStatusDescription}");
         }
 
         foreach (var tunnel in Tunnels)
