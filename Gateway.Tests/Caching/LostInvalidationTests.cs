@@ -72,7 +72,7 @@ public sealed class LostInvalidationTests : IAsyncLifetime
         Assert.True(await CacheProbe.PassesAsync(_host, key));
         Assert.Equal(reads + 1, CacheProbe.StoreReads(_host));
 
-        // In the last eighth of L1Ttl (inside the default window, its last half): served, and checked in the background.
+        // In the last eighth of L1Ttl (inside the default window, its last quarter): served, and checked in the background.
         _time.Advance(L1Ttl - L1Ttl / 8);
         Assert.True(await CacheProbe.PassesAsync(_host, key));
         await Eventually.TrueAsync(() => CacheProbe.Refreshes(_host, "unchanged") == unchanged + 1, "the check to renew the entry");

@@ -27,8 +27,8 @@ public sealed class RefreshAheadTests : IDisposable
 {
     private static readonly TimeSpan L1Ttl = TimeSpan.FromSeconds(30);
 
-    // The default window, the last half of L1Ttl: checks start from 15 s on.
-    private static readonly TimeSpan WindowStart = L1Ttl - L1Ttl / 2;
+    // The default window, the last quarter of L1Ttl: checks start from 22.5 s on.
+    private static readonly TimeSpan WindowStart = L1Ttl - L1Ttl / 4;
     private readonly FakeTimeProvider _time = new(DateTimeOffset.UtcNow);
     private readonly ServiceProvider _services = new ServiceCollection().AddMetrics().BuildServiceProvider();
     private readonly StoreConnection _connection;
@@ -121,14 +121,14 @@ public sealed class RefreshAheadTests : IDisposable
         Assert.Equal(["unchanged"], Results(_refreshes));
 
         // At 39.4 s the first read's freshness is long over, the check's holds (and 39.4 s is before its window, which
-        // opens at 55 s - 15 s).
+        // opens at 55 s - 7.5 s).
         _time.Advance(TimeSpan.FromSeconds(14));
         Assert.True(cache.TryLookupInMemory(digest, out var extended));
         Assert.Equal(LookupStatus.Found, extended.Status);
         Assert.Equal(2, _gate.Calls);
 
         // 25 s + L1Ttl: over, not at 25.4 s + L1Ttl. (The use at 39.4 s has the sweep check the key when its window
-        // opens at 40 s: held, so what is asserted is the first check's bound.)
+        // opens at 47.5 s: held, so what is asserted is the first check's bound.)
         _gate.Hold();
         _time.Advance(TimeSpan.FromSeconds(15.6));
         Assert.False(cache.TryLookupInMemory(digest, out _));
@@ -146,24 +146,25 @@ public sealed class RefreshAheadTests : IDisposable
         await ReadAsync(cache, idle);
         Assert.Equal(2, _gate.Calls);
 
-        // Used at 5 s, long before its window (15 s to 30 s), and not again.
+        // Used at 5 s, long before its window (22.5 s to 30 s), and not again.
         _time.Advance(TimeSpan.FromSeconds(5));
         Assert.True(cache.TryLookupInMemory(used, out _));
-        _time.Advance(TimeSpan.FromSeconds(9));
+        _time.Advance(TimeSpan.FromSeconds(17));
         Assert.Equal(2, _gate.Calls);
 
-        // The window opens at 15 s: the sweep checks the used key with no request for it; the idle key is left alone.
+        // The window opens at 22.5 s: the sweep (at 23 s) checks the used key with no request for it; the idle key is
+        // left alone.
         _time.Advance(TimeSpan.FromSeconds(1));
         await Eventually.TrueAsync(() => Results(_refreshes).Count == 1, "the sweep's check to end");
         Assert.Equal(["unchanged"], Results(_refreshes));
         Assert.Equal(3, _gate.Calls);
 
-        // At 31 s the used key is fresh from the check (15 s + L1Ttl); the idle one ended at 30 s.
-        _time.Advance(TimeSpan.FromSeconds(16));
+        // At 31 s the used key is fresh from the check (23 s + L1Ttl); the idle one ended at 30 s.
+        _time.Advance(TimeSpan.FromSeconds(8));
         Assert.False(cache.TryLookupInMemory(idle, out _));
         Assert.True(cache.TryLookupInMemory(used, out var swept));
         Assert.Equal(LookupStatus.Found, swept.Status);
-        await Eventually.TrueAsync(() => cache.InFlight == 0, "the hit's own check (in its new window) to end");
+        await Eventually.TrueAsync(() => cache.InFlight == 0, "any check to end");
     }
 
     [Fact]

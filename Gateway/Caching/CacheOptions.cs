@@ -12,13 +12,13 @@ public sealed class CacheOptions
 
     /// <summary>
     /// How long before a found key's <see cref="L1Ttl"/> ends a request for it starts a background check of the key
-    /// against the store (refresh-ahead), so a key in use is not re-read on a request's time. Unset: half of
-    /// <see cref="L1Ttl"/> (a key used at least every 15 s with the default 30 s is never re-read on a request's time). <see cref="TimeSpan.Zero"/> turns it off.
+    /// against the store (refresh-ahead), so a key in use is not re-read on a request's time. Unset: a quarter of
+    /// <see cref="L1Ttl"/> (the sweep checks any key used earlier in its life, so the window only needs to cover a check). <see cref="TimeSpan.Zero"/> turns it off.
     /// </summary>
     public TimeSpan? RefreshAhead { get; set; }
 
-    /// <summary>The refresh-ahead window in force: <see cref="RefreshAhead"/>, or half of <see cref="L1Ttl"/> when unset.</summary>
-    internal TimeSpan RefreshAheadOrDefault => RefreshAhead ?? L1Ttl / 2;
+    /// <summary>The refresh-ahead window in force: <see cref="RefreshAhead"/>, or a quarter of <see cref="L1Ttl"/> when unset.</summary>
+    internal TimeSpan RefreshAheadOrDefault => RefreshAhead ?? L1Ttl / 4;
 
     /// <summary>How long a key the store does not know is remembered as unknown.</summary>
     public TimeSpan NegativeTtl { get; set; } = TimeSpan.FromSeconds(5);

@@ -4,7 +4,7 @@ namespace Gateway.Caching;
 
 /// <summary>
 /// Refresh-ahead (issue 11): a hit on a found key in the last <c>Cache:RefreshAhead</c> of its <c>L1Ttl</c> (default the
-/// last half) is served from memory at once and starts one background check of the key. The check reads only the
+/// last quarter) is served from memory at once and starts one background check of the key. The check reads only the
 /// record's version and id (<see cref="Store.KeyStore.IsCurrentAsync"/>); when they are the ones cached, the entry is
 /// fresh for another <c>L1Ttl</c> from when the check began, with nothing decoded. Anything else (a changed version, no
 /// record, a record from before versions) is the full read a miss makes, which replaces or removes the entry.
