@@ -1,4 +1,5 @@
 using System.Net;
+using Gateway.Tests.Infrastructure;
 
 namespace Gateway.Tests.Caching;
 
@@ -17,14 +18,26 @@ public sealed class L1HitTests(TwoHostsFixture hosts)
 
         var beforeFirst = CacheProbe.StoreReads(hosts.A);
         Assert.True(await CacheProbe.PassesAsync(hosts.A, key));
-        var afterFirst = CacheProbe.StoreReads(hosts.A);
+        Assert.Equal(1, CacheProbe.StoreReads(hosts.A) - beforeFirst);
+
+        // The create's own invalidation comes back over pub/sub some time after the create answered; landing after the
+        // first request, it drops the entry and the next request reads once more (CI saw it once on the cluster). Once a
+        // request makes no read, that message is behind us.
+        await Eventually.TrueAsync(
+            async () =>
+            {
+                var reads = CacheProbe.StoreReads(hosts.A);
+                Assert.True(await CacheProbe.PassesAsync(hosts.A, key));
+                return CacheProbe.StoreReads(hosts.A) == reads;
+            },
+            "a request served from memory");
+        var settled = CacheProbe.StoreReads(hosts.A);
         for (var i = 0; i < 50; i++)
         {
             Assert.True(await CacheProbe.PassesAsync(hosts.A, key));
         }
 
-        Assert.Equal(1, afterFirst - beforeFirst);
-        Assert.Equal(afterFirst, CacheProbe.StoreReads(hosts.A));
+        Assert.Equal(settled, CacheProbe.StoreReads(hosts.A));
     }
 
     [Fact]
