@@ -49,6 +49,9 @@ internal sealed class KeyDayTargets
     /// next SADD is in that same flush; a new process starts at 0 and adds each key-day once.
     /// </summary>
     public int Indexed;
+
+    /// <summary>The Redis names a flush writes for this key and day, kept by the first flush that wrote them.</summary>
+    public UsageNames? Names;
 }
 
 /// <summary>

@@ -1,6 +1,5 @@
 using System.Globalization;
 using Gateway.Keys;
-using Gateway.Store;
 using StackExchange.Redis;
 
 namespace Gateway.Usage;
@@ -9,7 +8,7 @@ namespace Gateway.Usage;
 /// The Redis keys usage is written to: contract §6's hash per key and day and set per day, the key records'
 /// <c>lastUsedAt</c>, and this writer's own markers. One per <see cref="UsageStore"/>, whose writer id it carries.
 /// </summary>
-internal sealed class UsageLayout(string prefix, KeyStore keys, int retentionDays, Func<RedisKey, int> slotOf)
+internal sealed class UsageLayout(string prefix, Func<KeyDigest, RedisKey> recordKey, int retentionDays, Func<RedisKey, int> slotOf)
 {
     private const int ClusterSlots = 16384;
 
@@ -23,7 +22,7 @@ internal sealed class UsageLayout(string prefix, KeyStore keys, int retentionDay
 
     public RedisKey DayIndexKey(int day) => $"{prefix}usage:keys:{UsageDays.Format(day)}";
 
-    public RedisKey RecordKey(KeyDigest digest) => keys.RecordKey(digest);
+    public RedisKey RecordKey(KeyDigest digest) => recordKey(digest);
 
     /// <summary>The EXPIREAT (unix s) of a day's usage: RetentionDays after the day ends.</summary>
     public long ExpireAt(int day) => UsageDays.ExpiresAt(day, retentionDays).ToUnixTimeSeconds();

@@ -104,24 +104,34 @@ internal static class UsageScript
     {
         var keys = new RedisKey[writes.Count + 1];
         keys[0] = marker;
-        var args = new List<RedisValue>(3 + writes.Sum(w => 3 + w.Items.Length))
+        var length = 3;
+        foreach (var write in writes)
         {
-            sequence,
-            (long)MarkerLifetime.TotalSeconds,
-            maxTargetsPerKey,
-        };
+            length += 3 + write.Items.Length;
+        }
+
+        var args = new RedisValue[length];
+        args[0] = sequence;
+        args[1] = (long)MarkerLifetime.TotalSeconds;
+        args[2] = maxTargetsPerKey;
+        var at = 3;
         long requests = 0;
+        var units = 0;
+        var keyDays = new KeyDayTargets?[writes.Count];
         for (var j = 0; j < writes.Count; j++)
         {
             var write = writes[j];
             keys[j + 1] = write.Key;
-            args.Add(write.Kind);
-            args.Add(write.Value);
-            args.Add(write.Items.Length);
-            args.AddRange(write.Items);
+            args[at++] = write.Kind;
+            args[at++] = write.Value;
+            args[at++] = write.Items.Length;
+            write.Items.CopyTo(args, at);
+            at += write.Items.Length;
             requests += write.Requests;
+            units += write.Units;
+            keyDays[j] = write.KeyDay;
         }
 
-        return new UsageCall(keys, [.. args], requests, writes.Sum(w => w.Units), [.. writes.Select(w => w.KeyDay)]);
+        return new UsageCall(keys, args, requests, units, keyDays);
     }
 }

@@ -20,7 +20,7 @@ internal sealed class UsageStore(StoreConnection connection, KeyStore keys, IOpt
     // not calls: on one server a wave is 4 full calls (a few ms of Redis time), on a cluster up to 2,000 one-key calls.
     private const int UnitsInFlight = 4 * UsageWritePlan.MaxUnitsPerCall;
     private readonly int _maxTargetsPerKey = options.Value.MaxTargetsPerKey;
-    private readonly UsageLayout _layout = new(connection.KeyPrefix, keys, options.Value.RetentionDays, connection.Multiplexer.HashSlot);
+    private readonly UsageLayout _layout = new(connection.KeyPrefix, keys.RecordKey, options.Value.RetentionDays, connection.Multiplexer.HashSlot);
 
     public RedisKey HashKey(string keyId, int day) => _layout.HashKey(keyId, day);
 
@@ -28,7 +28,7 @@ internal sealed class UsageStore(StoreConnection connection, KeyStore keys, IOpt
 
     /// <summary>The batch's script calls: planned on first use, then the same for every retry.</summary>
     public IReadOnlyList<UsageCall> Plan(UsageBatch batch) =>
-        batch.CallsPlannedBy(deltas => new UsageWritePlan(_layout, connection.Multiplexer.HashSlot, batch.Sequence, _maxTargetsPerKey).Plan(deltas));
+        batch.CallsPlannedBy(() => new UsageWritePlan(_layout, connection.Multiplexer.HashSlot, batch.Sequence, _maxTargetsPerKey));
 
     /// <summary>Writes what of <paramref name="batch"/> has not landed yet; throws when any call failed (retry it).</summary>
     public async Task ApplyAsync(UsageBatch batch)
