@@ -13,8 +13,9 @@ namespace Gateway.Tests.Store;
 
 // Admin writes are compare-and-set on the record's version. Two instances (two stores, two connections) writing one key
 // conflict, and a conflict is read again and re-applied, never written over: found from outside, a rename racing a
-// disable put the stale "enabled" back. Every instance's usage flusher also writes lastUsedAt into a busy key's record;
-// that must neither conflict with nor be undone by an admin write (found by bench/revocation.sh: a disable answered 404).
+// disable put the stale "enabled" back. An instance of a version before 1 Dec writes lastUsedAt into a busy key's record
+// (later ones write it into the slot's lastused hash, beside the usage hashes); that must neither conflict with nor be
+// undone by an admin write (found by bench/revocation.sh: a disable answered 404).
 public class KeyStoreConcurrencyTests
 {
     [Fact]
@@ -24,7 +25,7 @@ public class KeyStoreConcurrencyTests
         var store = instance.Store;
         var (key, digest) = await CreateAsync(store, "busy");
 
-        // Another instance's flusher, on its own connection, about a thousand times more often than once a second.
+        // An older instance's flusher, on its own connection, about a thousand times more often than once a second.
         using var other = await StackExchange.Redis.ConnectionMultiplexer.ConnectAsync(TestStore.Configuration);
         using var stop = new CancellationTokenSource();
         var writer = Task.Run(async () =>

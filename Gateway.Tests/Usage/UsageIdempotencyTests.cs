@@ -75,7 +75,14 @@ public sealed class UsageIdempotencyTests : UsageStoreTest
         await Parts.Store.ApplyAsync(new UsageBatch(2, [Delta("kr", Today, "ep1", 1, 0, digest, lastUsed: 1_000)]));
         await Parts.Store.ApplyAsync(new UsageBatch(3, [Delta("km", Today, "ep1", 1, 0, missing, lastUsed: 3_000)]));
 
-        Assert.Equal(2_000, (long)await Reader.Db.HashGetAsync(record, "lastUsedAt"));
+        Assert.Equal(2_000, await Reader.LastUsedAsync("kr"));
+        // One key on two days in one call (a flush across midnight): the later time, whichever day's write carries it.
+        await Parts.Store.ApplyAsync(new UsageBatch(4,
+            [Delta("kr", UsageDays.Of(DateTimeOffset.UtcNow.AddDays(-1)), "ep1", 1, 0, digest, lastUsed: 9_000), Delta("kr", Today, "ep1", 1, 0, digest, lastUsed: 8_000)]));
+        Assert.Equal(9_000, await Reader.LastUsedAsync("kr"));
+        Assert.Equal(3_000, await Reader.LastUsedAsync("km"));
+        // The flush never touches records: no field written into one, none created for a key without one.
+        Assert.False(await Reader.Db.HashExistsAsync(record, "lastUsedAt"));
         Assert.False(await Reader.Db.KeyExistsAsync($"{Prefix}key:{missing.ToHex()}"));
     }
 

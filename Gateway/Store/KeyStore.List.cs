@@ -192,13 +192,27 @@ public sealed partial class KeyStore
             }
         }
 
+        // lastUsedAt: one HMGET per slot hash (one on a single server), sent with the records.
+        var lastUsed = reads.GroupBy(r => LastUsedKeyOf(r.Id))
+            .Select(g => (Ids: g.Select(r => r.Id).ToArray(), Values: db.HashGetAsync(g.Key, [.. g.Select(r => (RedisValue)r.Id)])))
+            .ToList();
         await Task.WhenAll(reads.Select(r => r.Record)).ConfigureAwait(false);
+        await Task.WhenAll(lastUsed.Select(l => l.Values)).ConfigureAwait(false);
+        var lastUsedOf = new Dictionary<string, RedisValue>(reads.Count, StringComparer.Ordinal);
+        foreach (var (group, values) in lastUsed)
+        {
+            for (var i = 0; i < group.Length; i++)
+            {
+                lastUsedOf[group[i]] = values.Result[i];
+            }
+        }
+
         foreach (var (id, record) in reads)
         {
             // An id whose record is gone or names another id (an interrupted create or delete) lists as nothing.
             if (KeyRecordCodec.Decode(record.Result) is { } key && key.Id == id)
             {
-                found[id] = key;
+                found[id] = WithLastUsed(key, lastUsedOf[id])!;
             }
         }
 

@@ -9,19 +9,16 @@ namespace Gateway.Usage;
 /// </summary>
 internal static class UsageScript
 {
-    /// <summary>A usage hash: field/increment pairs, then EXPIREAT if a field was created.</summary>
-    public const string Hash = "h";
-
-    /// <summary>A key record's <c>lastUsedAt</c>: moved forward, never back, and a deleted record is never created.</summary>
-    public const string LastUsed = "l";
-
-
     /// <summary>How long a marker is kept after its last write: a batch retried after longer could count twice.</summary>
     public static readonly TimeSpan MarkerLifetime = TimeSpan.FromDays(1);
 
-    // KEYS[1] marker; ARGV[1] sequence, ARGV[2] marker TTL s, ARGV[3] Usage:MaxTargetsPerKey; then for write j
-    // (key KEYS[j + 1]): kind, value, item count, items. Returns {-1} for a call already applied, else {requests moved to
-    // 'other', then the write numbers (1-based) of the usage hashes in which it created a field}.
+    // KEYS[1] marker, KEYS[2] the slot's lastUsedAt hash; ARGV[1] sequence, ARGV[2] marker TTL s, ARGV[3]
+    // Usage:MaxTargetsPerKey, ARGV[4] n, then n key id/unix ms pairs; then for write j (usage hash KEYS[j + 2]): its
+    // EXPIREAT, item count, items. Returns {-1} for a call already applied, else {requests moved to 'other', then the
+    // write numbers (1-based) of the usage hashes in which it created a field}.
+    // lastUsedAt: one HMGET of the call's key ids and one HSET of those whose time moved forward (never back, across
+    // instances); a key id met twice (two days around midnight) takes its later time. The records are never touched, so
+    // a deleted key's record cannot come back through usage.
     // A hash write's items are field/increment pairs, field names whole ('endpoint:x:allowed') and zero counts left out,
     // so the usual write of a known target is one HINCRBY and nothing is built in Lua. A field the HINCRBY created
     // (it answered the increment itself) is the only one that can be a new target, and only then is the per-key cap
@@ -33,56 +30,69 @@ internal static class UsageScript
     public const string Text = """
         if tonumber(ARGV[1]) <= tonumber(redis.call('GET', KEYS[1]) or '-1') then return {-1} end
         redis.call('SET', KEYS[1], ARGV[1], 'EX', tonumber(ARGV[2]))
-        local cap, moved, i, j, last, created = tonumber(ARGV[3]), 0, 4, 2, #ARGV, {}
+        local cap, moved, pairs = tonumber(ARGV[3]), 0, tonumber(ARGV[4])
+        if pairs > 0 then
+          local ids, best, text = {}, {}, {}
+          for p = 5, 3 + 2 * pairs, 2 do
+            local id, ms = ARGV[p], tonumber(ARGV[p + 1])
+            if best[id] == nil then
+              ids[#ids + 1] = id
+              best[id], text[id] = ms, ARGV[p + 1]
+            elseif ms > best[id] then
+              best[id], text[id] = ms, ARGV[p + 1]
+            end
+          end
+          local current = redis.call('HMGET', KEYS[2], unpack(ids))
+          local set = {}
+          for k, id in ipairs(ids) do
+            if best[id] > (tonumber(current[k]) or 0) then
+              set[#set + 1] = id
+              set[#set + 1] = text[id]
+            end
+          end
+          if #set > 0 then redis.call('HSET', KEYS[2], unpack(set)) end
+        end
+        local i, j, last, created = 5 + 2 * pairs, 3, #ARGV, {}
         local outcomes = {'allowed', 'denied', 'limited'}
         while i <= last do
-          local kind, key, value, n = ARGV[i], KEYS[j], ARGV[i + 1], tonumber(ARGV[i + 2])
-          local first = i + 3
-          if kind == 'h' then
-            local targets, made = nil, false
-            for k = first, first + n - 1, 2 do
-              local field, delta = ARGV[k], tonumber(ARGV[k + 1])
-              if redis.call('HINCRBY', key, field, delta) == delta then
-                made = true
-                local target, outcome = string.match(field, '^(.*):([^:]*)$')
-                local new = target ~= 'other'
-                if new and targets == nil and redis.call('HLEN', key) == 1 then
-                  -- The hash this write just created (a key's first count of the day): one field, one target.
-                  targets, new = 1, false
-                end
-                for _, o in ipairs(outcomes) do
-                  if new and o ~= outcome and redis.call('HEXISTS', key, target .. ':' .. o) == 1 then new = false end
-                end
-                if new then
-                  if targets == nil then
-                    local seen = {}
-                    targets = 0
-                    for _, f in ipairs(redis.call('HKEYS', key)) do
-                      local t = string.match(f, '^(.*):[^:]*$')
-                      if t and t ~= 'other' and not seen[t] then seen[t] = true; targets = targets + 1 end
-                    end
-                  else
-                    targets = targets + 1
+          local key, expireat, n = KEYS[j], ARGV[i], tonumber(ARGV[i + 1])
+          local first = i + 2
+          local targets, made = nil, false
+          for k = first, first + n - 1, 2 do
+            local field, delta = ARGV[k], tonumber(ARGV[k + 1])
+            if redis.call('HINCRBY', key, field, delta) == delta then
+              made = true
+              local target, outcome = string.match(field, '^(.*):([^:]*)$')
+              local new = target ~= 'other'
+              if new and targets == nil and redis.call('HLEN', key) == 1 then
+                -- The hash this write just created (a key's first count of the day): one field, one target.
+                targets, new = 1, false
+              end
+              for _, o in ipairs(outcomes) do
+                if new and o ~= outcome and redis.call('HEXISTS', key, target .. ':' .. o) == 1 then new = false end
+              end
+              if new then
+                if targets == nil then
+                  local seen = {}
+                  targets = 0
+                  for _, f in ipairs(redis.call('HKEYS', key)) do
+                    local t = string.match(f, '^(.*):[^:]*$')
+                    if t and t ~= 'other' and not seen[t] then seen[t] = true; targets = targets + 1 end
                   end
-                  if targets > cap then
-                    redis.call('HDEL', key, field)
-                    redis.call('HINCRBY', key, 'other:' .. outcome, delta)
-                    targets, moved = targets - 1, moved + delta
-                  end
+                else
+                  targets = targets + 1
+                end
+                if targets > cap then
+                  redis.call('HDEL', key, field)
+                  redis.call('HINCRBY', key, 'other:' .. outcome, delta)
+                  targets, moved = targets - 1, moved + delta
                 end
               end
             end
-            if made then
-              redis.call('EXPIREAT', key, value)
-              created[#created + 1] = j - 1
-            end
-          else
-            local current = redis.call('HGET', key, 'lastUsedAt')
-            if current then
-              if tonumber(value) > (tonumber(current) or 0) then redis.call('HSET', key, 'lastUsedAt', value) end
-            elseif redis.call('EXISTS', key) == 1 then
-              redis.call('HSET', key, 'lastUsedAt', value)
-            end
+          end
+          if made then
+            redis.call('EXPIREAT', key, expireat)
+            created[#created + 1] = j - 2
           end
           i, j = first + n, j + 1
         end
@@ -99,31 +109,43 @@ internal static class UsageScript
         return 1
         """;
 
-    /// <summary>The call applying <paramref name="writes"/> (all in the marker's slot) under <paramref name="sequence"/>.</summary>
-    public static UsageCall Call(RedisKey marker, long sequence, int maxTargetsPerKey, List<UsageWrite> writes)
+    /// <summary>The call applying <paramref name="writes"/> (all in the marker's slot, as is <paramref name="lastUsed"/>) under <paramref name="sequence"/>.</summary>
+    public static UsageCall Call(RedisKey marker, RedisKey lastUsed, long sequence, int maxTargetsPerKey, List<UsageWrite> writes)
     {
-        var keys = new RedisKey[writes.Count + 1];
+        var keys = new RedisKey[writes.Count + 2];
         keys[0] = marker;
-        var length = 3;
+        keys[1] = lastUsed;
+        var pairs = 0;
+        var length = 4;
         foreach (var write in writes)
         {
-            length += 3 + write.Items.Length;
+            pairs += write.KeyId is null ? 0 : 1;
+            length += 2 + write.Items.Length;
         }
 
-        var args = new RedisValue[length];
+        var args = new RedisValue[length + (2 * pairs)];
         args[0] = sequence;
         args[1] = (long)MarkerLifetime.TotalSeconds;
         args[2] = maxTargetsPerKey;
-        var at = 3;
+        args[3] = pairs;
+        var at = 4;
+        foreach (var write in writes)
+        {
+            if (write.KeyId is { } id)
+            {
+                args[at++] = id;
+                args[at++] = write.LastUsedUnixMs;
+            }
+        }
+
         long requests = 0;
         var units = 0;
         var keyDays = new KeyDayTargets?[writes.Count];
         for (var j = 0; j < writes.Count; j++)
         {
             var write = writes[j];
-            keys[j + 1] = write.Key;
-            args[at++] = write.Kind;
-            args[at++] = write.Value;
+            keys[j + 2] = write.Key;
+            args[at++] = write.ExpireAt;
             args[at++] = write.Items.Length;
             write.Items.CopyTo(args, at);
             at += write.Items.Length;

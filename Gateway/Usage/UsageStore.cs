@@ -20,7 +20,7 @@ internal sealed class UsageStore(StoreConnection connection, KeyStore keys, IOpt
     // not calls: on one server a wave is 4 full calls (a few ms of Redis time), on a cluster up to 2,000 one-key calls.
     private const int UnitsInFlight = 4 * UsageWritePlan.MaxUnitsPerCall;
     private readonly int _maxTargetsPerKey = options.Value.MaxTargetsPerKey;
-    private readonly UsageLayout _layout = new(connection.KeyPrefix, keys.RecordKey, options.Value.RetentionDays, connection.Multiplexer.HashSlot);
+    private readonly UsageLayout _layout = new(connection.KeyPrefix, keys.LastUsedKey, options.Value.RetentionDays, connection.Multiplexer.HashSlot);
 
     public RedisKey HashKey(string keyId, int day) => _layout.HashKey(keyId, day);
 

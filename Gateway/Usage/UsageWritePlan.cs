@@ -93,7 +93,7 @@ internal sealed class UsageCall(RedisKey[] keys, RedisValue[] args, long request
 internal readonly record struct UsageKeyDay(string KeyId, int Day, KeyDayTargets? State);
 
 /// <summary>
-/// Turns a batch's deltas into script calls: the writes (usage hashes, key records' <c>lastUsedAt</c>) grouped by the
+/// Turns a batch's deltas into script calls: the usage hashes' writes, with their keys' <c>lastUsedAt</c>, grouped by the
 /// hash slot of the key each touches, then packed into calls of at most
 /// <see cref="MaxUnitsPerCall"/> units (a target's counts, a record) so no call holds Redis for long. The day sets are
 /// not in these calls: a key is added to its day's set once per process and day (<see cref="UsageStore"/>), not per flush.
@@ -102,7 +102,7 @@ internal readonly record struct UsageKeyDay(string KeyId, int Day, KeyDayTargets
 /// <para>
 /// It runs once per flush over every key used in the last second (10,000 and more with 100,000 keys in use), so it builds
 /// nothing twice: the deltas are grouped by their key and day without LINQ, and the Redis names (a key-day's hash and
-/// expiry, its record, a target's three field names) are encoded once and kept (<see cref="UsageNames"/>,
+/// expiry, a target's three field names) are encoded once and kept (<see cref="UsageNames"/>,
 /// <see cref="UsageFields"/>): 10,000 keys took 71 ms and 15.7 MB per flush before (bench/HotPath UsagePlanBenchmarks).
 /// </para>
 /// </summary>
@@ -163,13 +163,17 @@ internal sealed class UsageWritePlan(UsageLayout layout, Func<RedisKey, int> slo
             }
         }
 
-        // lastUsedAt per record: a key's latest use over all its deltas (a key's targets, and two days around midnight).
-        var lastUsed = new Dictionary<KeyDigest, int>(chains.Count);
-        var records = new List<(RedisKey Key, long UnixMs)>(chains.Count);
         foreach (var c in chains)
         {
             var first = deltas[c.Head];
             var names = UsageNames.For(layout, first);
+            // The key's latest use over the key-day's deltas, written with its first piece (moved forward only, per key id).
+            long lastUsed = 0;
+            for (var i = c.Head; i >= 0; i = next[i])
+            {
+                lastUsed = Math.Max(lastUsed, deltas[i].LastUsedUnixMs);
+            }
+
             for (int i = c.Head, done = 0; i >= 0; done += MaxUnitsPerCall)
             {
                 // A key past MaxUnitsPerCall targets (up to Usage:MaxTargetsPerKey and 'other') spans calls; each
@@ -194,24 +198,15 @@ internal sealed class UsageWritePlan(UsageLayout layout, Func<RedisKey, int> slo
                     AddField(items, ref at, target.Denied, d.Denied);
                     AddField(items, ref at, target.Limited, d.Limited);
                     requests += d.Allowed + d.Denied + d.Limited;
-                    if (lastUsed.TryGetValue(d.Digest, out var record))
-                    {
-                        records[record] = (records[record].Key, Math.Max(records[record].UnixMs, d.LastUsedUnixMs));
-                    }
-                    else
-                    {
-                        lastUsed[d.Digest] = records.Count;
-                        records.Add((names.RecordOf(layout, d.Digest), d.LastUsedUnixMs));
-                    }
                 }
 
-                Add(new UsageWrite(UsageScript.Hash, names.Hash, names.ExpireAt, items, piece, requests) { KeyDay = first.KeyDay });
+                Add(new UsageWrite(names.Hash, names.ExpireAt, items, piece, requests)
+                {
+                    KeyDay = first.KeyDay,
+                    KeyId = done == 0 ? names.KeyId : null,
+                    LastUsedUnixMs = lastUsed,
+                });
             }
-        }
-
-        foreach (var (key, unixMs) in records)
-        {
-            Add(new UsageWrite(UsageScript.LastUsed, key, unixMs, [], 1, 0));
         }
 
         foreach (var (slot, group) in _groups)
@@ -258,7 +253,7 @@ internal sealed class UsageWritePlan(UsageLayout layout, Func<RedisKey, int> slo
         // The marker is in the calls' own slot (idempotence and Cluster both need one slot per call); the n-th call of
         // a slot in a batch has the n-th marker, so no two calls of a batch share one.
         var marker = layout.MarkerKey(slot, group.Closed);
-        _calls.Add(UsageScript.Call(marker, sequence, maxTargetsPerKey, group.Writes));
+        _calls.Add(UsageScript.Call(marker, layout.LastUsedKey(slot), sequence, maxTargetsPerKey, group.Writes));
         group.Closed++;
         group.Writes.Clear();
         group.Units = 0;
@@ -279,13 +274,15 @@ internal sealed class UsageWritePlan(UsageLayout layout, Func<RedisKey, int> slo
 }
 
 /// <summary>
-/// The Redis names of one key and day, UTF-8 encoded once: its usage hash and that hash's EXPIREAT, and the record of the
-/// key's digest (for <c>lastUsedAt</c>). Kept on the key-day's <see cref="KeyDayTargets"/> by the first flush that writes
-/// it, so a key used every second costs its names once a day, not once a flush.
+/// The Redis names of one key and day, its usage hash UTF-8 encoded once, with that hash's EXPIREAT. Kept on the key-day's
+/// <see cref="KeyDayTargets"/> by the first flush that writes it, so a key used every second costs its names once a day,
+/// not once a flush.
 /// </summary>
-internal sealed class UsageNames(UsageLayout layout, RedisKey hash, long expireAt, KeyDigest digest, RedisKey record)
+internal sealed class UsageNames(UsageLayout layout, string keyId, RedisKey hash, long expireAt)
 {
     public UsageLayout Layout { get; } = layout;
+
+    public string KeyId { get; } = keyId;
 
     public RedisKey Hash { get; } = hash;
 
@@ -300,8 +297,8 @@ internal sealed class UsageNames(UsageLayout layout, RedisKey hash, long expireA
             return kept;
         }
 
-        var names = new UsageNames(layout, Encode(layout.HashKey(delta.Slot.KeyId, delta.Slot.Day)), layout.ExpireAt(delta.Slot.Day),
-            delta.Digest, Encode(layout.RecordKey(delta.Digest)));
+        var hash = layout.HashKey(delta.Slot.KeyId, delta.Slot.Day);
+        var names = new UsageNames(layout, delta.Slot.KeyId, System.Text.Encoding.UTF8.GetBytes((string)hash!), layout.ExpireAt(delta.Slot.Day));
         if (delta.KeyDay is { } state)
         {
             Volatile.Write(ref state.Names, names);
@@ -309,11 +306,6 @@ internal sealed class UsageNames(UsageLayout layout, RedisKey hash, long expireA
 
         return names;
     }
-
-    /// <summary>The record of <paramref name="other"/>: the kept one for the key-day's digest (almost always), else built.</summary>
-    public RedisKey RecordOf(UsageLayout layout, KeyDigest other) => other == digest ? record : layout.RecordKey(other);
-
-    private static RedisKey Encode(RedisKey key) => System.Text.Encoding.UTF8.GetBytes((string)key!);
 }
 
 /// <summary>
@@ -373,11 +365,15 @@ internal sealed class UsageFields
 }
 
 /// <summary>
-/// One write of a call. <see cref="UsageScript.Hash"/>: <see cref="Items"/> are field/increment pairs,
-/// <see cref="Value"/> the hash's EXPIREAT and <see cref="KeyDay"/> its key and day in this process;
-/// <see cref="UsageScript.LastUsed"/>: no items, <see cref="Value"/> the unix ms.
+/// One write of a call: a usage hash, <see cref="Items"/> its field/increment pairs and <see cref="ExpireAt"/> its EXPIREAT;
+/// <see cref="KeyDay"/> its key and day in this process. <see cref="KeyId"/> (set on a key-day's first write) and
+/// <see cref="LastUsedUnixMs"/> move the key's <c>lastUsedAt</c> in the call's slot hash.
 /// </summary>
-internal readonly record struct UsageWrite(string Kind, RedisKey Key, long Value, RedisValue[] Items, int Units, long Requests)
+internal readonly record struct UsageWrite(RedisKey Key, long ExpireAt, RedisValue[] Items, int Units, long Requests)
 {
     public KeyDayTargets? KeyDay { get; init; }
+
+    public string? KeyId { get; init; }
+
+    public long LastUsedUnixMs { get; init; }
 }

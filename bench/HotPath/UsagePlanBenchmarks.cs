@@ -45,7 +45,7 @@ public class UsagePlanBenchmarks
             throw new InvalidOperationException($"Expected {Keys} deltas, drained {_deltas.Count}.");
         }
 
-        _layout = new UsageLayout("gw:", d => "gw:key:" + d.ToHex(), 90, static _ => -1);
+        _layout = new UsageLayout("gw:", static _ => "gw:lastused:{0}", 90, static _ => -1);
     }
 
     [GlobalCleanup]

@@ -15,7 +15,7 @@ using MsOptions = Microsoft.Extensions.Options.Options;
 // HTTP) count one request for each of --keys distinct keys, then flush; around each flush redis-server's CPU time
 // (INFO cpu, used_cpu_user + used_cpu_sys) and its command counts (INFO commandstats, which also counts the commands a
 // script runs) are read. Each flush prints one JSON line. Key records are loaded once per prefix (like bench/ColdPath's,
-// so lastUsedAt has a real record to go to); run it again with the same prefix and it is a restarted process on the
+// as the gateway's store holds them); run it again with the same prefix and it is a restarted process on the
 // same data: its first flush finds every usage hash already there.
 //
 // --day-offset D counts on the UTC day D days from today, so each run can start on a day with no usage yet: its first
