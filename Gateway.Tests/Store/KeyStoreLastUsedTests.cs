@@ -6,7 +6,7 @@ using Gateway.Tests.Usage;
 namespace Gateway.Tests.Store;
 
 /// <summary>
-/// Where a key's <c>lastUsedAt</c> is read from (issue 11): the slot's <c>lastused</c> hash the usage flush writes, and the
+/// Where a key's <c>lastUsedAt</c> is read from (issue 11): the slot's <c>lastused</c> sorted set the usage flush writes, and the
 /// record's own field that versions before 1 Dec wrote; a view shows the later of the two, on every admin read (one key,
 /// a list page, by hash), and a delete removes the key's field.
 /// </summary>
@@ -44,13 +44,13 @@ public sealed class KeyStoreLastUsedTests : IAsyncLifetime
         await _redis.Db.HashSetAsync(_store.RecordKey(digest), KeyRecordCodec.LastUsedAt, 5_000);
         Assert.Equal(5_000, await LastUsedSeenAsync(key.Id, plaintext));
 
-        // Written by a flush since: in the slot hash, where the test's own view of the layout finds it.
-        await _redis.Db.HashSetAsync(_store.LastUsedKeyOf(key.Id), key.Id, 7_000);
+        // Written by a flush since: in the slot's sorted set, where the test's own view of the layout finds it.
+        await _redis.Db.SortedSetAddAsync(_store.LastUsedKeyOf(key.Id), key.Id, 7_000);
         Assert.Equal(7_000, await _redis.LastUsedAsync(key.Id));
         Assert.Equal(7_000, await LastUsedSeenAsync(key.Id, plaintext));
 
         // The later of the two, whichever holds it.
-        await _redis.Db.HashSetAsync(_store.LastUsedKeyOf(key.Id), key.Id, 3_000);
+        await _redis.Db.SortedSetAddAsync(_store.LastUsedKeyOf(key.Id), key.Id, 3_000);
         Assert.Equal(5_000, await LastUsedSeenAsync(key.Id, plaintext));
 
         // An admin write keeps it as read and stores none of it.

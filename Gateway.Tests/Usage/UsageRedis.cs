@@ -45,7 +45,7 @@ internal sealed class UsageRedis : IDisposable
     public RedisKey DayIndexKey(string day) => $"{_prefix}usage:keys:{day}";
 
     /// <summary>
-    /// The key's <c>lastUsedAt</c> (unix ms) where the README's layout places it: field <c>&lt;keyId&gt;</c> of the hash
+    /// The key's <c>lastUsedAt</c> (unix ms) where the README's layout places it: the score of member <c>&lt;keyId&gt;</c> in the sorted set
     /// <c>{prefix}lastused:{&lt;tag&gt;}</c>, the tag being the smallest non-negative integer whose hash slot is that of the key's
     /// usage hashes (<c>0</c> on one server, which has no slots). Null when it has none.
     /// </summary>
@@ -53,8 +53,8 @@ internal sealed class UsageRedis : IDisposable
     {
         var slot = _connection.HashSlot(HashKey(keyId, "00000000"));
         var tag = slot < 0 ? 0 : Enumerable.Range(0, int.MaxValue).First(i => ClusterSlot.Of(i.ToString(CultureInfo.InvariantCulture)) == slot);
-        var value = await Db.HashGetAsync($"{_prefix}lastused:{{{tag.ToString(CultureInfo.InvariantCulture)}}}", keyId);
-        return value.IsNull ? null : (long)value;
+        var score = await Db.SortedSetScoreAsync($"{_prefix}lastused:{{{tag.ToString(CultureInfo.InvariantCulture)}}}", keyId);
+        return score is { } ms ? (long)ms : null;
     }
 
     /// <summary>Every field of the key's usage hashes, summed over <paramref name="days"/>.</summary>

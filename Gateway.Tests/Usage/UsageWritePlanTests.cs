@@ -46,14 +46,14 @@ public sealed class UsageWritePlanTests : IDisposable
         Assert.NotNull(deltas[0].KeyDay!.Names);
         Assert.Equal(first, Show(Plan(_layout, deltas)));
 
-        // Exactly the calls the names say: one call (one server, no slots: slot -1) with the slot's lastUsedAt hash, each
-        // key's id and latest use, then each key-day's hash.
+        // Exactly the calls the names say: one call (one server, no slots: slot -1) with the slot's lastUsedAt set, each
+        // key's latest use and id, then each key-day's hash.
         var hash1 = $"gw:usage:{{k1}}:{UsageDays.Format(UsageDays.Of(Now))}";
         var hash2 = $"gw:usage:{{k2}}:{UsageDays.Format(UsageDays.Of(Now))}";
         var expiry = UsageDays.ExpiresAt(UsageDays.Of(Now), 90).ToUnixTimeSeconds();
         var ms = Now.ToUnixTimeMilliseconds();
         Assert.Equal(
-            $"keys [m, gw:lastused:{{-1}}, {hash1}, {hash2}] args [1, 86400, 1000, 2, k1, {ms}, k2, {ms}, " +
+            $"keys [m, gw:lastused:{{-1}}, {hash1}, {hash2}] args [1, 86400, 1000, 2, {ms}, k1, {ms}, k2, " +
             $"{expiry}, 4, endpoint:ep:allowed, 1, graphql:denied, 1, {expiry}, 2, endpoint:ep:allowed, 1]",
             first.Replace("marker", "m", StringComparison.Ordinal));
 
@@ -80,7 +80,7 @@ public sealed class UsageWritePlanTests : IDisposable
         Assert.Equal(1, Occurrences(shown, $"gw:usage:{{k1}}:{UsageDays.Format(today)}"));
         Assert.Equal(1, Occurrences(shown, $"gw:usage:{{k1}}:{UsageDays.Format(yesterday)}"));
         // The script keeps the later of the two (UsageIdempotencyTests, on the store).
-        Assert.Contains("args [1, 86400, 1000, 2, k1, 150, k1, 300, ", shown, StringComparison.Ordinal);
+        Assert.Contains("args [1, 86400, 1000, 2, 150, k1, 300, k1, ", shown, StringComparison.Ordinal);
     }
 
     [Fact]

@@ -192,19 +192,14 @@ public sealed partial class KeyStore
             }
         }
 
-        // lastUsedAt: one HMGET per slot hash (one on a single server), sent with the records.
-        var lastUsed = reads.GroupBy(r => LastUsedKeyOf(r.Id))
-            .Select(g => (Ids: g.Select(r => r.Id).ToArray(), Values: db.HashGetAsync(g.Key, [.. g.Select(r => (RedisValue)r.Id)])))
-            .ToList();
+        // lastUsedAt, sent with the records.
+        var lastUsed = reads.Select(r => db.SortedSetScoreAsync(LastUsedKeyOf(r.Id), r.Id)).ToArray();
         await Task.WhenAll(reads.Select(r => r.Record)).ConfigureAwait(false);
-        await Task.WhenAll(lastUsed.Select(l => l.Values)).ConfigureAwait(false);
-        var lastUsedOf = new Dictionary<string, RedisValue>(reads.Count, StringComparer.Ordinal);
-        foreach (var (group, values) in lastUsed)
+        await Task.WhenAll(lastUsed).ConfigureAwait(false);
+        var lastUsedOf = new Dictionary<string, double?>(reads.Count, StringComparer.Ordinal);
+        for (var i = 0; i < reads.Count; i++)
         {
-            for (var i = 0; i < group.Length; i++)
-            {
-                lastUsedOf[group[i]] = values.Result[i];
-            }
+            lastUsedOf[reads[i].Id] = lastUsed[i].Result;
         }
 
         foreach (var (id, record) in reads)

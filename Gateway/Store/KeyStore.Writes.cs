@@ -152,8 +152,8 @@ public sealed partial class KeyStore
             // an interrupted create or delete is cleaned up too, though there was no key to delete.
             await AdminDb.KeyDeleteAsync(IdKey(id)).ConfigureAwait(false);
             // Its lastUsedAt. A flush of the key's last second may still write the field after this (the flush never
-            // touches records, so nothing else of the key comes back): about 60 bytes, for an id never used again.
-            await AdminDb.HashDeleteAsync(LastUsedKeyOf(id), id).ConfigureAwait(false);
+            // touches records, so nothing else of the key comes back): about 100 bytes, for an id never used again.
+            await AdminDb.SortedSetRemoveAsync(LastUsedKeyOf(id), id).ConfigureAwait(false);
             await AdminDb.SortedSetRemoveAsync(ListKey, id).ConfigureAwait(false);
             await UnindexAsync(id, current).ConfigureAwait(false);
             await PublishInvalidationAsync(digest).ConfigureAwait(false);

@@ -55,29 +55,29 @@ public sealed partial class KeyStore
     private RedisKey IdKey(string id) => _prefix + "keyid:" + id;
 
     /// <summary>
-    /// The hash holding <c>lastUsedAt</c> (unix ms, one field per key id) of the keys whose usage hashes
+    /// The sorted set holding <c>lastUsedAt</c> (member: key id, score: unix ms) of the keys whose usage hashes
     /// (<c>{prefix}usage:{id}:day</c>) are in Redis Cluster hash slot <paramref name="slot"/>; -1 (one server, no slots)
-    /// has one hash for every key. One hash per slot lets a usage flush move the <c>lastUsedAt</c> of all of a script
-    /// call's keys with one HMGET and one HSET, where a field on each record took an HGET and an HSET per key: half the
-    /// flush's Redis time (issue 11). A record's own <c>lastUsedAt</c> field (written before 1 Dec) still counts: a view shows
-    /// the later of the two.
+    /// has one set for every key. One per slot lets a usage flush move the <c>lastUsedAt</c> of all of a script call's
+    /// keys with one ZADD GT (forward only, nothing read), where a field on each record took an HGET and an HSET per key:
+    /// half of a flush's Redis time (issue 11). A record's own <c>lastUsedAt</c> field (written before 1 Dec) still
+    /// counts: a view shows the later of the two.
     /// </summary>
     public RedisKey LastUsedKey(int slot) => $"{_prefix}lastused:{{{SlotTags.Of(slot, _connection.Multiplexer.HashSlot)}}}";
 
     /// <summary>The <see cref="LastUsedKey"/> of key <paramref name="id"/>: that of its usage hashes' slot.</summary>
     public RedisKey LastUsedKeyOf(string id) => LastUsedKey(_connection.Multiplexer.HashSlot("{" + id + "}"));
 
-    /// <summary><paramref name="key"/> with the later of its record's and its slot hash's <c>lastUsedAt</c>.</summary>
-    internal static ApiKey? WithLastUsed(ApiKey? key, RedisValue unixMs) =>
-        key is not null && unixMs.TryParse(out long ms) && ms > (key.LastUsedAt?.ToUnixTimeMilliseconds() ?? 0)
-            ? key with { LastUsedAt = DateTimeOffset.FromUnixTimeMilliseconds(ms) }
+    /// <summary><paramref name="key"/> with the later of its record's and its slot set's <c>lastUsedAt</c>.</summary>
+    internal static ApiKey? WithLastUsed(ApiKey? key, double? unixMs) =>
+        key is not null && unixMs is { } ms && (long)ms > (key.LastUsedAt?.ToUnixTimeMilliseconds() ?? 0)
+            ? key with { LastUsedAt = DateTimeOffset.FromUnixTimeMilliseconds((long)ms) }
             : key;
 
     /// <summary>A record read on the admin connection with its <c>lastUsedAt</c>: both reads sent at once, one round trip.</summary>
     private async Task<ApiKey?> ReadForAdminAsync(RedisKey recordKey, string? id)
     {
         var record = AdminDb.HashGetAllAsync(recordKey);
-        var lastUsed = id is null ? null : AdminDb.HashGetAsync(LastUsedKeyOf(id), id);
+        var lastUsed = id is null ? null : AdminDb.SortedSetScoreAsync(LastUsedKeyOf(id), id);
         var key = KeyRecordCodec.Decode(await record.ConfigureAwait(false));
         if (key is null)
         {
@@ -85,7 +85,7 @@ public sealed partial class KeyStore
         }
 
         // A read by hash (revocation by plaintext) learns the id from the record.
-        lastUsed ??= AdminDb.HashGetAsync(LastUsedKeyOf(key.Id), key.Id);
+        lastUsed ??= AdminDb.SortedSetScoreAsync(LastUsedKeyOf(key.Id), key.Id);
         return WithLastUsed(key, await lastUsed.ConfigureAwait(false));
     }
 

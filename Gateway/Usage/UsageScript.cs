@@ -12,13 +12,13 @@ internal static class UsageScript
     /// <summary>How long a marker is kept after its last write: a batch retried after longer could count twice.</summary>
     public static readonly TimeSpan MarkerLifetime = TimeSpan.FromDays(1);
 
-    // KEYS[1] marker, KEYS[2] the slot's lastUsedAt hash; ARGV[1] sequence, ARGV[2] marker TTL s, ARGV[3]
-    // Usage:MaxTargetsPerKey, ARGV[4] n, then n key id/unix ms pairs; then for write j (usage hash KEYS[j + 2]): its
+    // KEYS[1] marker, KEYS[2] the slot's lastUsedAt sorted set; ARGV[1] sequence, ARGV[2] marker TTL s, ARGV[3]
+    // Usage:MaxTargetsPerKey, ARGV[4] n, then n unix ms/key id pairs; then for write j (usage hash KEYS[j + 2]): its
     // EXPIREAT, item count, items. Returns {-1} for a call already applied, else {requests moved to 'other', then the
     // write numbers (1-based) of the usage hashes in which it created a field}.
-    // lastUsedAt: one HMGET of the call's key ids and one HSET of those whose time moved forward (never back, across
-    // instances); a key id met twice (two days around midnight) takes its later time. The records are never touched, so
-    // a deleted key's record cannot come back through usage.
+    // lastUsedAt: one ZADD GT of the call's pairs, which moves each key's time forward and never back, across
+    // instances, with nothing read first; a key id met twice (two days around midnight) keeps the later. The records
+    // are never touched, so a deleted key's record cannot come back through usage.
     // A hash write's items are field/increment pairs, field names whole ('endpoint:x:allowed') and zero counts left out,
     // so the usual write of a known target is one HINCRBY and nothing is built in Lua. A field the HINCRBY created
     // (it answered the increment itself) is the only one that can be a new target, and only then is the per-key cap
@@ -31,27 +31,7 @@ internal static class UsageScript
         if tonumber(ARGV[1]) <= tonumber(redis.call('GET', KEYS[1]) or '-1') then return {-1} end
         redis.call('SET', KEYS[1], ARGV[1], 'EX', tonumber(ARGV[2]))
         local cap, moved, pairs = tonumber(ARGV[3]), 0, tonumber(ARGV[4])
-        if pairs > 0 then
-          local ids, best, text = {}, {}, {}
-          for p = 5, 3 + 2 * pairs, 2 do
-            local id, ms = ARGV[p], tonumber(ARGV[p + 1])
-            if best[id] == nil then
-              ids[#ids + 1] = id
-              best[id], text[id] = ms, ARGV[p + 1]
-            elseif ms > best[id] then
-              best[id], text[id] = ms, ARGV[p + 1]
-            end
-          end
-          local current = redis.call('HMGET', KEYS[2], unpack(ids))
-          local set = {}
-          for k, id in ipairs(ids) do
-            if best[id] > (tonumber(current[k]) or 0) then
-              set[#set + 1] = id
-              set[#set + 1] = text[id]
-            end
-          end
-          if #set > 0 then redis.call('HSET', KEYS[2], unpack(set)) end
-        end
+        if pairs > 0 then redis.call('ZADD', KEYS[2], 'GT', unpack(ARGV, 5, 4 + 2 * pairs)) end
         local i, j, last, created = 5 + 2 * pairs, 3, #ARGV, {}
         local outcomes = {'allowed', 'denied', 'limited'}
         while i <= last do
@@ -133,8 +113,8 @@ internal static class UsageScript
         {
             if (write.KeyId is { } id)
             {
-                args[at++] = id;
                 args[at++] = write.LastUsedUnixMs;
+                args[at++] = id;
             }
         }
 

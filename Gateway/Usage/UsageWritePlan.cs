@@ -367,7 +367,7 @@ internal sealed class UsageFields
 /// <summary>
 /// One write of a call: a usage hash, <see cref="Items"/> its field/increment pairs and <see cref="ExpireAt"/> its EXPIREAT;
 /// <see cref="KeyDay"/> its key and day in this process. <see cref="KeyId"/> (set on a key-day's first write) and
-/// <see cref="LastUsedUnixMs"/> move the key's <c>lastUsedAt</c> in the call's slot hash.
+/// <see cref="LastUsedUnixMs"/> move the key's <c>lastUsedAt</c> in the call's slot sorted set.
 /// </summary>
 internal readonly record struct UsageWrite(RedisKey Key, long ExpireAt, RedisValue[] Items, int Units, long Requests)
 {
