@@ -12,11 +12,14 @@ namespace Gateway.Caching;
 /// <para>
 /// Nothing filed is lost: <see cref="Add"/> says when the sweep may already have passed the item's period, and the
 /// caller then starts the check itself; <see cref="TakeDue"/> drains every period up to now, those a late sweep skipped
-/// included (when more than the ring's length passed, every bucket once: the caller files back what is not due yet).
+/// included (when more than the ring's length passed, every bucket once); the caller files back what is not due yet.
 /// </para>
 /// </summary>
 internal sealed class RefreshQueue
 {
+    /// <summary>Most periods in the ring.</summary>
+    internal const int MaxLength = 128;
+
     private readonly ConcurrentQueue<Item>[] _buckets;
     private readonly long _period;
 
@@ -34,8 +37,10 @@ internal sealed class RefreshQueue
     {
         _period = period;
         // A window opens at most `horizon` after the request that files it, and that request comes no earlier than the
-        // last drain, so the periods pending at once span horizon / period + 2: with one more no bucket holds two.
-        var length = checked((int)(horizon / period) + 3);
+        // last drain, so the periods pending at once span horizon / period + 2: with one more no bucket holds two. Past
+        // MaxLength (an L1Ttl of minutes or hours) buckets are shared by periods a lap apart: an item taken a lap early
+        // is filed back by the sweep, once a lap, rather than the ring taking an empty queue per second of L1Ttl.
+        var length = (int)Math.Min(horizon / period + 3, MaxLength);
         _buckets = new ConcurrentQueue<Item>[length];
         for (var i = 0; i < length; i++)
         {
