@@ -23,7 +23,7 @@ namespace Gateway.Tests.Caching;
 /// check that finds a change is two (the check, then the full read). No invalidation subscriber runs here, so every
 /// admin write below is one whose message was lost.
 /// </summary>
-public sealed class RefreshAheadTests : IDisposable
+public sealed partial class RefreshAheadTests : IDisposable
 {
     private static readonly TimeSpan L1Ttl = TimeSpan.FromSeconds(30);
 

@@ -152,9 +152,6 @@ internal sealed class DigestTable
         }
     }
 
-    /// <summary>The entries, for the refresh-ahead sweep (a live view: no copy, no lock).</summary>
-    public IEnumerable<KeyValuePair<KeyDigest, Slot>> Entries => _slots;
-
     /// <summary>
     /// A found key (or <c>null</c> in the negative table), the timestamp it is fresh until, and whether a request used it
     /// since its read or check (found keys only: what the refresh-ahead sweep looks at).
@@ -180,7 +177,7 @@ internal sealed class DigestTable
     }
 }
 
-/// <summary>Set (1) by the first request that uses an entry before its refresh-ahead window; one per entry.</summary>
+/// <summary>Set (1) by the first request that uses an entry before its refresh-ahead window, which files the entry for the sweep; one per slot.</summary>
 internal sealed class UseMark
 {
     public int Used;

@@ -23,11 +23,13 @@ public sealed partial class KeyCache
     /// Starts the check of every entry a request used before its window, once the window is open: a key used at any
     /// time in its <c>L1Ttl</c> is checked before it ends, not only one a request happens to use within the window (the
     /// coldpath bench's keys, each used every 10 to 20 s, stepped over it). An entry no request used since its read or
-    /// check is left to end: idle keys cost the store nothing. A read-only walk of L1 each second (no copy, no lock).
+    /// check is left to end: idle keys cost the store nothing. The first use of an entry files it under the second its
+    /// window opens (<see cref="MarkUsed"/>), so the sweep takes only what came due since its last run instead of walking
+    /// L1 (the walk was 1.8 % of the gateway's CPU with 100,000 keys in use).
     /// </summary>
     internal void SweepForRefresh()
     {
-        if (Interlocked.Exchange(ref _sweeping, 1) == 1)
+        if (_due is null || Interlocked.Exchange(ref _sweeping, 1) == 1)
         {
             return;
         }
@@ -35,17 +37,49 @@ public sealed partial class KeyCache
         try
         {
             var now = _time.GetTimestamp();
-            foreach (var (digest, entry) in _found.Entries)
+            _due.TakeDue(now, _taken);
+            foreach (var item in _taken)
             {
-                if (entry.Mark is { Used: 1 } && entry.FreshUntil > now && entry.FreshUntil - now <= _refreshAhead)
+                // Only the very slot the request used, still fresh. An invalidation, a clear, a reload or a check's
+                // extension each leave another slot (with its own mark) or none, so what they made obsolete is skipped
+                // here and they need not touch the queue. (The slot is still marked: only the request that marked it
+                // filed it, and nothing unmarks a slot.)
+                if (!_found.TryGet(item.Digest, out var entry) || !ReferenceEquals(entry.Mark, item.Mark) || entry.FreshUntil <= now)
                 {
-                    StartRefresh(digest, entry);
+                    continue;
                 }
+
+                var windowOpens = entry.FreshUntil - _refreshAhead;
+                if (windowOpens > now)
+                {
+                    // Taken early: the sweep was late by more than the ring's length and took every bucket.
+                    _due.AddBack(item, windowOpens);
+                    continue;
+                }
+
+                StartRefresh(item.Digest, entry);
             }
         }
         finally
         {
+            _taken.Clear();
             Volatile.Write(ref _sweeping, 0);
+        }
+    }
+
+    /// <summary>Entries filed for the sweep, due or not (tests).</summary>
+    internal int QueuedForSweep => _due?.Count ?? 0;
+
+    // Once per slot: of the requests that race to mark it, the one whose compare-exchange wins files it. Not inlined into
+    // the hit path, which runs it once per entry per L1Ttl.
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.NoInlining)]
+    private void MarkUsed(KeyDigest digest, DigestTable.Slot entry, UseMark mark)
+    {
+        if (Interlocked.CompareExchange(ref mark.Used, 1, 0) == 0 && !_due!.Add(digest, mark, entry.FreshUntil - _refreshAhead))
+        {
+            // The window opened and a sweep passed its second while this request was between its clock read and the
+            // filing: the sweep may have missed the item, so this request starts the check (single flight as ever).
+            StartRefresh(digest, entry);
         }
     }
 
@@ -84,12 +118,8 @@ public sealed partial class KeyCache
         }
         catch (Exception ex)
         {
-            // Not again from the sweep each second while the store is away: a request in the window may still retry.
-            if (seen.Mark is { } mark)
-            {
-                Volatile.Write(ref mark.Used, 0);
-            }
-
+            // Not again from the sweep (it takes each filed entry once) while the store is away: a request in the window
+            // may still retry.
             return RefreshFailed(digest, ex);
         }
 

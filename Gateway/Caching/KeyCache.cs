@@ -34,6 +34,8 @@ public sealed partial class KeyCache : IKeyResolver, IDisposable
     private readonly ConcurrentDictionary<KeyDigest, Task<KeyLookup>> _inflight = new();
     private readonly ResiliencePipeline _pipeline;
     private readonly ITimer? _sweep;
+    private readonly RefreshQueue? _due;
+    private readonly List<RefreshQueue.Item> _taken = [];
     private int _sweeping;
     private long _generation;
 
@@ -53,6 +55,7 @@ public sealed partial class KeyCache : IKeyResolver, IDisposable
         _pipeline = StoreReadPipeline.Create(_options, time, metrics, chaos);
         if (_refreshAhead > 0)
         {
+            _due = new RefreshQueue(DigestTable.ToTimestamp(time, SweepPeriod), _l1Ttl, time.GetTimestamp());
             _sweep = time.CreateTimer(static state => ((KeyCache)state!).SweepForRefresh(), this, SweepPeriod, SweepPeriod);
         }
     }
@@ -90,6 +93,7 @@ public sealed partial class KeyCache : IKeyResolver, IDisposable
         // now on (a request, the upgrade registry's recheck) make their own read instead of joining it (SECURITY.md 22).
         // Fails closed: at worst one more store read. The detached flight still answers those that joined it before.
         _inflight.TryRemove(digest, out _);
+        // The refresh sweep's queue may still hold the removed entry: the sweep skips it, as it is no longer the table's.
     }
 
     /// <summary>Drops everything; called when the Redis connection is restored, since missed messages are not replayed.</summary>
@@ -98,7 +102,8 @@ public sealed partial class KeyCache : IKeyResolver, IDisposable
         Interlocked.Increment(ref _generation);
         _found.Clear();
         _unknown.Clear();
-        // Reads in flight may predate writes whose messages were missed: nothing asked from now on joins them.
+        // Reads in flight may predate writes whose messages were missed: nothing asked from now on joins them. The
+        // refresh sweep's queue is left: the sweep skips every item whose entry is no longer the table's.
         _inflight.Clear();
     }
 
@@ -120,18 +125,18 @@ public sealed partial class KeyCache : IKeyResolver, IDisposable
         var now = _time.GetTimestamp();
         if (_found.TryGet(digest, out var entry) && entry.FreshUntil > now)
         {
-            // Outside the window this is one subtraction and, on an entry's first use, one write: the hit path stays free
-            // of allocation and locks.
+            // Outside the window this is one subtraction and a read of the entry's mark; on an entry's first use, one
+            // compare-exchange and one enqueue: the hit path stays free of allocation and locks.
             if (refresh)
             {
                 if (entry.FreshUntil - now <= _refreshAhead)
                 {
                     StartRefresh(digest, entry);
                 }
-                else if (entry.Mark is { Used: 0 } mark)
+                else if (entry.Mark is { Used: 0 } mark && _due is not null)
                 {
                     // Used before its window: the sweep checks it once the window opens, even if no request comes then.
-                    Volatile.Write(ref mark.Used, 1);
+                    MarkUsed(digest, entry, mark);
                 }
             }
 
