@@ -167,10 +167,11 @@ public sealed class AdminListStarvationTests(GatewayTest.Parts parts, ITestOutpu
         await Task.WhenAll(new[] { "keys", "keyorder", "keysearch" }.Select(name => db.KeyDeleteAsync(Prefix + name)));
     }
 
-    /// <summary>This host's store-read errors (any failed or refused lookup) and its circuit state, from its own meter.</summary>
+    /// <summary>This host's store-read errors (any failed or refused lookup) and its circuit state, from its own meter, read as a scrape reads them.</summary>
     private sealed class LookupProbe : IDisposable
     {
         private readonly MeterListener _listener = new();
+        private readonly long _baseline;
         private long _storeErrors;
         private int _circuit;
 
@@ -193,16 +194,27 @@ public sealed class AdminListStarvationTests(GatewayTest.Parts parts, ITestOutpu
                     result = tag.Key == "result" ? tag.Value as string : result;
                 }
 
+                // An observable counter: the value is the total so far, not an increment.
                 if (tier == "l2" && result == "error")
                 {
-                    Interlocked.Add(ref _storeErrors, value);
+                    Interlocked.Exchange(ref _storeErrors, value);
                 }
             });
             _listener.SetMeasurementEventCallback<int>((_, value, _, _) => Volatile.Write(ref _circuit, value));
             _listener.Start();
+            _listener.RecordObservableInstruments();
+            _baseline = Interlocked.Read(ref _storeErrors);
         }
 
-        public long StoreErrors => Interlocked.Read(ref _storeErrors);
+        /// <summary>Store-read errors since the probe was made.</summary>
+        public long StoreErrors
+        {
+            get
+            {
+                _listener.RecordObservableInstruments();
+                return Interlocked.Read(ref _storeErrors) - _baseline;
+            }
+        }
 
         public int CircuitState()
         {

@@ -22,20 +22,20 @@ internal static class CacheProbe
     public static object EveryEndpoint(string name) =>
         new { name, endpoints = new Dictionary<string, string> { ["*"] = "readwrite" } };
 
-    private static readonly ConditionalWeakTable<GatewayHost, MetricCollector<long>> s_keyLookups = new();
+    private static readonly ConditionalWeakTable<GatewayHost, CounterReader> s_keyLookups = new();
 
     /// <summary>
     /// Store reads made for presented keys, as the gateway reports them: <c>gateway.key_cache.lookups</c> with tier
     /// <c>l2</c> (any result), one per single-flight read. Counted from the first call for a host on, so compare two
-    /// calls; the collector ends when the host stops.
+    /// calls; the reader ends when the host stops.
     /// </summary>
     public static long StoreReads(GatewayHost host) =>
         s_keyLookups.GetValue(host, static h =>
         {
-            var collector = new MetricCollector<long>(h.Services.GetRequiredService<IMeterFactory>(), GatewayMetrics.MeterName, "gateway.key_cache.lookups");
-            h.Services.GetRequiredService<IHostApplicationLifetime>().ApplicationStopped.Register(collector.Dispose);
-            return collector;
-        }).GetMeasurementSnapshot().Count(m => m.Tags.TryGetValue("tier", out var tier) && (string?)tier == "l2");
+            var reader = new CounterReader(h.Services.GetRequiredService<IMeterFactory>(), "gateway.key_cache.lookups");
+            h.Services.GetRequiredService<IHostApplicationLifetime>().ApplicationStopped.Register(reader.Dispose);
+            return reader;
+        }).Count(("tier", "l2"));
 
     private static readonly ConditionalWeakTable<GatewayHost, MetricCollector<long>> s_refreshes = new();
 

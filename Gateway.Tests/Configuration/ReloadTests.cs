@@ -44,6 +44,33 @@ public sealed class ReloadTests : IAsyncLifetime
         Assert.True(await CacheProbe.PassesAsync(_host, _key));
     }
 
+    // The middleware keeps each route's parsed KeyScope with its RouteConfig: a reload that changes only the scope of a
+    // route (same id, same path) must change what the route needs from the next request on, both ways.
+    [Fact]
+    public async Task EditChangingOnlyARoutesKeyScope_AppliesBothWays_AndTheOldScopeNeverComesBack()
+    {
+        const string path = "/open/{endpointId}/{**rest}";
+        Rewrite(routes => routes["open"] = StartupFailure.Route(path, "Public"));
+        await Eventually.TrueAsync(async () => await StatusAsync("/open/ep1/first") == HttpStatusCode.OK, "the Public route to serve without a key");
+
+        Rewrite(routes => routes["open"] = StartupFailure.Route(path, "Endpoint"));
+        await Eventually.TrueAsync(async () => await StatusAsync("/open/ep1/poll") == HttpStatusCode.Unauthorized, "the route to need a key");
+        for (var i = 0; i < 20; i++)
+        {
+            Assert.Equal(HttpStatusCode.Unauthorized, await StatusAsync($"/open/ep1/keyless-{i}"));
+        }
+
+        Assert.DoesNotContain(_upstream.Received, seen => seen.Path.StartsWith("/open/ep1/keyless-", StringComparison.Ordinal));
+        Assert.Equal(HttpStatusCode.OK, (await CacheProbe.SendAsync(_host, _key, path: "/open/ep1/keyed")).Status);
+
+        Rewrite(routes => routes["open"] = StartupFailure.Route(path, "Public"));
+        await Eventually.TrueAsync(async () => await StatusAsync("/open/ep1/poll-again") == HttpStatusCode.OK, "the route to serve without a key again");
+        for (var i = 0; i < 20; i++)
+        {
+            Assert.Equal(HttpStatusCode.OK, await StatusAsync($"/open/ep1/public-{i}"));
+        }
+    }
+
     [Fact]
     public async Task EditWithUnscopedRoute_KeepsTheLastGoodConfig_AndLogsTheRoute()
     {
@@ -96,9 +123,11 @@ public sealed class ReloadTests : IAsyncLifetime
         }, "a second of observation");
     }
 
-    private async Task<HttpStatusCode> OpenRouteStatusAsync()
+    private Task<HttpStatusCode> OpenRouteStatusAsync() => StatusAsync("/open/hello");
+
+    private async Task<HttpStatusCode> StatusAsync(string path)
     {
-        using var response = await _host.Proxy.GetAsync("/open/hello");
+        using var response = await _host.Proxy.GetAsync(path);
         return response.StatusCode;
     }
 

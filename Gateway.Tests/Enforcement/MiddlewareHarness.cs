@@ -8,12 +8,12 @@ using Gateway.Enforcement;
 using Gateway.GraphQL;
 using Gateway.Keys;
 using Gateway.Observability;
+using Gateway.Tests.Infrastructure;
 using Gateway.Usage;
 using Gateway.WebSockets;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.Features;
 using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Diagnostics.Metrics.Testing;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
 using Microsoft.Extensions.Time.Testing;
@@ -26,7 +26,7 @@ namespace Gateway.Tests.Enforcement;
 /// <summary>
 /// The real <see cref="EnforcementMiddleware"/> over a <see cref="DefaultHttpContext"/>, the way ASP.NET Core tests its
 /// own middleware: no server, no store. Keys come from <see cref="FakeKeys"/> behind the <see cref="IKeyResolver"/>
-/// seam; time is a <see cref="FakeTimeProvider"/>; the request counter is read with a <see cref="MetricCollector{T}"/>.
+/// seam; time is a <see cref="FakeTimeProvider"/>; the request counter is read as a scrape reads it, after each request.
 /// </summary>
 internal sealed class MiddlewareHarness : IDisposable
 {
@@ -38,13 +38,14 @@ internal sealed class MiddlewareHarness : IDisposable
     private readonly AbuseLimiters _abuse;
     private readonly UpgradeRegistry _registry;
     private readonly EnforcementMiddleware _middleware;
+    private readonly List<(string Decision, string Code)> _decisions = [];
 
     public MiddlewareHarness(KeyScopesOptions? scopes = null, int failedKeyAttempts = 100)
     {
         _services = new ServiceCollection().AddMetrics().BuildServiceProvider();
         Meters = _services.GetRequiredService<System.Diagnostics.Metrics.IMeterFactory>();
         Metrics = new GatewayMetrics(Meters);
-        Requests = new MetricCollector<long>(Meters, GatewayMetrics.MeterName, "gateway.requests");
+        Requests = new CounterReader(Meters, "gateway.requests");
         var options = new FixedOptions<KeyScopesOptions>(scopes ?? new KeyScopesOptions());
         _abuse = new AbuseLimiters(
             new FailedAttemptLimiter(failedKeyAttempts, TimeSpan.FromHours(1)),
@@ -74,7 +75,7 @@ internal sealed class MiddlewareHarness : IDisposable
 
     public AcceptedDocuments Documents { get; }
 
-    public MetricCollector<long> Requests { get; }
+    public CounterReader Requests { get; }
 
     /// <summary>The request as it was handed on to the proxy, or null when the middleware answered it.</summary>
     public ForwardedRequest? Forwarded { get; private set; }
@@ -128,13 +129,17 @@ internal sealed class MiddlewareHarness : IDisposable
         context.Request.Body = new MemoryStream(bytes);
     }
 
-    public Task InvokeAsync(HttpContext context) => _middleware.Invoke(context);
+    public async Task InvokeAsync(HttpContext context)
+    {
+        await _middleware.Invoke(context);
+        NoteDecisions();
+    }
 
     /// <summary>Runs the request; the problem's <c>code</c> member, or "forwarded" when it reached the proxy.</summary>
     public async Task<string> RunAsync(HttpContext context)
     {
         Forwarded = null;
-        await _middleware.Invoke(context);
+        await InvokeAsync(context);
         return Forwarded is not null ? "forwarded" : Problem(context).GetProperty("code").GetString()!;
     }
 
@@ -145,11 +150,17 @@ internal sealed class MiddlewareHarness : IDisposable
         return JsonDocument.Parse(body.ToArray()).RootElement;
     }
 
-    /// <summary>The (decision, code) tags of every <c>gateway.requests</c> measurement so far.</summary>
-    public IReadOnlyList<(string Decision, string Code)> Decisions() =>
-        Requests.GetMeasurementSnapshot()
-            .Select(m => ((string)m.Tags["decision"]!, (string)m.Tags["code"]!))
-            .ToList();
+    /// <summary>
+    /// The (decision, code) of every count <c>gateway.requests</c> made so far: its counts are read after each request,
+    /// so the list is in request order, and a request counted twice appears twice.
+    /// </summary>
+    public IReadOnlyList<(string Decision, string Code)> Decisions()
+    {
+        NoteDecisions();
+        return [.. _decisions];
+    }
+
+    private void NoteDecisions() => _decisions.AddRange(Requests.Changes().Select(tags => (tags["decision"], tags["code"])));
 
     public void Dispose()
     {

@@ -1,7 +1,7 @@
 using Gateway.GraphQL;
 using Gateway.Observability;
 using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Diagnostics.Metrics.Testing;
+using Gateway.Tests.Infrastructure;
 using Microsoft.Extensions.Options;
 
 namespace Gateway.Tests.GraphQL;
@@ -160,13 +160,17 @@ public class AcceptedDocumentsTests
         using var services = new ServiceCollection().AddMetrics().BuildServiceProvider();
         var meters = services.GetRequiredService<System.Diagnostics.Metrics.IMeterFactory>();
         using var metrics = new GatewayMetrics(meters);
-        using var lookups = new MetricCollector<long>(meters, GatewayMetrics.MeterName, "gateway.graphql.document_cache.lookups");
+        using var lookups = new CounterReader(meters, "gateway.graphql.document_cache.lookups");
         var accepted = new AcceptedDocuments(Options.Create(new GraphQLDocumentCacheOptions()), metrics);
+        var counted = new List<string>();
 
-        GraphQLClassifier.ClassifyDocument("{ a }", GraphQLLimits.Default, accepted);
-        GraphQLClassifier.ClassifyDocument("{ a }", GraphQLLimits.Default, accepted);
-        GraphQLClassifier.ClassifyDocument("{ b }", GraphQLLimits.Default, accepted);
+        // Read after each lookup, as a scrape would: which result each one counted, in order.
+        foreach (var document in new[] { "{ a }", "{ a }", "{ b }" })
+        {
+            GraphQLClassifier.ClassifyDocument(document, GraphQLLimits.Default, accepted);
+            counted.AddRange(lookups.Changes().Select(tags => tags["result"]));
+        }
 
-        Assert.Equal(["miss", "hit", "miss"], lookups.GetMeasurementSnapshot().Select(m => (string)m.Tags["result"]!));
+        Assert.Equal(["miss", "hit", "miss"], counted);
     }
 }

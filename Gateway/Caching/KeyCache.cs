@@ -69,7 +69,7 @@ public sealed partial class KeyCache : IKeyResolver, IDisposable
     {
         if (TryGetFresh(digest, out lookup, refresh: true))
         {
-            _metrics.CacheLookup("l1", "hit");
+            _metrics.KeyLookupL1Hit();
             return true;
         }
 
@@ -79,7 +79,7 @@ public sealed partial class KeyCache : IKeyResolver, IDisposable
     /// <summary>Reads a key memory did not know from the store (one read however many ask at once).</summary>
     public Task<KeyLookup> LookupInStoreAsync(KeyDigest digest)
     {
-        _metrics.CacheLookup("l1", "miss");
+        _metrics.KeyLookup(KeyLookupOutcome.L1Miss);
         return LoadOnceAsync(digest);
     }
 
@@ -217,7 +217,7 @@ public sealed partial class KeyCache : IKeyResolver, IDisposable
         }
         catch (Exception ex)
         {
-            _metrics.CacheLookup("l2", "error");
+            _metrics.KeyLookup(KeyLookupOutcome.L2Error);
             return StaleOrUnavailable(digest, ex);
         }
 
@@ -228,7 +228,7 @@ public sealed partial class KeyCache : IKeyResolver, IDisposable
         else
         {
             _metrics.StoreRead(_time.GetElapsedTime(started));
-            _metrics.CacheLookup("l2", key is null ? "miss" : "hit");
+            _metrics.KeyLookup(key is null ? KeyLookupOutcome.L2Miss : KeyLookupOutcome.L2Hit);
         }
 
         // Fresh from the moment the read began, not from its answer, so an entry never outlives L1Ttl from what it saw.

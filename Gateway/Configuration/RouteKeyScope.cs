@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using Yarp.ReverseProxy.Configuration;
 
 namespace Gateway.Configuration;
@@ -35,4 +36,28 @@ public static class RouteKeyScopes
     }
 
     public static RouteKeyScope Parse(RouteConfig route) => Parse(route.Metadata);
+}
+
+/// <summary>
+/// Each route's scope, parsed once per <see cref="RouteConfig"/> object rather than on every request. A reload that
+/// changes a route gives it a new <see cref="RouteConfig"/> (YARP keeps the old object only when the new one is equal to
+/// it, metadata included), so a changed <c>KeyScope</c> is parsed afresh and never served from the old entry; an
+/// entry goes when its config is collected.
+/// </summary>
+internal sealed class RouteKeyScopeCache
+{
+    // One shared value per scope: the table holds a reference per config, and a miss allocates only the table's entry.
+    private static readonly Parsed[] ByScope = [.. Enum.GetValues<RouteKeyScope>().Select(scope => new Parsed(scope))];
+
+    private readonly ConditionalWeakTable<RouteConfig, Parsed> _parsed = new();
+
+    public RouteKeyScope Of(RouteConfig route) =>
+        _parsed.TryGetValue(route, out var parsed)
+            ? parsed.Scope
+            : _parsed.GetValue(route, static r => ByScope[(int)RouteKeyScopes.Parse(r.Metadata)]).Scope;
+
+    private sealed class Parsed(RouteKeyScope scope)
+    {
+        public RouteKeyScope Scope { get; } = scope;
+    }
 }

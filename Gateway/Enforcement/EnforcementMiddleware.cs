@@ -38,11 +38,12 @@ internal sealed partial class EnforcementMiddleware(
     // real path: an upstream that honours them would route to a path the gateway never judged.
     private static readonly string[] PathOverrideHeaders = ["X-Original-URL", "X-Rewrite-URL"];
     private const string EndpointMethods = "GET, HEAD, OPTIONS, POST, PUT, PATCH, DELETE";
+    private readonly RouteKeyScopeCache _scopes = new();
 
     public Task Invoke(HttpContext context)
     {
         var proxy = context.GetReverseProxyFeature();
-        var scope = RouteKeyScopes.Parse(proxy.Route.Config.Metadata);
+        var scope = _scopes.Of(proxy.Route.Config);
 
         // (1) The method's case, first and on every route, Public ones too: "head" would be judged as a custom
         // method here and run as HEAD upstream, and Kestrel would frame the upstream's HEAD answer as a full one.

@@ -6,12 +6,10 @@ namespace Gateway.Observability;
 /// The gateway's own instruments (meter <c>Gateway</c>), exported on <c>/metrics</c>. No label ever holds a key,
 /// a hash or a prefix; request counts are labelled by decision and problem code only.
 /// </summary>
-public sealed class GatewayMetrics : IDisposable
+public sealed partial class GatewayMetrics : IDisposable
 {
     public const string MeterName = "Gateway";
     private readonly Meter _meter;
-    private readonly Counter<long> _requests;
-    private readonly Counter<long> _cacheLookups;
     private readonly Counter<long> _cacheRefreshes;
     private readonly Histogram<double> _storeReadSeconds;
     private readonly Counter<long> _usageDropped;
@@ -19,15 +17,14 @@ public sealed class GatewayMetrics : IDisposable
     private readonly UpDownCounter<long> _upgradesOpen;
     private readonly Counter<long> _upgradeCloses;
     private readonly Counter<long> _usageToOther;
-    private readonly Counter<long> _documentCacheLookups;
     private readonly Counter<long> _rateLimitStoreFailures;
     private int _circuitState;
 
     public GatewayMetrics(IMeterFactory meterFactory)
     {
         _meter = meterFactory.Create(MeterName);
-        _requests = _meter.CreateCounter<long>("gateway.requests", description: "Proxied requests judged, by decision and problem code.");
-        _cacheLookups = _meter.CreateCounter<long>("gateway.key_cache.lookups", description: "Key lookups by tier (l1, l2) and result (hit, miss, error).");
+        _meter.CreateObservableCounter<long>("gateway.requests", ObserveRequests, description: "Proxied requests judged, by decision and problem code.");
+        _meter.CreateObservableCounter<long>("gateway.key_cache.lookups", ObserveKeyLookups, description: "Key lookups by tier (l1, l2) and result (hit, miss, error).");
         _cacheRefreshes = _meter.CreateCounter<long>("gateway.key_cache.refreshes",
             description: "Background checks of in-use keys against the store before their L1Ttl ends (refresh-ahead), by result (unchanged, reloaded, removed, superseded, error); not counted as lookups.");
         _storeReadSeconds = _meter.CreateHistogram<double>("gateway.store.read.duration", unit: "s", description: "Latency of key reads from the store that a request waited for (refreshes not included).");
@@ -37,7 +34,8 @@ public sealed class GatewayMetrics : IDisposable
         _usageFlushFailures = _meter.CreateCounter<long>("gateway.usage.flush_failures", description: "Usage flush attempts that failed and will be retried.");
         _upgradesOpen = _meter.CreateUpDownCounter<long>("gateway.upgrades.open", description: "Upgraded connections open now, by route kind (endpoint tunnel, graphql relay).");
         _upgradeCloses = _meter.CreateCounter<long>("gateway.upgrades.closes", description: "Upgraded connections ended, by route kind and reason (ended, key_disabled, scope_denied, ...).");
-        _documentCacheLookups = _meter.CreateCounter<long>("gateway.graphql.document_cache.lookups", description: "GraphQL documents looked up among those accepted before, by result (hit, miss).");
+        _meter.CreateObservableCounter<long>("gateway.graphql.document_cache.lookups", ObserveDocumentLookups,
+            description: "GraphQL documents looked up among those accepted before, by result (hit, miss).");
         _rateLimitStoreFailures = _meter.CreateCounter<long>("gateway.rate_limit.store_failures",
             description: "Rate-limit calls to the store that failed; limits were then enforced by each instance alone.");
         _meter.CreateObservableGauge("gateway.store.circuit_state", () => Volatile.Read(ref _circuitState),
@@ -71,16 +69,6 @@ public sealed class GatewayMetrics : IDisposable
     }
 
     public void RateLimitStoreFailed() => _rateLimitStoreFailures.Add(1);
-
-    public void Allowed() => _requests.Add(1, new KeyValuePair<string, object?>("decision", "allowed"), new KeyValuePair<string, object?>("code", "ok"));
-
-    public void Refused(string code) => _requests.Add(1, new KeyValuePair<string, object?>("decision", "refused"), new KeyValuePair<string, object?>("code", code));
-
-    public void CacheLookup(string tier, string result) =>
-        _cacheLookups.Add(1, new KeyValuePair<string, object?>("tier", tier), new KeyValuePair<string, object?>("result", result));
-
-    public void GraphQLDocumentCacheLookup(bool hit) =>
-        _documentCacheLookups.Add(1, new KeyValuePair<string, object?>("result", hit ? "hit" : "miss"));
 
     public void CacheRefresh(string result) => _cacheRefreshes.Add(1, new KeyValuePair<string, object?>("result", result));
 
