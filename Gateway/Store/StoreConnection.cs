@@ -59,9 +59,11 @@ public sealed partial class StoreConnection : IDisposable
     private static Task<ConnectionMultiplexer> Connect(string configuration, string clientName)
     {
         var options = ConfigurationOptions.Parse(configuration);
-        // Start even when Redis is down: keys then fail closed with 503 and service resumes by itself when it returns.
+        // Start even when Redis is down: keys then fail closed with 503 and service resumes by itself when it returns
+        // (the multiplexer keeps reconnecting in the background). ConnectRetry counts only the first connect's attempts:
+        // it was int.MaxValue until 1 Dec, which made a start with Redis refusing connections wait for Redis for ever.
         options.AbortOnConnectFail = false;
-        options.ConnectRetry = int.MaxValue;
+        options.ConnectRetry = 3;
         options.ClientName ??= clientName;
         return ConnectionMultiplexer.ConnectAsync(options);
     }

@@ -95,9 +95,10 @@ internal sealed partial class UsageFlusher(
                 metrics.UsageFlushFailed();
                 Log.FlushFailed(logger, 0, ex.GetType().Name, ex.Message);
             }
-            catch (OperationCanceledException)
+            catch (Exception) when (cancellationToken.IsCancellationRequested)
             {
-                // Falls through to the report below.
+                // Falls through to the report below: the shutdown timeout fired, or was already past when an attempt
+                // failed on its own (a store not connected fails before it waits, whatever the token says).
             }
 
             try
