@@ -126,8 +126,8 @@ def main():
         o.append("")
         o.append("Redis commands executed during all measured rounds (single and many together: a run's last second of "
                  "usage is flushed during the next run), per 1,000 requests. Commands run inside the usage flusher's Lua "
-                 "script count too (per call: GET and SET of its marker, one HMGET and at most one HSET of its slot's lastUsedAt "
-                 "hash (before 1 Dec: an HGET and an HSET per key); per key: HINCRBY per outcome; on a key's first field "
+                 "script count too (per call: GET and SET of its marker, one ZADD GT of its slot's lastUsedAt sorted set "
+                 "(before 1 Dec: an HGET and an HSET per key); per key: HINCRBY per outcome; on a key's first field "
                  "of a target that day HLEN or HEXISTS/HKEYS and EXPIREAT; once per process and key-day a SADD piece):")
         o.append("")
         o.append(", ".join(f"{k} {v * 1000 / max(reqs, 1):.0f}" for k, v in sorted(totals.items(), key=lambda kv: -kv[1])))
