@@ -4,12 +4,10 @@ using Gateway.Configuration;
 using Gateway.Keys;
 using Gateway.Observability;
 using Gateway.Store;
+using Gateway.Tests.Caching;
 using Gateway.Tests.Infrastructure;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Diagnostics.Metrics.Testing;
-using Microsoft.Extensions.Logging.Abstractions;
-using Microsoft.Extensions.Options;
-using Microsoft.Extensions.Time.Testing;
 using Polly;
 
 namespace Gateway.Tests.Attack;
@@ -24,26 +22,19 @@ namespace Gateway.Tests.Attack;
 /// Real store, fake clock, no subscriber (the test delivers the invalidation); <see cref="AfterReadGate"/> holds the
 /// check after the store answered it, which is the race's window made as wide as the test needs.
 /// </summary>
-public sealed class RefreshJoinAfterInvalidationTests : IDisposable
+public sealed class RefreshJoinAfterInvalidationTests : KeyCacheTest
 {
     private static readonly TimeSpan L1Ttl = TimeSpan.FromSeconds(30);
-    private readonly FakeTimeProvider _time = new(DateTimeOffset.UtcNow);
-    private readonly ServiceProvider _services = new ServiceCollection().AddMetrics().BuildServiceProvider();
-    private readonly StoreConnection _connection;
-    private readonly KeyStore _store;
     private readonly AfterReadGate _gate = new();
 
-    public RefreshJoinAfterInvalidationTests()
+    protected override void Dispose(bool disposing)
     {
-        _connection = TestStore.Connect();
-        _store = new KeyStore(_connection);
-    }
+        if (disposing)
+        {
+            _gate.Release();
+        }
 
-    public void Dispose()
-    {
-        _gate.Release();
-        _connection.Dispose();
-        _services.Dispose();
+        base.Dispose(disposing);
     }
 
     [Theory]
@@ -52,29 +43,27 @@ public sealed class RefreshJoinAfterInvalidationTests : IDisposable
     public async Task LookupAfterTheInvalidation_NeverGetsTheCheckFromBeforeTheWrite(bool reconnect)
     {
         using var refreshes = new MetricCollector<long>(
-            _services.GetRequiredService<IMeterFactory>(), GatewayMetrics.MeterName, "gateway.key_cache.refreshes");
-        using var cache = new KeyCache(
-            _store, Options.Create(new CacheOptions { L1Ttl = L1Ttl }), _time,
-            new GatewayMetrics(_services.GetRequiredService<IMeterFactory>()), [_gate], NullLogger<KeyCache>.Instance);
+            Services.GetRequiredService<IMeterFactory>(), GatewayMetrics.MeterName, "gateway.key_cache.refreshes");
+        using var cache = NewCache(new CacheOptions { L1Ttl = L1Ttl }, _gate);
         var plaintext = KeyFormat.Generate();
         var digest = KeyDigest.Compute(plaintext);
-        var key = new ApiKey(KeyIds.NewId(), "join", KeyKind.Rpa, KeyFormat.DisplayPrefix(plaintext), true, _time.GetUtcNow(), null, null, KeyScopes.All)
+        var key = new ApiKey(KeyIds.NewId(), "join", KeyKind.Rpa, KeyFormat.DisplayPrefix(plaintext), true, Time.GetUtcNow(), null, null, KeyScopes.All)
         {
             Version = KeyStore.FirstVersion,
         };
-        Assert.True(await _store.CreateAsync(key, digest));
+        Assert.True(await Store.CreateAsync(key, digest));
         Assert.True((await cache.LookupAsync(digest)).Key!.Enabled);
         // The read's flight is removed just after its answer is given: until then a hit starts no check.
         await Eventually.TrueAsync(() => cache.InFlight == 0, "the first read to end");
 
         // In the refresh-ahead window: the check reads version 1 and is held before its answer is used.
-        _time.Advance(TimeSpan.FromSeconds(25));
+        Time.Advance(TimeSpan.FromSeconds(25));
         _gate.HoldNext();
         Assert.True(cache.TryLookupInMemory(digest, out _));
         await _gate.ReadDone.WaitAsync(TimeSpan.FromSeconds(30));
 
         // The admin disables the key; every instance hears of it (or reconnects and clears everything).
-        Assert.Equal(KeyWriteStatus.Written, (await _store.UpdateAsync(key.Id, k => k with { Enabled = false })).Status);
+        Assert.Equal(KeyWriteStatus.Written, (await Store.UpdateAsync(key.Id, k => k with { Enabled = false })).Status);
         if (reconnect)
         {
             cache.Clear();

@@ -1,13 +1,7 @@
 using Gateway.Caching;
 using Gateway.Configuration;
 using Gateway.Keys;
-using Gateway.Observability;
-using Gateway.Store;
 using Gateway.Tests.Infrastructure;
-using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Logging.Abstractions;
-using Microsoft.Extensions.Options;
-using Microsoft.Extensions.Time.Testing;
 using Polly;
 using Polly.Simmy;
 using Polly.Simmy.Behavior;
@@ -19,25 +13,9 @@ namespace Gateway.Tests.Caching;
 /// <see cref="KeyCache"/> on its own, over a real store, with a fake clock: every behaviour of its two tables that the
 /// end-to-end tests cannot pin to the tick (issue 11 replaced MemoryCache with <see cref="DigestTable"/>).
 /// </summary>
-public sealed class KeyCacheTests : IDisposable
+public sealed class KeyCacheTests : KeyCacheTest
 {
-    private readonly FakeTimeProvider _time = new(DateTimeOffset.UtcNow);
-    private readonly ServiceProvider _services = new ServiceCollection().AddMetrics().BuildServiceProvider();
-    private readonly StoreConnection _connection;
-    private readonly KeyStore _store;
     private readonly StoreGate _gate = new();
-
-    public KeyCacheTests()
-    {
-        _connection = TestStore.Connect();
-        _store = new KeyStore(_connection);
-    }
-
-    public void Dispose()
-    {
-        _connection.Dispose();
-        _services.Dispose();
-    }
 
     [Fact]
     public async Task FoundKey_IsServedFromMemory_UntilL1TtlAndNotAfter()
@@ -48,11 +26,11 @@ public sealed class KeyCacheTests : IDisposable
         var digest = await CreateAsync("ttl");
 
         Assert.Equal(LookupStatus.Found, (await cache.LookupAsync(digest)).Status);
-        _time.Advance(TimeSpan.FromSeconds(30) - TimeSpan.FromTicks(1));
+        Time.Advance(TimeSpan.FromSeconds(30) - TimeSpan.FromTicks(1));
         Assert.True(cache.TryLookupInMemory(digest, out var hit));
         Assert.Equal(LookupStatus.Found, hit.Status);
 
-        _time.Advance(TimeSpan.FromTicks(1));
+        Time.Advance(TimeSpan.FromTicks(1));
         Assert.False(cache.TryLookupInMemory(digest, out _));
     }
 
@@ -88,7 +66,7 @@ public sealed class KeyCacheTests : IDisposable
         Assert.True(cache.TryLookupInMemory(unknown, out var remembered));
         Assert.Equal(LookupStatus.NotFound, remembered.Status);
 
-        _time.Advance(TimeSpan.FromSeconds(5));
+        Time.Advance(TimeSpan.FromSeconds(5));
         Assert.False(cache.TryLookupInMemory(unknown, out _));
     }
 
@@ -123,7 +101,7 @@ public sealed class KeyCacheTests : IDisposable
         foreach (var digest in digests)
         {
             await cache.LookupAsync(digest);
-            _time.Advance(TimeSpan.FromMilliseconds(100));
+            Time.Advance(TimeSpan.FromMilliseconds(100));
         }
 
         await Eventually.TrueAsync(() => cache.Count <= 10, "L1 to shrink to its bound");
@@ -178,10 +156,10 @@ public sealed class KeyCacheTests : IDisposable
         await cache.LookupAsync(digest);
         _gate.Fail = true;
 
-        _time.Advance(TimeSpan.FromSeconds(11) - TimeSpan.FromTicks(1));
+        Time.Advance(TimeSpan.FromSeconds(11) - TimeSpan.FromTicks(1));
         Assert.Equal(LookupStatus.Found, (await cache.LookupAsync(digest)).Status);
 
-        _time.Advance(TimeSpan.FromTicks(1));
+        Time.Advance(TimeSpan.FromTicks(1));
         Assert.Equal(LookupStatus.StoreUnavailable, (await cache.LookupAsync(digest)).Status);
     }
 
@@ -200,19 +178,15 @@ public sealed class KeyCacheTests : IDisposable
         Assert.False(cache.TryLookupInMemory(unknown, out _));
     }
 
-    private KeyCache Cache(CacheOptions options)
-    {
-        var metrics = new GatewayMetrics(_services.GetRequiredService<System.Diagnostics.Metrics.IMeterFactory>());
-        return new KeyCache(_store, Options.Create(options), _time, metrics, [_gate], NullLogger<KeyCache>.Instance);
-    }
+    private KeyCache Cache(CacheOptions options) => NewCache(options, _gate);
 
     private async Task<KeyDigest> CreateAsync(string name)
     {
         var plaintext = KeyFormat.Generate();
         var digest = KeyDigest.Compute(plaintext);
         var key = new ApiKey(KeyIds.NewId(), name, KeyKind.Rpa, KeyFormat.DisplayPrefix(plaintext), true,
-            _time.GetUtcNow(), null, null, KeyScopes.All);
-        Assert.True(await _store.CreateAsync(key, digest));
+            Time.GetUtcNow(), null, null, KeyScopes.All);
+        Assert.True(await Store.CreateAsync(key, digest));
         return digest;
     }
 

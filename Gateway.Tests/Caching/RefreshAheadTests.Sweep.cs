@@ -25,37 +25,37 @@ public sealed partial class RefreshAheadTests
         await ReadAsync(cache, digest);
 
         // Used at 5 s: filed for the sweep after 22.5 s.
-        _time.Advance(TimeSpan.FromSeconds(5));
+        Time.Advance(TimeSpan.FromSeconds(5));
         Assert.True(cache.TryLookupInMemory(digest, out _));
         Assert.Equal(1, cache.QueuedForSweep);
 
         // Invalidated at 10 s and read again: a new entry, fresh until 40 s, not used yet (nothing filed for it).
-        _time.Advance(TimeSpan.FromSeconds(5));
+        Time.Advance(TimeSpan.FromSeconds(5));
         cache.Invalidate(digest);
         await ReadAsync(cache, digest);
         Assert.Equal(2, _gate.Calls);
         Assert.Equal(1, cache.QueuedForSweep);
 
         // Used at 12 s: the new entry is filed on its own (for after 32.5 s).
-        _time.Advance(TimeSpan.FromSeconds(2));
+        Time.Advance(TimeSpan.FromSeconds(2));
         Assert.True(cache.TryLookupInMemory(digest, out _));
         Assert.Equal(2, cache.QueuedForSweep);
 
         // By 24 s the sweeps have taken the first item and dropped it: its entry is gone, so no check, neither of it nor
         // of the new entry (whose window is not open).
-        _time.Advance(TimeSpan.FromSeconds(12));
+        Time.Advance(TimeSpan.FromSeconds(12));
         Assert.Equal(1, cache.QueuedForSweep);
         Assert.Equal(0, cache.InFlight);
         Assert.Equal(2, _gate.Calls);
         Assert.Empty(Results(_refreshes));
 
         // At 34 s the new entry's item is due: checked, and fresh for another L1Ttl from then.
-        _time.Advance(TimeSpan.FromSeconds(10));
+        Time.Advance(TimeSpan.FromSeconds(10));
         await Eventually.TrueAsync(() => Results(_refreshes).Count == 1, "the new entry's check to end");
         Assert.Equal(["unchanged"], Results(_refreshes));
         Assert.Equal(3, _gate.Calls);
         Assert.Equal(0, cache.QueuedForSweep);
-        _time.Advance(TimeSpan.FromSeconds(20));
+        Time.Advance(TimeSpan.FromSeconds(20));
         Assert.True(cache.TryLookupInMemory(digest, out var held));
         Assert.Equal(LookupStatus.Found, held.Status);
         await Eventually.TrueAsync(() => cache.InFlight == 0, "any check to end");
@@ -72,10 +72,10 @@ public sealed partial class RefreshAheadTests
         {
             // Used 2 s into the entry's life (its read or last check), then not again: the sweep checks it once its window
             // is open (22.5 s in), so the check's entry is fresh again and its first use files it again.
-            _time.Advance(TimeSpan.FromSeconds(2));
+            Time.Advance(TimeSpan.FromSeconds(2));
             Assert.True(cache.TryLookupInMemory(digest, out _));
             Assert.Equal(1, cache.QueuedForSweep);
-            _time.Advance(TimeSpan.FromSeconds(21));
+            Time.Advance(TimeSpan.FromSeconds(21));
             var checks = period;
             await Eventually.TrueAsync(() => Results(_refreshes).Count == checks && cache.InFlight == 0, $"check {checks} to end");
             Assert.Equal(Enumerable.Repeat("unchanged", period), Results(_refreshes));
@@ -89,15 +89,15 @@ public sealed partial class RefreshAheadTests
     [Fact]
     public async Task ALateSweep_TakesTheSecondsItSkipped()
     {
-        var clock = new HeldSweepClock(_time);
+        var clock = new HeldSweepClock(Time);
         using var cache = Cache(new CacheOptions { L1Ttl = L1Ttl }, clock);
         var (digest, _) = await CreateAsync("late-sweep");
         await ReadAsync(cache, digest);
-        _time.Advance(TimeSpan.FromSeconds(5));
+        Time.Advance(TimeSpan.FromSeconds(5));
         Assert.True(cache.TryLookupInMemory(digest, out _));
 
         // No sweep from 0 s to 28 s (the window opened at 22.5 s); the one at 28 s takes the seconds in between.
-        _time.Advance(TimeSpan.FromSeconds(23));
+        Time.Advance(TimeSpan.FromSeconds(23));
         Assert.Equal(1, cache.QueuedForSweep);
         Assert.Equal(0, cache.InFlight);
         clock.Sweep();
@@ -105,7 +105,7 @@ public sealed partial class RefreshAheadTests
         Assert.Equal(["unchanged"], Results(_refreshes));
 
         // Fresh from the check (28 s + L1Ttl), past the first read's 30 s (and before the new window, at 50.5 s).
-        _time.Advance(TimeSpan.FromSeconds(21));
+        Time.Advance(TimeSpan.FromSeconds(21));
         Assert.True(cache.TryLookupInMemory(digest, out var held));
         Assert.Equal(LookupStatus.Found, held.Status);
         Assert.Equal(2, _gate.Calls);
@@ -114,19 +114,19 @@ public sealed partial class RefreshAheadTests
     [Fact]
     public async Task ASweepLateByMoreThanTheRing_FilesBackWhatIsNotDue_AndChecksItWhenItIs()
     {
-        var clock = new HeldSweepClock(_time);
+        var clock = new HeldSweepClock(Time);
         using var cache = Cache(new CacheOptions { L1Ttl = L1Ttl }, clock);
         var (digest, _) = await CreateAsync("ring-wrap");
 
         // No sweep for 40 s (more than the ring's 33 seconds); the key is read then, used at 41 s, and filed under the
         // second after its window opens (62.5 s), whose bucket is also that of a second the sweep has not taken yet.
-        _time.Advance(TimeSpan.FromSeconds(40));
+        Time.Advance(TimeSpan.FromSeconds(40));
         await ReadAsync(cache, digest);
-        _time.Advance(TimeSpan.FromSeconds(1));
+        Time.Advance(TimeSpan.FromSeconds(1));
         Assert.True(cache.TryLookupInMemory(digest, out _));
 
         // The sweep at 42 s takes every bucket once, finds the item not due, and files it back.
-        _time.Advance(TimeSpan.FromSeconds(1));
+        Time.Advance(TimeSpan.FromSeconds(1));
         clock.Sweep();
         Assert.Equal(1, cache.QueuedForSweep);
         Assert.Equal(0, cache.InFlight);
@@ -134,7 +134,7 @@ public sealed partial class RefreshAheadTests
         Assert.Equal(0, cache.InFlight);
 
         // At 64 s it is due: checked.
-        _time.Advance(TimeSpan.FromSeconds(22));
+        Time.Advance(TimeSpan.FromSeconds(22));
         clock.Sweep();
         await Eventually.TrueAsync(() => Results(_refreshes).Count == 1 && cache.InFlight == 0, "the check to end");
         Assert.Equal(["unchanged"], Results(_refreshes));
@@ -170,8 +170,8 @@ public sealed partial class RefreshAheadTests
 
     private KeyCache Cache(CacheOptions options, TimeProvider time)
     {
-        var metrics = new GatewayMetrics(_services.GetRequiredService<IMeterFactory>());
-        return new KeyCache(_store, Options.Create(options), time, metrics, [_gate], NullLogger<KeyCache>.Instance);
+        var metrics = new GatewayMetrics(Services.GetRequiredService<IMeterFactory>());
+        return new KeyCache(Store, Options.Create(options), time, metrics, [_gate], NullLogger<KeyCache>.Instance);
     }
 
     /// <summary>

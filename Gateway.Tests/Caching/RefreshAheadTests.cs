@@ -7,9 +7,6 @@ using Gateway.Store;
 using Gateway.Tests.Infrastructure;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Diagnostics.Metrics.Testing;
-using Microsoft.Extensions.Logging.Abstractions;
-using Microsoft.Extensions.Options;
-using Microsoft.Extensions.Time.Testing;
 using Polly;
 using Polly.Simmy;
 using Polly.Simmy.Behavior;
@@ -23,32 +20,28 @@ namespace Gateway.Tests.Caching;
 /// check that finds a change is two (the check, then the full read). No invalidation subscriber runs here, so every
 /// admin write below is one whose message was lost.
 /// </summary>
-public sealed partial class RefreshAheadTests : IDisposable
+public sealed partial class RefreshAheadTests : KeyCacheTest
 {
     private static readonly TimeSpan L1Ttl = TimeSpan.FromSeconds(30);
 
     // The default window, the last quarter of L1Ttl: checks start from 22.5 s on.
     private static readonly TimeSpan WindowStart = L1Ttl - L1Ttl / 4;
-    private readonly FakeTimeProvider _time = new(DateTimeOffset.UtcNow);
-    private readonly ServiceProvider _services = new ServiceCollection().AddMetrics().BuildServiceProvider();
-    private readonly StoreConnection _connection;
-    private readonly KeyStore _store;
     private readonly StoreGate _gate = new();
     private readonly MetricCollector<long> _refreshes;
 
     public RefreshAheadTests()
     {
-        _connection = TestStore.Connect();
-        _store = new KeyStore(_connection);
-        var meters = _services.GetRequiredService<IMeterFactory>();
-        _refreshes = new MetricCollector<long>(meters, GatewayMetrics.MeterName, "gateway.key_cache.refreshes");
+        _refreshes = new MetricCollector<long>(Meters, GatewayMetrics.MeterName, "gateway.key_cache.refreshes");
     }
 
-    public void Dispose()
+    protected override void Dispose(bool disposing)
     {
-        _refreshes.Dispose();
-        _connection.Dispose();
-        _services.Dispose();
+        if (disposing)
+        {
+            _refreshes.Dispose();
+        }
+
+        base.Dispose(disposing);
     }
 
     [Fact]
@@ -61,13 +54,13 @@ public sealed partial class RefreshAheadTests : IDisposable
         Assert.Equal(1, _gate.Calls);
 
         // Just before the window a hit is only a hit.
-        _time.Advance(WindowStart - TimeSpan.FromTicks(1));
+        Time.Advance(WindowStart - TimeSpan.FromTicks(1));
         Assert.True(cache.TryLookupInMemory(digest, out _));
         Assert.Equal(0, cache.InFlight);
 
         // In it, every hit is answered from memory at once while the one check waits on the store.
         _gate.Hold();
-        _time.Advance(TimeSpan.FromTicks(1));
+        Time.Advance(TimeSpan.FromTicks(1));
         AssertServedFromMemory(cache, digest, 100);
         await Eventually.TrueAsync(() => _gate.Calls == 2, "the check to reach the store");
         AssertServedFromMemory(cache, digest, 100);
@@ -87,7 +80,7 @@ public sealed partial class RefreshAheadTests : IDisposable
         using var cache = Cache(new CacheOptions { L1Ttl = L1Ttl });
         var (digest, _) = await CreateAsync("window-alloc");
         await ReadAsync(cache, digest);
-        _time.Advance(WindowStart);
+        Time.Advance(WindowStart);
         _gate.Hold();
         Assert.True(cache.TryLookupInMemory(digest, out _));
         await Eventually.TrueAsync(() => _gate.Calls == 2, "the check to reach the store");
@@ -108,13 +101,13 @@ public sealed partial class RefreshAheadTests : IDisposable
         var (digest, _) = await CreateAsync("unchanged");
         await ReadAsync(cache, digest);
 
-        _time.Advance(TimeSpan.FromSeconds(25));
+        Time.Advance(TimeSpan.FromSeconds(25));
         _gate.Hold();
         Assert.True(cache.TryLookupInMemory(digest, out _));
         await Eventually.TrueAsync(() => _gate.Calls == 2, "the check to reach the store");
         // The answer comes 0.4 s after the check began (within Cache:StoreTimeout, which runs on this clock too): the
         // entry's new freshness counts from the beginning.
-        _time.Advance(TimeSpan.FromMilliseconds(400));
+        Time.Advance(TimeSpan.FromMilliseconds(400));
         _gate.Release();
         await Eventually.TrueAsync(() => cache.InFlight == 0, "the check to end");
         Assert.Equal(2, _gate.Calls);
@@ -122,7 +115,7 @@ public sealed partial class RefreshAheadTests : IDisposable
 
         // At 39.4 s the first read's freshness is long over, the check's holds (and 39.4 s is before its window, which
         // opens at 55 s - 7.5 s).
-        _time.Advance(TimeSpan.FromSeconds(14));
+        Time.Advance(TimeSpan.FromSeconds(14));
         Assert.True(cache.TryLookupInMemory(digest, out var extended));
         Assert.Equal(LookupStatus.Found, extended.Status);
         Assert.Equal(2, _gate.Calls);
@@ -130,7 +123,7 @@ public sealed partial class RefreshAheadTests : IDisposable
         // 25 s + L1Ttl: over, not at 25.4 s + L1Ttl. (The use at 39.4 s has the sweep check the key when its window
         // opens at 47.5 s: held, so what is asserted is the first check's bound.)
         _gate.Hold();
-        _time.Advance(TimeSpan.FromSeconds(15.6));
+        Time.Advance(TimeSpan.FromSeconds(15.6));
         Assert.False(cache.TryLookupInMemory(digest, out _));
         _gate.Release();
         await Eventually.TrueAsync(() => cache.InFlight == 0, "the sweep's check to end");
@@ -147,20 +140,20 @@ public sealed partial class RefreshAheadTests : IDisposable
         Assert.Equal(2, _gate.Calls);
 
         // Used at 5 s, long before its window (22.5 s to 30 s), and not again.
-        _time.Advance(TimeSpan.FromSeconds(5));
+        Time.Advance(TimeSpan.FromSeconds(5));
         Assert.True(cache.TryLookupInMemory(used, out _));
-        _time.Advance(TimeSpan.FromSeconds(17));
+        Time.Advance(TimeSpan.FromSeconds(17));
         Assert.Equal(2, _gate.Calls);
 
         // The window opens at 22.5 s: the sweep (at 23 s) checks the used key with no request for it; the idle key is
         // left alone.
-        _time.Advance(TimeSpan.FromSeconds(1));
+        Time.Advance(TimeSpan.FromSeconds(1));
         await Eventually.TrueAsync(() => Results(_refreshes).Count == 1, "the sweep's check to end");
         Assert.Equal(["unchanged"], Results(_refreshes));
         Assert.Equal(3, _gate.Calls);
 
         // At 31 s the used key is fresh from the check (23 s + L1Ttl); the idle one ended at 30 s.
-        _time.Advance(TimeSpan.FromSeconds(8));
+        Time.Advance(TimeSpan.FromSeconds(8));
         Assert.False(cache.TryLookupInMemory(idle, out _));
         Assert.True(cache.TryLookupInMemory(used, out var swept));
         Assert.Equal(LookupStatus.Found, swept.Status);
@@ -173,9 +166,9 @@ public sealed partial class RefreshAheadTests : IDisposable
         using var cache = Cache(new CacheOptions { L1Ttl = L1Ttl });
         var (digest, id) = await CreateAsync("disabled");
         await ReadAsync(cache, digest);
-        Assert.Equal(KeyWriteStatus.Written, (await _store.UpdateAsync(id, key => key with { Enabled = false })).Status);
+        Assert.Equal(KeyWriteStatus.Written, (await Store.UpdateAsync(id, key => key with { Enabled = false })).Status);
 
-        _time.Advance(TimeSpan.FromSeconds(25));
+        Time.Advance(TimeSpan.FromSeconds(25));
         // Served at once with what memory holds (the change is 25 s old, within L1Ttl)...
         Assert.True(cache.TryLookupInMemory(digest, out var served));
         Assert.True(served.Key!.Enabled);
@@ -191,9 +184,9 @@ public sealed partial class RefreshAheadTests : IDisposable
         using var cache = Cache(new CacheOptions { L1Ttl = L1Ttl });
         var (digest, id) = await CreateAsync("deleted");
         await ReadAsync(cache, digest);
-        Assert.Equal(KeyWriteStatus.Written, (await _store.DeleteAsync(id)).Status);
+        Assert.Equal(KeyWriteStatus.Written, (await Store.DeleteAsync(id)).Status);
 
-        _time.Advance(TimeSpan.FromSeconds(25));
+        Time.Advance(TimeSpan.FromSeconds(25));
         Assert.True(cache.TryLookupInMemory(digest, out _));
         await Eventually.TrueAsync(() => cache.TryLookupInMemory(digest, out var now) && now.Status == LookupStatus.NotFound, "the key to be known as gone");
         Assert.Equal(0, cache.Count);
@@ -208,13 +201,13 @@ public sealed partial class RefreshAheadTests : IDisposable
         var plaintext = CacheProbe.NewLegacyToken();
         var digest = KeyDigest.Compute(plaintext);
         var first = Key("first", plaintext);
-        Assert.True(await _store.CreateAsync(first, digest));
+        Assert.True(await Store.CreateAsync(first, digest));
         await ReadAsync(cache, digest);
-        Assert.Equal(KeyWriteStatus.Written, (await _store.DeleteAsync(first.Id)).Status);
+        Assert.Equal(KeyWriteStatus.Written, (await Store.DeleteAsync(first.Id)).Status);
         var second = Key("second", plaintext) with { Scopes = new KeyScopes(AccessLevel.Read, new Dictionary<string, AccessLevel>()) };
-        Assert.True(await _store.CreateAsync(second, digest));
+        Assert.True(await Store.CreateAsync(second, digest));
 
-        _time.Advance(TimeSpan.FromSeconds(25));
+        Time.Advance(TimeSpan.FromSeconds(25));
         Assert.True(cache.TryLookupInMemory(digest, out var served));
         Assert.Equal(first.Id, served.Key!.Id);
         await Eventually.TrueAsync(() => cache.TryLookupInMemory(digest, out var now) && now.Key?.Id == second.Id, "the new record to be in memory");
@@ -229,7 +222,7 @@ public sealed partial class RefreshAheadTests : IDisposable
         using var cache = Cache(new CacheOptions { L1Ttl = L1Ttl });
         var (digest, _) = await CreateAsync("race");
         await ReadAsync(cache, digest);
-        _time.Advance(TimeSpan.FromSeconds(25));
+        Time.Advance(TimeSpan.FromSeconds(25));
         _gate.Hold();
         Assert.True(cache.TryLookupInMemory(digest, out _));
         await Eventually.TrueAsync(() => _gate.Calls == 2, "the check to reach the store");
@@ -270,23 +263,23 @@ public sealed partial class RefreshAheadTests : IDisposable
         await ReadAsync(cache, digest);
         _gate.Fail = true;
 
-        _time.Advance(TimeSpan.FromSeconds(25));
+        Time.Advance(TimeSpan.FromSeconds(25));
         Assert.True(cache.TryLookupInMemory(digest, out _));
         await Eventually.TrueAsync(() => cache.InFlight == 0 && Results(_refreshes).Contains("error"), "the check to fail");
 
-        _time.Advance(TimeSpan.FromSeconds(5) - TimeSpan.FromTicks(1));
+        Time.Advance(TimeSpan.FromSeconds(5) - TimeSpan.FromTicks(1));
         Assert.True(cache.TryLookupInMemory(digest, out _));
         await Eventually.TrueAsync(() => cache.InFlight == 0, "the second check to fail");
         Assert.DoesNotContain("unchanged", Results(_refreshes));
 
-        _time.Advance(TimeSpan.FromTicks(1));
+        Time.Advance(TimeSpan.FromTicks(1));
         Assert.False(cache.TryLookupInMemory(digest, out _));
         // Past it, the request path reads, fails, and serves the last known state (stale-if-error) as before.
         Assert.Equal(0, StoreLookups(lookups, "error"));
         Assert.Equal(LookupStatus.Found, (await cache.LookupAsync(digest)).Status);
         Assert.Equal(1, StoreLookups(lookups, "error"));
 
-        _time.Advance(TimeSpan.FromSeconds(60));
+        Time.Advance(TimeSpan.FromSeconds(60));
         Assert.Equal(LookupStatus.StoreUnavailable, (await cache.LookupAsync(digest)).Status);
     }
 
@@ -297,12 +290,12 @@ public sealed partial class RefreshAheadTests : IDisposable
         var (digest, _) = await CreateAsync("off");
         await ReadAsync(cache, digest);
 
-        _time.Advance(L1Ttl - TimeSpan.FromTicks(1));
+        Time.Advance(L1Ttl - TimeSpan.FromTicks(1));
         Assert.True(cache.TryLookupInMemory(digest, out _));
         Assert.Equal(0, cache.InFlight);
         Assert.Equal(1, _gate.Calls);
 
-        _time.Advance(TimeSpan.FromTicks(1));
+        Time.Advance(TimeSpan.FromTicks(1));
         Assert.False(cache.TryLookupInMemory(digest, out _));
         Assert.Empty(_refreshes.GetMeasurementSnapshot());
     }
@@ -328,7 +321,7 @@ public sealed partial class RefreshAheadTests : IDisposable
     private static List<string> Results(MetricCollector<long> collector) =>
         collector.GetMeasurementSnapshot().Select(m => (string)m.Tags["result"]!).ToList();
 
-    private CounterReader LookupCollector() => new(_services.GetRequiredService<IMeterFactory>(), "gateway.key_cache.lookups");
+    private CounterReader LookupCollector() => new(Services.GetRequiredService<IMeterFactory>(), "gateway.key_cache.lookups");
 
     private static long StoreLookups(CounterReader lookups, string? result = null) =>
         result is null ? lookups.Count(("tier", "l2")) : lookups.Count(("tier", "l2"), ("result", result));
@@ -341,14 +334,10 @@ public sealed partial class RefreshAheadTests : IDisposable
         await Eventually.TrueAsync(() => cache.InFlight == 0, "the read to end");
     }
 
-    private KeyCache Cache(CacheOptions options)
-    {
-        var metrics = new GatewayMetrics(_services.GetRequiredService<IMeterFactory>());
-        return new KeyCache(_store, Options.Create(options), _time, metrics, [_gate], NullLogger<KeyCache>.Instance);
-    }
+    private KeyCache Cache(CacheOptions options) => NewCache(options, _gate);
 
     private ApiKey Key(string name, string plaintext) =>
-        new(KeyIds.NewId(), name, KeyKind.Rpa, KeyFormat.DisplayPrefix(plaintext), true, _time.GetUtcNow(), null, null, KeyScopes.All)
+        new(KeyIds.NewId(), name, KeyKind.Rpa, KeyFormat.DisplayPrefix(plaintext), true, Time.GetUtcNow(), null, null, KeyScopes.All)
         {
             Version = KeyStore.FirstVersion,
         };
@@ -358,7 +347,7 @@ public sealed partial class RefreshAheadTests : IDisposable
         var plaintext = KeyFormat.Generate();
         var digest = KeyDigest.Compute(plaintext);
         var key = Key(name, plaintext);
-        Assert.True(await _store.CreateAsync(key, digest));
+        Assert.True(await Store.CreateAsync(key, digest));
         return (digest, key.Id);
     }
 
