@@ -51,10 +51,19 @@ public sealed class FailedAttemptTests(GatewayTest.Parts parts) : GatewayTest(pa
     {
         var (known, _) = await Host.CreateKeyAsync(new { name = "known", endpoints = new Dictionary<string, string> { ["*"] = "read" } });
         var (elsewhere, _) = await Host.CreateKeyAsync(new { name = "elsewhere", endpoints = new Dictionary<string, string> { ["*"] = "read" } });
-        using (var warm = await GetAsync(known))
-        {
-            Assert.Equal(HttpStatusCode.OK, warm.StatusCode);
-        }
+        // In memory, for good: the create's own invalidation comes back over pub/sub some time after the create answered,
+        // and landing after the first request it drops the entry (CI saw the blocked address refused for it once). Once a
+        // request makes no store read, that message is behind us.
+        await Eventually.TrueAsync(
+            async () =>
+            {
+                var reads = CacheProbe.StoreReads(Host);
+                using var warm = await GetAsync(known);
+                Assert.Equal(HttpStatusCode.OK, warm.StatusCode);
+                return CacheProbe.StoreReads(Host) == reads;
+            },
+            "the known key served from memory");
+        var warmed = Upstream.Count;
 
         for (var i = 0; i < 3; i++)
         {
@@ -83,7 +92,7 @@ public sealed class FailedAttemptTests(GatewayTest.Parts parts) : GatewayTest(pa
         using var fromElsewhere = await otherAddress.SendAsync(request);
         Assert.Equal(HttpStatusCode.OK, fromElsewhere.StatusCode);
         Assert.Equal(lookups + 1, CacheProbe.StoreReads(Host));
-        Assert.Equal(3, Upstream.Count);
+        Assert.Equal(warmed + 2, Upstream.Count);
     }
 
     // Linux routes all of 127.0.0.0/8 to loopback, so a socket bound to 127.0.0.2 is a second client address.
