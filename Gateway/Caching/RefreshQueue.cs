@@ -48,7 +48,6 @@ internal sealed class RefreshQueue
         }
 
         _origin = now;
-        _drainedThrough = 0;
     }
 
     /// <summary>Periods in the ring.</summary>

@@ -23,7 +23,7 @@ internal static class SlotTags
         }
 
         // Races build the same table twice at worst; the slots are the cluster spec's, the same for every connection.
-        var tags = Volatile.Read(ref s_tags) ?? Volatile.Read(ref s_tags) ?? Build(slotOf);
+        var tags = Volatile.Read(ref s_tags) ?? Build(slotOf);
         return tags[slot];
     }
 
