@@ -72,6 +72,8 @@ expect_status 200 -H "Authorization: Bearer $warm_key" "$proxy/v2/bench-ep/statu
 # 2. Redis commands per request. The usage flusher writes once a second, so each measurement starts just after
 #    a flush tick has passed and a measurement that a flush landed in is discarded and repeated with a fresh key.
 cmdstats() { rcli info commandstats | tr -d '\r' | awk -F'[:=,]' '/^cmdstat_/ {sub("cmdstat_", "", $1); print $1, $3}'; }
+# The microseconds Redis spent inside each command (usec), the same way.
+cmdusec() { rcli info commandstats | tr -d '\r' | awk -F'[:=,]' '/^cmdstat_/ {sub("cmdstat_", "", $1); print $1, $5}'; }
 delta() { # before after -> "name n ..." without the INFO calls of the measurement itself
   join -a2 -e0 -o 0,1.2,2.2 <(sort "$1") <(sort "$2") | awk '$1 != "info" && $3 - $2 > 0 {printf "%s=%d ", $1, $3 - $2}'
 }
@@ -127,6 +129,7 @@ run_wrk() { # name keys_file seconds round
   l2_before=$(l2_reads)
   rf_before=$(refreshes)
   cmdstats >"$WORK/run-before"
+  cmdusec >"$WORK/run-before-usec"
   local rcpu0 rcpu1
   rcpu0=$(redis_cpu)
   out=$(BENCH_KEYS_FILE=$2 BENCH_THREADS=$threads BENCH_WRK_DIR="$BENCH_DIR/wrk" \
@@ -135,9 +138,11 @@ run_wrk() { # name keys_file seconds round
   l2_after=$(l2_reads)
   rf_after=$(refreshes)
   cmdstats >"$WORK/run-after"
+  cmdusec >"$WORK/run-after-usec"
   rcpu1=$(redis_cpu)
   # Redis commands during the run, by name (the INFO calls of the measurement left out).
   [ "$4" -gt 0 ] && echo "$1 $(delta "$WORK/run-before" "$WORK/run-after")" >>"$WORK/redis-commands.txt"
+  [ "$4" -gt 0 ] && echo "$1 $(delta "$WORK/run-before-usec" "$WORK/run-after-usec")" >>"$WORK/redis-usec.txt"
   json=$(grep '^WRKJSON ' <<<"$out" | cut -d' ' -f2-) || { echo "$out" >&2; die "no wrk summary"; }
   json=$(jq -c --arg t "$1" --argjson r "$4" --argjson l2 $((l2_after - l2_before)) --argjson rss "$(rss_kib "$gw_pid")" \
     --argjson rf $(( ${rf_after% *} - ${rf_before% *} )) --argjson rfu $(( ${rf_after#* } - ${rf_before#* } )) \
@@ -186,6 +191,7 @@ python3 "$BENCH_DIR/tools/coldpath_report.py" "$raw" --out "$summary" --smoke "$
   --cold-pass-seconds "$cold_pass_s" --l1-max "$l1_max_effective" --l1-ttl "$l1_ttl_effective" \
   --refresh-ahead "${refresh_ahead:-a quarter of L1Ttl}" --flush-interval "${flush:-$(jq -r '.Usage.FlushInterval' "$REPO_DIR/appsettings.json")}" \
   --redis-commands "$WORK/redis-commands.txt" \
+  --redis-usec "$WORK/redis-usec.txt" \
   --settings "wrk -t$threads -c$connections -d${duration}s, $rounds round(s), interleaved single/many" || status=$?
 cat "$summary"
 [ $smoke = 1 ] || log "summary: ${summary#"$REPO_DIR"/}; raw: ${raw#"$REPO_DIR"/}"

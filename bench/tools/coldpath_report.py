@@ -9,6 +9,10 @@ import json
 import statistics
 
 
+# Commands the usage flusher's scripts run (their time is inside EVALSHA's too, so not added twice).
+NESTED = {"hincrby", "zadd", "hlen", "hexists", "hkeys", "hdel", "expireat", "sadd", "get", "set"}
+
+
 def mib(kib):
     return f"{int(kib) / 1024:.0f}"
 
@@ -18,7 +22,7 @@ def main():
     p.add_argument("raw")
     for name in ["out", "smoke", "command", "machine", "load", "count", "in-use", "load-seconds", "redis-memory",
                  "cold", "cold-discarded", "warm", "unknown-first", "unknown-second", "rss", "cold-pass-seconds",
-                 "l1-max", "l1-ttl", "refresh-ahead", "flush-interval", "settings", "redis-commands"]:
+                 "l1-max", "l1-ttl", "refresh-ahead", "flush-interval", "settings", "redis-commands", "redis-usec"]:
         p.add_argument("--" + name, default="")
     a = p.parse_args()
     smoke = a.smoke == "1"
@@ -131,6 +135,36 @@ def main():
                  "of a target that day HLEN or HEXISTS/HKEYS and EXPIREAT; once per process and key-day a SADD piece):")
         o.append("")
         o.append(", ".join(f"{k} {v * 1000 / max(reqs, 1):.0f}" for k, v in sorted(totals.items(), key=lambda kv: -kv[1])))
+    if a.redis_usec:
+        # Where redis-server's CPU went, by case: microseconds inside each command (INFO commandstats usec) per 1,000
+        # requests, against its whole CPU time (used_cpu_user + used_cpu_sys) per 1,000 requests; the rest is its
+        # event loop and network I/O.
+        usec = {}
+        for line in open(a.redis_usec):
+            parts = line.split()
+            if not parts:
+                continue
+            case = usec.setdefault(parts[0], {})
+            for kv in parts[1:]:
+                name, n = kv.split("=")
+                case[name] = case.get(name, 0) + int(n)
+        o.append("")
+        o.append("Where redis-server's CPU went, per 1,000 requests of each case over the measured rounds (INFO commandstats "
+                 "usec: time inside each command; EVALSHA's includes the commands its script ran, which are listed too; "
+                 "whole CPU is used_cpu_user + used_cpu_sys, the rest of it is the event loop and network I/O):")
+        o.append("")
+        o.append("| case | whole CPU ms | inside commands ms | by command, ms |")
+        o.append("|---|---:|---:|---|")
+        for case in ("single", "many"):
+            if case not in usec:
+                continue
+            reqs = sum(r["requests"] for r in runs if r["target"] == case)
+            cpu_ms = sum(r.get("redis_cpu_s", 0) for r in runs if r["target"] == case) * 1000
+            per_k = lambda v: v / 1000 * 1000 / max(reqs, 1)
+            inside = sum(v for k, v in usec[case].items() if k not in NESTED)
+            items = sorted(usec[case].items(), key=lambda kv: -kv[1])
+            o.append(f"| {case} | {cpu_ms * 1000 / max(reqs, 1):.2f} | {per_k(inside):.2f} | "
+                     + ", ".join(f"{k} {per_k(v):.2f}" for k, v in items if per_k(v) >= 0.005) + " |")
     o.append("")
     if problems:
         o.append("## Unexpected")
