@@ -132,6 +132,8 @@ run_wrk() { # name keys_file seconds round
   cmdusec >"$WORK/run-before-usec"
   local rcpu0 rcpu1
   rcpu0=$(redis_cpu)
+  local gcpu0 gcpu1
+  gcpu0=$(awk '{print $14 + $15}' "/proc/$gw_pid/stat")
   out=$(BENCH_KEYS_FILE=$2 BENCH_THREADS=$threads BENCH_WRK_DIR="$BENCH_DIR/wrk" \
     timeout $(($3 + 60)) wrk -t"$threads" -c"$connections" -d"${3}s" --timeout 5s -s "$BENCH_DIR/wrk/many-keys.lua" "$proxy" 2>&1) \
     || { echo "$out" >&2; die "wrk $1"; }
@@ -140,6 +142,7 @@ run_wrk() { # name keys_file seconds round
   cmdstats >"$WORK/run-after"
   cmdusec >"$WORK/run-after-usec"
   rcpu1=$(redis_cpu)
+  gcpu1=$(awk '{print $14 + $15}' "/proc/$gw_pid/stat")
   # Redis commands during the run, by name (the INFO calls of the measurement left out).
   [ "$4" -gt 0 ] && echo "$1 $(delta "$WORK/run-before" "$WORK/run-after")" >>"$WORK/redis-commands.txt"
   [ "$4" -gt 0 ] && echo "$1 $(delta "$WORK/run-before-usec" "$WORK/run-after-usec")" >>"$WORK/redis-usec.txt"
@@ -147,9 +150,10 @@ run_wrk() { # name keys_file seconds round
   json=$(jq -c --arg t "$1" --argjson r "$4" --argjson l2 $((l2_after - l2_before)) --argjson rss "$(rss_kib "$gw_pid")" \
     --argjson rf $(( ${rf_after% *} - ${rf_before% *} )) --argjson rfu $(( ${rf_after#* } - ${rf_before#* } )) \
     --argjson rcpu "$(awk -v a="$rcpu0" -v b="$rcpu1" 'BEGIN {printf "%.3f", b - a}')" \
-    '. + {target: $t, round: $r, l2_reads: $l2, refreshes: $rf, refreshes_unchanged: $rfu, rss_kib: $rss, redis_cpu_s: $rcpu}' <<<"$json")
+    --argjson gcpu "$(awk -v a="$gcpu0" -v b="$gcpu1" -v hz="$(getconf CLK_TCK)" 'BEGIN {printf "%.3f", (b - a) / hz}')" \
+    '. + {target: $t, round: $r, l2_reads: $l2, refreshes: $rf, refreshes_unchanged: $rfu, rss_kib: $rss, redis_cpu_s: $rcpu, gateway_cpu_s: $gcpu}' <<<"$json")
   [ "$4" -gt 0 ] && echo "$json" >>"$raw"
-  jq -r '"\(.target) round \(.round): \(.rps|floor) req/s, p50 \(.p50_us/1000) ms, p99 \(.p99_us/1000) ms, non-2xx \(.status), socket errors \(.connect+.read+.write+.timeout), store reads \(.l2_reads), refreshes \(.refreshes) (\(.refreshes_unchanged) unchanged), redis CPU \(.redis_cpu_s) s, RSS \(.rss_kib/1024|floor) MiB"' <<<"$json" >&2
+  jq -r '"\(.target) round \(.round): \(.rps|floor) req/s, p50 \(.p50_us/1000) ms, p99 \(.p99_us/1000) ms, non-2xx \(.status), socket errors \(.connect+.read+.write+.timeout), store reads \(.l2_reads), refreshes \(.refreshes) (\(.refreshes_unchanged) unchanged), redis CPU \(.redis_cpu_s) s, gateway CPU \(.gateway_cpu_s) s, RSS \(.rss_kib/1024|floor) MiB"' <<<"$json" >&2
   echo "$json" >"$WORK/last.json"
 }
 

@@ -85,14 +85,15 @@ def main():
     o.append("")
     if pairs:
         s_rps, m_rps = med([s["rps"] for s, _ in pairs]), med([m["rps"] for _, m in pairs])
-        o.append("| case | req/s | p50 ms | p99 ms | store reads in the run (a request waited) | refresh-ahead checks in the run (unchanged) | redis-server CPU ms per 1,000 requests |")
-        o.append("|---|---:|---:|---:|---:|---:|---:|")
+        o.append("| case | req/s | p50 ms | p99 ms | store reads in the run (a request waited) | refresh-ahead checks in the run (unchanged) | redis-server CPU ms per 1,000 requests | gateway CPU µs per request |")
+        o.append("|---|---:|---:|---:|---:|---:|---:|---:|")
         for name, idx in (("single warm key", 0), (f"{in_use:,} keys", 1)):
             rs = [pr[idx] for pr in pairs]
             o.append(f"| {name} | {med([r['rps'] for r in rs]):,.0f} | {med([r['p50_us'] for r in rs]) / 1000:.2f} | "
                      f"{med([r['p99_us'] for r in rs]) / 1000:.2f} | {med([r['l2_reads'] for r in rs]):,.0f} | "
                      f"{med([r.get('refreshes', 0) for r in rs]):,.0f} ({med([r.get('refreshes_unchanged', 0) for r in rs]):,.0f}) | "
-                     f"{med([r.get('redis_cpu_s', 0) * 1e6 / r['requests'] for r in rs]):.1f} |")
+                     f"{med([r.get('redis_cpu_s', 0) * 1e6 / r['requests'] for r in rs]):.1f} | "
+                     f"{med([r.get('gateway_cpu_s', 0) * 1e6 / r['requests'] for r in rs]):.1f} |")
         ratio = med(ratios)
         verdict = "n/a (smoke)" if smoke else ("**holds**" if ratio >= 0.95 else "**does not hold**")
         o.append("")
@@ -103,6 +104,13 @@ def main():
         # machine hides (Redis, the gateway and wrk share the cores).
         cpu = [(m.get("redis_cpu_s", 0) / m["requests"]) / (s.get("redis_cpu_s", 0) / s["requests"])
                for s, m in pairs if s.get("redis_cpu_s", 0) > 0]
+        # The gateway's own CPU time per request (user + system, /proc/<pid>/stat), many over single, per round.
+        gcpu = [(m["gateway_cpu_s"] / m["requests"]) / (s["gateway_cpu_s"] / s["requests"])
+                for s, m in pairs if s.get("gateway_cpu_s", 0) > 0 and m.get("gateway_cpu_s", 0) > 0]
+        if gcpu:
+            o.append("")
+            o.append(f"Gateway CPU per request, many/single (median of per-round ratios {', '.join(f'{x:.2f}' for x in gcpu)}): "
+                     f"**{med(gcpu):.2f}x**.")
         if cpu:
             cpu_verdict = "n/a (smoke)" if smoke else ("**holds**" if med(cpu) <= 2 else "**does not hold**")
             o.append("")
