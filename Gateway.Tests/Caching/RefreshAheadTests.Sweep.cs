@@ -49,12 +49,13 @@ public sealed partial class RefreshAheadTests
         Assert.Equal(2, _gate.Calls);
         Assert.Empty(Results(_refreshes));
 
-        // At 34 s the new entry's item is due: checked, and fresh for another L1Ttl from then.
+        // At 34 s the new entry's item is due: checked, and fresh for another L1Ttl from then; the entry the check made is
+        // filed for one more check (kept through an idle L1Ttl).
         Time.Advance(TimeSpan.FromSeconds(10));
         await Eventually.TrueAsync(() => Results(_refreshes).Count == 1, "the new entry's check to end");
         Assert.Equal(["unchanged"], Results(_refreshes));
         Assert.Equal(3, _gate.Calls);
-        Assert.Equal(0, cache.QueuedForSweep);
+        Assert.Equal(1, cache.QueuedForSweep);
         Time.Advance(TimeSpan.FromSeconds(20));
         Assert.True(cache.TryLookupInMemory(digest, out var held));
         Assert.Equal(LookupStatus.Found, held.Status);
@@ -71,7 +72,8 @@ public sealed partial class RefreshAheadTests
         for (var period = 1; period <= 4; period++)
         {
             // Used 2 s into the entry's life (its read or last check), then not again: the sweep checks it once its window
-            // is open (22.5 s in), so the check's entry is fresh again and its first use files it again.
+            // is open (22.5 s in), so the check's entry is fresh again. That entry is filed by the check itself (kept
+            // through an idle L1Ttl); its first use only notes the use, and files nothing more.
             Time.Advance(TimeSpan.FromSeconds(2));
             Assert.True(cache.TryLookupInMemory(digest, out _));
             Assert.Equal(1, cache.QueuedForSweep);
@@ -79,11 +81,83 @@ public sealed partial class RefreshAheadTests
             var checks = period;
             await Eventually.TrueAsync(() => Results(_refreshes).Count == checks && cache.InFlight == 0, $"check {checks} to end");
             Assert.Equal(Enumerable.Repeat("unchanged", period), Results(_refreshes));
-            Assert.Equal(0, cache.QueuedForSweep);
+            Assert.Equal(1, cache.QueuedForSweep);
         }
 
         // Four checks, one HMGET each, and never a full read after the first.
         Assert.Equal(5, _gate.Calls);
+    }
+
+    [Fact]
+    public async Task AKeyUsedThenIdle_IsCheckedOnceMore_ThenEnds()
+    {
+        using var lookups = LookupCollector();
+        using var cache = Cache(new CacheOptions { L1Ttl = L1Ttl });
+        var (digest, _) = await CreateAsync("used-then-idle");
+        await ReadAsync(cache, digest);
+
+        // Used at 5 s only. The sweep checks it at 23 s (its window opened at 22.5 s): fresh until 53 s, and filed for
+        // one more check though no request used the new entry.
+        Time.Advance(TimeSpan.FromSeconds(5));
+        Assert.True(cache.TryLookupInMemory(digest, out _));
+        Time.Advance(TimeSpan.FromSeconds(18));
+        await Eventually.TrueAsync(() => Results(_refreshes).Count == 1 && cache.InFlight == 0, "the first check to end");
+        Assert.Equal(1, cache.QueuedForSweep);
+
+        // Idle since 5 s, yet checked again when the kept entry's window opens (45.5 s; the sweep at 46 s): fresh until
+        // 76 s, and not filed again.
+        Time.Advance(TimeSpan.FromSeconds(23));
+        await Eventually.TrueAsync(() => Results(_refreshes).Count == 2 && cache.InFlight == 0, "the idle check to end");
+        Assert.Equal(["unchanged", "unchanged"], Results(_refreshes));
+        Assert.Equal(0, cache.QueuedForSweep);
+        Assert.Equal(3, _gate.Calls);
+
+        // So a request at 75 s (70 s after the last use) is served from memory without waiting on the store...
+        Time.Advance(TimeSpan.FromSeconds(29));
+        AssertServedFromMemory(cache, digest, 1);
+        Assert.Equal(1, StoreLookups(lookups));
+        await Eventually.TrueAsync(() => cache.InFlight == 0, "the check that request started in the window to end");
+
+        // ...and an entry no request used after its kept check ends: with no request at all after 5 s, it would be gone
+        // at 76 s (asserted on a second key below, whose only use is its read).
+        var (other, _) = await CreateAsync("read-only-once");
+        await ReadAsync(cache, other);
+        Time.Advance(L1Ttl);
+        Assert.False(cache.TryLookupInMemory(other, out _));
+        await Eventually.TrueAsync(() => cache.InFlight == 0, "any check to end");
+    }
+
+    [Fact]
+    public async Task AKeptEntryUsedByARequest_IsKeptAgain_AnInvalidatedOneIsNotChecked()
+    {
+        using var cache = Cache(new CacheOptions { L1Ttl = L1Ttl });
+        var (kept, _) = await CreateAsync("kept-and-used");
+        var (dropped, _) = await CreateAsync("kept-then-invalidated");
+        await ReadAsync(cache, kept);
+        await ReadAsync(cache, dropped);
+
+        // Both used at 5 s, both checked by the sweep at 23 s, both entries kept for an idle check.
+        Time.Advance(TimeSpan.FromSeconds(5));
+        Assert.True(cache.TryLookupInMemory(kept, out _));
+        Assert.True(cache.TryLookupInMemory(dropped, out _));
+        Time.Advance(TimeSpan.FromSeconds(18));
+        await Eventually.TrueAsync(() => Results(_refreshes).Count == 2 && cache.InFlight == 0, "the first checks to end");
+        Assert.Equal(2, cache.QueuedForSweep);
+        Assert.Equal(4, _gate.Calls);
+
+        // At 30 s one is used (noted: nothing more is filed) and the other invalidated (a write whose message came).
+        Time.Advance(TimeSpan.FromSeconds(7));
+        Assert.True(cache.TryLookupInMemory(kept, out _));
+        cache.Invalidate(dropped);
+        Assert.Equal(2, cache.QueuedForSweep);
+
+        // At 46 s only the used one is checked (one HMGET); it is filed again, since a request used it; the invalidated
+        // one's item is skipped (its entry is gone) and nothing reads it until a request asks.
+        Time.Advance(TimeSpan.FromSeconds(16));
+        await Eventually.TrueAsync(() => Results(_refreshes).Count == 3 && cache.InFlight == 0, "the second check to end");
+        Assert.Equal(5, _gate.Calls);
+        Assert.Equal(1, cache.QueuedForSweep);
+        Assert.False(cache.TryLookupInMemory(dropped, out _));
     }
 
     [Fact]
@@ -133,12 +207,12 @@ public sealed partial class RefreshAheadTests
         clock.Sweep();
         Assert.Equal(0, cache.InFlight);
 
-        // At 64 s it is due: checked.
+        // At 64 s it is due: checked (and the entry the check made is filed for its one idle check, as ever).
         Time.Advance(TimeSpan.FromSeconds(22));
         clock.Sweep();
         await Eventually.TrueAsync(() => Results(_refreshes).Count == 1 && cache.InFlight == 0, "the check to end");
         Assert.Equal(["unchanged"], Results(_refreshes));
-        Assert.Equal(0, cache.QueuedForSweep);
+        Assert.Equal(1, cache.QueuedForSweep);
     }
 
     [Fact]

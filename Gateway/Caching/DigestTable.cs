@@ -66,11 +66,12 @@ internal sealed class DigestTable
     }
 
     /// <summary>
-    /// Moves the entry's freshness to <paramref name="freshUntil"/> only if it is still exactly <paramref name="seen"/>
-    /// (the same key object, the same time): never brings back an entry removed or replaced meanwhile.
+    /// Moves the entry's freshness to <paramref name="freshUntil"/>, with <paramref name="mark"/> as the new slot's use
+    /// mark, only if it is still exactly <paramref name="seen"/> (the same key object, the same time): never brings back
+    /// an entry removed or replaced meanwhile.
     /// </summary>
-    public bool TryExtend(KeyDigest digest, Slot seen, long freshUntil) =>
-        _slots.TryUpdate(digest, new Slot(seen.Key, freshUntil, new UseMark()), seen);
+    public bool TryExtend(KeyDigest digest, Slot seen, long freshUntil, UseMark mark) =>
+        _slots.TryUpdate(digest, new Slot(seen.Key, freshUntil, mark), seen);
 
     public void Remove(KeyDigest digest)
     {
@@ -177,8 +178,26 @@ internal sealed class DigestTable
     }
 }
 
-/// <summary>Set (1) by the first request that uses an entry before its refresh-ahead window, which files the entry for the sweep; one per slot.</summary>
+/// <summary>
+/// Whether a request used an entry since its read or check, and whether the entry is filed for the refresh-ahead sweep;
+/// one per slot.
+/// </summary>
 internal sealed class UseMark
 {
+    /// <summary>No request used the slot, and it is not filed.</summary>
+    public const int NotUsed = 0;
+
+    /// <summary>A request used the slot, and it is filed (by that request, or by the check that made it as <see cref="Kept"/>).</summary>
+    public const int UsedByRequest = 1;
+
+    /// <summary>Filed by the check that made the slot, for one more check even if no request uses it (one idle <c>L1Ttl</c>).</summary>
+    public const int Kept = 2;
+
     public int Used;
+
+    public UseMark()
+    {
+    }
+
+    public UseMark(int used) => Used = used;
 }

@@ -22,8 +22,10 @@ public sealed partial class KeyCache
     /// <summary>
     /// Starts the check of every entry a request used before its window, once the window is open: a key used at any
     /// time in its <c>L1Ttl</c> is checked before it ends, not only one a request happens to use within the window (the
-    /// coldpath bench's keys, each used every 10 to 20 s, stepped over it). An entry no request used since its read or
-    /// check is left to end: idle keys cost the store nothing. The first use of an entry files it under the second its
+    /// coldpath bench's keys, each used every 10 to 20 s, stepped over it). An entry a check renewed is filed by the check
+    /// for one more (see <see cref="Extend"/>): a key idle for one whole <c>L1Ttl</c> costs one more HMGET instead of a
+    /// store read its next request waits for; an entry neither used nor kept is left to end, so a key idle for longer costs
+    /// the store nothing. The first use of an entry files it under the second its
     /// window opens (<see cref="MarkUsed"/>), so the sweep takes only what came due since its last run instead of walking
     /// L1 (the walk was 1.8 % of the gateway's CPU with 100,000 keys in use).
     /// </summary>
@@ -70,17 +72,25 @@ public sealed partial class KeyCache
     /// <summary>Entries filed for the sweep, due or not (tests).</summary>
     internal int QueuedForSweep => _due?.Count ?? 0;
 
-    // Once per slot: of the requests that race to mark it, the one whose compare-exchange wins files it. Not inlined into
-    // the hit path, which runs it once per entry per L1Ttl.
+    // Once per slot: of the requests that race to mark it, the one whose compare-exchange wins files it (a slot kept for an
+    // idle check is filed already). Not inlined into the hit path, which runs it once per entry per L1Ttl.
     [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.NoInlining)]
-    private void MarkUsed(KeyDigest digest, DigestTable.Slot entry, UseMark mark)
+    private void NoteUse(KeyDigest digest, DigestTable.Slot entry, UseMark mark, bool inWindow)
     {
-        if (Interlocked.CompareExchange(ref mark.Used, 1, 0) == 0 && !_due!.Add(digest, mark, entry.FreshUntil - _refreshAhead))
+        if (Interlocked.CompareExchange(ref mark.Used, UseMark.UsedByRequest, UseMark.Kept) == UseMark.Kept)
+        {
+            return;
+        }
+
+        if (Interlocked.CompareExchange(ref mark.Used, UseMark.UsedByRequest, UseMark.NotUsed) == UseMark.NotUsed && !inWindow
+            && !_due!.Add(digest, mark, entry.FreshUntil - _refreshAhead))
         {
             // The window opened and a sweep passed its second while this request was between its clock read and the
             // filing: the sweep may have missed the item, so this request starts the check (single flight as ever).
             StartRefresh(digest, entry);
         }
+
+        // In the window the request itself starts the check: nothing to file, the mark only says the slot was used.
     }
 
     /// <summary>Store reads in flight for presented keys: misses' reads and refreshes (tests).</summary>
@@ -131,10 +141,36 @@ public sealed partial class KeyCache
         // Only the entry this check saw, from when the check began. No generation count is needed for this one: an
         // invalidation of this key removes the entry itself, either before this (so there is nothing to extend) or after
         // (so it removes the extended one); the count would also make every other key's invalidation cancel the extension.
-        _metrics.CacheRefresh(_found.TryExtend(digest, seen, started + _l1Ttl) ? "unchanged" : "superseded");
+        _metrics.CacheRefresh(Extend(digest, seen, started + _l1Ttl) ? "unchanged" : "superseded");
 
         // The store still holds what memory has: the answer for a request that joined this flight, as a read's would be.
         return KeyLookup.Found(key);
+    }
+
+    /// <summary>
+    /// Extends the very slot a check saw. A slot a request used since its read or check (or whose check a request started)
+    /// is followed by one filed for the sweep as <see cref="UseMark.Kept"/>: it is checked once more even if no request
+    /// uses it, so a key used at least once in about two <c>L1Ttl</c> stays in memory instead of making its next request
+    /// wait on a store read; a kept slot no request used is not kept again, and ends. Only the freshness a check gives
+    /// moves, so this keeps no entry past what the store said from when its check began.
+    /// </summary>
+    private bool Extend(KeyDigest digest, DigestTable.Slot seen, long freshUntil)
+    {
+        var keep = _due is not null && seen.Mark is { Used: not UseMark.Kept };
+        var mark = new UseMark(keep ? UseMark.Kept : UseMark.NotUsed);
+        if (!_found.TryExtend(digest, seen, freshUntil, mark))
+        {
+            return false;
+        }
+
+        // Filed for a period still ahead (the window opens L1Ttl minus RefreshAhead from the check's start), so Add's
+        // "already drained" answer cannot come unless the clock jumped; then the entry ends at its own time.
+        if (keep)
+        {
+            _due!.Add(digest, mark, freshUntil - _refreshAhead);
+        }
+
+        return true;
     }
 
     // Changes nothing. A request that joined the flight (its entry ended or was dropped meanwhile) gets what a failed read

@@ -129,14 +129,17 @@ public sealed partial class KeyCache : IKeyResolver, IDisposable
             // compare-exchange and one enqueue: the hit path stays free of allocation and locks.
             if (refresh)
             {
-                if (entry.FreshUntil - now <= _refreshAhead)
+                var inWindow = entry.FreshUntil - now <= _refreshAhead;
+                if (entry.Mark is { Used: not UseMark.UsedByRequest } mark && _due is not null)
+                {
+                    // The slot's first use: before its window, filed so that the sweep checks it once the window opens,
+                    // even if no request comes then; on a slot kept for an idle check, noted so the check keeps it again.
+                    NoteUse(digest, entry, mark, inWindow);
+                }
+
+                if (inWindow)
                 {
                     StartRefresh(digest, entry);
-                }
-                else if (entry.Mark is { Used: 0 } mark && _due is not null)
-                {
-                    // Used before its window: the sweep checks it once the window opens, even if no request comes then.
-                    MarkUsed(digest, entry, mark);
                 }
             }
 
