@@ -89,11 +89,13 @@ public sealed class LostInvalidationTests : IAsyncLifetime
 
     private async Task AssertEnforcedAtL1TtlAsync(string key, Func<Task<bool>> enforced)
     {
-        // Just short of L1Ttl the cached state still answers: nothing but the entry's age can bring the change in.
-        _time.Advance(L1Ttl - TimeSpan.FromMilliseconds(1));
+        // Just short of the refresh-ahead window (the last quarter of L1Ttl by default) the cached state still answers:
+        // no message brings the change in. The read filed the entry for a check in its window, which may bring it in
+        // from then on; at L1Ttl it is in, whether the check or a read on the request's time brought it.
+        _time.Advance(L1Ttl - L1Ttl / 4 - TimeSpan.FromMilliseconds(1));
         Assert.True(await CacheProbe.PassesAsync(_host, key));
 
-        _time.Advance(TimeSpan.FromMilliseconds(1));
+        _time.Advance(L1Ttl / 4 + TimeSpan.FromMilliseconds(1));
         Assert.True(await enforced());
     }
 }

@@ -130,7 +130,7 @@ public sealed partial class RefreshAheadTests : KeyCacheTest
     }
 
     [Fact]
-    public async Task AKeyUsedBeforeItsWindow_IsCheckedByTheSweepWhenTheWindowOpens_AnIdleOneIsNot()
+    public async Task AKeyUsedBeforeItsWindow_IsCheckedByTheSweepWhenTheWindowOpens_AnIdleOneOnlyOnce()
     {
         using var cache = Cache(new CacheOptions { L1Ttl = L1Ttl });
         var (used, _) = await CreateAsync("swept");
@@ -145,19 +145,44 @@ public sealed partial class RefreshAheadTests : KeyCacheTest
         Time.Advance(TimeSpan.FromSeconds(17));
         Assert.Equal(2, _gate.Calls);
 
-        // The window opens at 22.5 s: the sweep (at 23 s) checks the used key with no request for it; the idle key is
-        // left alone.
+        // The window opens at 22.5 s: the sweep (at 23 s) checks both with no request for either, since each read files
+        // its entry for one check (a key idle for one L1Ttl is kept).
         Time.Advance(TimeSpan.FromSeconds(1));
-        await Eventually.TrueAsync(() => Results(_refreshes).Count == 1, "the sweep's check to end");
-        Assert.Equal(["unchanged"], Results(_refreshes));
-        Assert.Equal(3, _gate.Calls);
+        await Eventually.TrueAsync(() => Results(_refreshes).Count == 2 && cache.InFlight == 0, "the sweep's checks to end");
+        Assert.Equal(["unchanged", "unchanged"], Results(_refreshes));
+        Assert.Equal(4, _gate.Calls);
 
-        // At 31 s the used key is fresh from the check (23 s + L1Ttl); the idle one ended at 30 s.
+        // At 31 s both are fresh from the checks (23 s + L1Ttl), past the reads' 30 s. Only the used key's new entry is
+        // filed again: the idle one's was a kept entry no request used.
         Time.Advance(TimeSpan.FromSeconds(8));
-        Assert.False(cache.TryLookupInMemory(idle, out _));
-        Assert.True(cache.TryLookupInMemory(used, out var swept));
-        Assert.Equal(LookupStatus.Found, swept.Status);
+        Assert.Equal(1, cache.QueuedForSweep);
+
+        // A request for the idle key at 31 s is served from memory, and its use files the entry like any first use.
+        AssertServedFromMemory(cache, idle, 1);
+        Assert.Equal(2, cache.QueuedForSweep);
+        Assert.Equal(4, _gate.Calls);
         await Eventually.TrueAsync(() => cache.InFlight == 0, "any check to end");
+    }
+
+    [Fact]
+    public async Task AKeyReadAndNeverUsed_IsCheckedOnce_ThenEnds()
+    {
+        using var cache = Cache(new CacheOptions { L1Ttl = L1Ttl });
+        var (digest, _) = await CreateAsync("read-never-used");
+        await ReadAsync(cache, digest);
+        Assert.Equal(1, cache.QueuedForSweep);
+
+        // Its read filed it: checked at 23 s, fresh until 53 s, and not filed again.
+        Time.Advance(TimeSpan.FromSeconds(23));
+        await Eventually.TrueAsync(() => Results(_refreshes).Count == 1 && cache.InFlight == 0, "the check to end");
+        Assert.Equal(0, cache.QueuedForSweep);
+        Assert.Equal(2, _gate.Calls);
+
+        // No check after that: at 54 s the entry is over (a request would read the store), and the store saw nothing more.
+        Time.Advance(TimeSpan.FromSeconds(31));
+        Assert.False(cache.TryLookupInMemory(digest, out _));
+        Assert.Equal(2, _gate.Calls);
+        Assert.Equal(["unchanged"], Results(_refreshes));
     }
 
     [Fact]

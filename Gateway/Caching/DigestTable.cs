@@ -45,9 +45,10 @@ internal sealed class DigestTable
 
     public bool TryGet(KeyDigest digest, out Slot slot) => _slots.TryGetValue(digest, out slot);
 
-    public void Set(KeyDigest digest, ApiKey? key, long freshUntil)
+    /// <param name="mark">The new slot's use mark (found keys; a fresh one when <c>null</c>).</param>
+    public void Set(KeyDigest digest, ApiKey? key, long freshUntil, UseMark? mark = null)
     {
-        var slot = new Slot(key, freshUntil, key is null ? null : new UseMark());
+        var slot = new Slot(key, freshUntil, key is null ? null : mark ?? new UseMark());
         if (_slots.TryAdd(digest, slot))
         {
             Interlocked.Increment(ref _count);

@@ -22,10 +22,11 @@ public sealed partial class KeyCache
     /// <summary>
     /// Starts the check of every entry a request used before its window, once the window is open: a key used at any
     /// time in its <c>L1Ttl</c> is checked before it ends, not only one a request happens to use within the window (the
-    /// coldpath bench's keys, each used every 10 to 20 s, stepped over it). An entry a check renewed is filed by the check
-    /// for one more (see <see cref="Extend"/>): a key idle for one whole <c>L1Ttl</c> costs one more HMGET instead of a
-    /// store read its next request waits for; an entry neither used nor kept is left to end, so a key idle for longer costs
-    /// the store nothing. The first use of an entry files it under the second its
+    /// coldpath bench's keys, each used every 10 to 20 s, stepped over it). An entry a read made, or a check renewed
+    /// after a use, is filed by the read or check itself (see <see cref="Extend"/>): a key idle for one whole
+    /// <c>L1Ttl</c> costs one more HMGET instead of a store read its next request waits for; an entry neither used nor
+    /// kept is left to end, so a key idle for longer costs the store nothing. The first use of an entry files it under the
+    /// second its
     /// window opens (<see cref="MarkUsed"/>), so the sweep takes only what came due since its last run instead of walking
     /// L1 (the walk was 1.8 % of the gateway's CPU with 100,000 keys in use).
     /// </summary>
@@ -148,11 +149,12 @@ public sealed partial class KeyCache
     }
 
     /// <summary>
-    /// Extends the very slot a check saw. A slot a request used since its read or check (or whose check a request started)
-    /// is followed by one filed for the sweep as <see cref="UseMark.Kept"/>: it is checked once more even if no request
-    /// uses it, so a key used at least once in about two <c>L1Ttl</c> stays in memory instead of making its next request
-    /// wait on a store read; a kept slot no request used is not kept again, and ends. Only the freshness a check gives
-    /// moves, so this keeps no entry past what the store said from when its check began.
+    /// Extends the very slot a check saw. Every entry a read makes is filed for a check in its window as
+    /// <see cref="UseMark.Kept"/> (LoadAsync), and so is the entry a check makes of a slot that a request used since its
+    /// read or check (or whose check a request started): it is checked once more even if no request uses it, so a key
+    /// used at least once in about two <c>L1Ttl</c> stays in memory instead of making its next request wait on a store
+    /// read. A kept slot that no request used is not kept again: its entry ends unless a request uses (and so files) it.
+    /// Only the freshness a check gives moves, so this keeps no entry past what the store said from when its check began.
     /// </summary>
     private bool Extend(KeyDigest digest, DigestTable.Slot seen, long freshUntil)
     {

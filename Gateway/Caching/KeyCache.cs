@@ -253,7 +253,15 @@ public sealed partial class KeyCache : IKeyResolver, IDisposable
         _unknown.Remove(digest);
         if (cacheable)
         {
-            _found.Set(digest, key, now + _l1Ttl);
+            // Filed at once for a check in its window, used or not (KeyCache.RefreshAhead.cs, Extend): a key read and then
+            // idle for a whole L1Ttl is checked once more instead of read again on its next request's time.
+            var mark = _due is null ? null : new UseMark(UseMark.Kept);
+            _found.Set(digest, key, now + _l1Ttl, mark);
+            if (mark is not null)
+            {
+                _due!.Add(digest, mark, now + _l1Ttl - _refreshAhead);
+            }
+
             DropIfInvalidatedSince(_found, digest, generation);
         }
 
