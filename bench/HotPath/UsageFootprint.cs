@@ -9,28 +9,26 @@ using Microsoft.Extensions.Options;
 namespace HotPath;
 
 /// <summary>
-/// <c>-- --usage-footprint [rounds]</c>: bytes the usage counters hold per counter (README "Usage": the
+/// <c>-- --usage-footprint [rounds] [targets per key]</c>: bytes the usage counters hold per counter (README "Usage": the
 /// <c>Usage:MaxPendingCounters</c> sizing). Per round, a fresh <see cref="UsageCounters"/> counts one request into each of
-/// <see cref="Counters"/> counters (<see cref="Keys"/> keys × <see cref="TargetsPerKey"/> endpoints, keys and targets made
-/// up front); retained is <c>GC.GetTotalMemory(true)</c> after minus before, per counter (each counter, its dictionary
-/// entry, its queue place, its key-day's share). Then one drain: the bytes it allocates per counter (its list of
-/// <see cref="UsageDelta"/>s). No timing: this is memory, and the machine is shared.
+/// about <see cref="Counters"/> counters (keys x endpoints per key, 10 unless given; keys and targets made up front);
+/// retained is <c>GC.GetTotalMemory(true)</c> after minus before, per counter (each counter, its dictionary
+/// entry, its queue place, its key-day's share). Then one drain, the day's first (it walks every counter into a list
+/// that grows by doubling): the bytes it allocates per counter, its list of <see cref="UsageDelta"/>s. No timing.
 /// </summary>
 internal static class UsageFootprint
 {
-    public const int Keys = 100_000;
-    public const int TargetsPerKey = 10;
-    public const int Counters = Keys * TargetsPerKey;
+    public const int Counters = 1_000_000;
 
-    public static void Run(int rounds)
+    public static void Run(int rounds, int targetsPerKey)
     {
-        var keys = Enumerable.Range(0, Keys)
+        var keys = Enumerable.Range(0, Counters / targetsPerKey)
             .Select(i => new ApiKey("key_" + i.ToString("D20", CultureInfo.InvariantCulture), "bench", KeyKind.Rpa, "rpa_bench", true, DateTimeOffset.UnixEpoch, null, null, KeyScopes.All))
             .ToArray();
-        var targets = Enumerable.Range(0, TargetsPerKey).Select(t => ScopeTarget.Endpoint("bench-ep" + t.ToString(CultureInfo.InvariantCulture))).ToArray();
+        var targets = Enumerable.Range(0, targetsPerKey).Select(t => ScopeTarget.Endpoint("bench-ep" + t.ToString(CultureInfo.InvariantCulture))).ToArray();
         var options = Options.Create(new UsageOptions { MaxPendingCounters = 2 * Counters });
         Console.WriteLine(FormattableString.Invariant(
-            $"UsageDelta: {System.Runtime.CompilerServices.Unsafe.SizeOf<UsageDelta>()} B (Unsafe.SizeOf); {Counters:N0} counters per round"));
+            $"UsageDelta: {System.Runtime.CompilerServices.Unsafe.SizeOf<UsageDelta>()} B (Unsafe.SizeOf); {keys.Length * targetsPerKey:N0} counters per round, {keys.Length:N0} keys x {targetsPerKey} endpoints"));
         var retained = new List<double>();
         var drained = new List<double>();
         for (var round = 0; round < rounds; round++)
@@ -64,13 +62,14 @@ internal static class UsageFootprint
             }
         }
 
-        var retained = (double)(GC.GetTotalMemory(forceFullCollection: true) - before) / Counters;
+        var n = keys.Length * targets.Length;
+        var retained = (double)(GC.GetTotalMemory(forceFullCollection: true) - before) / n;
         var allocatedBefore = GC.GetTotalAllocatedBytes(precise: true);
         var deltas = counters.Drain();
-        var drained = (double)(GC.GetTotalAllocatedBytes(precise: true) - allocatedBefore) / Counters;
-        if (deltas.Count != Counters)
+        var drained = (double)(GC.GetTotalAllocatedBytes(precise: true) - allocatedBefore) / n;
+        if (deltas.Count != n)
         {
-            throw new InvalidOperationException($"Expected {Counters} deltas, drained {deltas.Count}.");
+            throw new InvalidOperationException($"Expected {n} deltas, drained {deltas.Count}.");
         }
 
         GC.KeepAlive(counters);
