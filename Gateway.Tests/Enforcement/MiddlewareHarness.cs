@@ -247,11 +247,11 @@ internal sealed class RecordingUsage : IUsageRecorder
 {
     public List<(string KeyId, ScopeTarget Target, bool Allowed)> Records { get; } = [];
 
-    public void Record(ApiKey key, KeyDigest digest, ScopeTarget target, bool allowed) => Records.Add((key.Id, target, allowed));
+    public void Record(ApiKey key, ScopeTarget target, bool allowed) => Records.Add((key.Id, target, allowed));
 
     public List<(string KeyId, ScopeTarget Target)> Limited { get; } = [];
 
-    public void RecordLimited(ApiKey key, KeyDigest digest, ScopeTarget target) => Limited.Add((key.Id, target));
+    public void RecordLimited(ApiKey key, ScopeTarget target) => Limited.Add((key.Id, target));
 }
 
 /// <summary>A limiter that answers what the test sets, and counts how often it was asked.</summary>

@@ -43,15 +43,15 @@ public sealed class UsageCapCountersTests : IDisposable
         var counters = Counters(new UsageOptions { MaxTargetsPerKey = 3 });
         var sprayer = UsageParts.Key("ks");
         var neighbour = UsageParts.Key("kn");
-        counters.Record(sprayer, default, ScopeTarget.GraphQLApi, allowed: true);
+        counters.Record(sprayer, ScopeTarget.GraphQLApi, allowed: true);
         for (var i = 0; i < 10; i++)
         {
-            counters.Record(sprayer, default, ScopeTarget.Endpoint("x" + i), allowed: false);
+            counters.Record(sprayer, ScopeTarget.Endpoint("x" + i), allowed: false);
         }
 
-        counters.Record(sprayer, default, ScopeTarget.Endpoint("x0"), allowed: true);
-        counters.Record(sprayer, default, ScopeTarget.GraphQLApi, allowed: true);
-        counters.Record(neighbour, default, ScopeTarget.Endpoint("x9"), allowed: true);
+        counters.Record(sprayer, ScopeTarget.Endpoint("x0"), allowed: true);
+        counters.Record(sprayer, ScopeTarget.GraphQLApi, allowed: true);
+        counters.Record(neighbour, ScopeTarget.Endpoint("x9"), allowed: true);
 
         Assert.Equal(
             "kn endpoint:x9 1/0, ks endpoint:x0 1/1, ks endpoint:x1 0/1, ks graphql 2/0, ks other 0/8",
@@ -76,7 +76,7 @@ public sealed class UsageCapCountersTests : IDisposable
             start.SignalAndWait();
             for (var i = 0; i < PerThread; i++)
             {
-                counters.Record(key, default, ids[(i * (t + 1)) % PerThread], allowed: true);
+                counters.Record(key, ids[(i * (t + 1)) % PerThread], allowed: true);
             }
         })));
 
@@ -96,19 +96,19 @@ public sealed class UsageCapCountersTests : IDisposable
         var victim = UsageParts.Key("kv");
         var sprayer = UsageParts.Key("ks");
         var late = UsageParts.Key("kl");
-        counters.Record(victim, default, ScopeTarget.Endpoint("ep-a"), allowed: true);
+        counters.Record(victim, ScopeTarget.Endpoint("ep-a"), allowed: true);
         for (var i = 0; i < 100; i++)
         {
-            counters.Record(sprayer, default, ScopeTarget.Endpoint("x" + i), allowed: false);
+            counters.Record(sprayer, ScopeTarget.Endpoint("x" + i), allowed: false);
         }
 
-        counters.Record(victim, default, ScopeTarget.Endpoint("ep-a"), allowed: true);
-        counters.Record(victim, default, ScopeTarget.Endpoint("ep-b"), allowed: true);
+        counters.Record(victim, ScopeTarget.Endpoint("ep-a"), allowed: true);
+        counters.Record(victim, ScopeTarget.Endpoint("ep-b"), allowed: true);
         Assert.Equal(0, _dropped.Value);
         Assert.Equal(20, PendingCounters.Read(_factory));
 
         // A third key with no counter yet: not even an 'other' fits.
-        counters.Record(late, default, ScopeTarget.Endpoint("ep-a"), allowed: true);
+        counters.Record(late, ScopeTarget.Endpoint("ep-a"), allowed: true);
         Assert.Equal(1, _dropped.Value);
         Assert.Equal(20, PendingCounters.Read(_factory));
 
@@ -125,11 +125,11 @@ public sealed class UsageCapCountersTests : IDisposable
         var time = new FakeTimeProvider(new DateTimeOffset(2026, 11, 30, 23, 59, 59, TimeSpan.Zero));
         var counters = new UsageCounters(Options.Create(new UsageOptions { MaxTargetsPerKey = 1 }), time, _metrics);
         var key = UsageParts.Key("kd");
-        counters.Record(key, default, ScopeTarget.Endpoint("ep1"), allowed: true);
-        counters.Record(key, default, ScopeTarget.Endpoint("ep2"), allowed: true);
+        counters.Record(key, ScopeTarget.Endpoint("ep1"), allowed: true);
+        counters.Record(key, ScopeTarget.Endpoint("ep2"), allowed: true);
         time.Advance(TimeSpan.FromSeconds(2));
-        counters.Record(key, default, ScopeTarget.Endpoint("ep2"), allowed: true);
-        counters.Record(key, default, ScopeTarget.Endpoint("ep3"), allowed: true);
+        counters.Record(key, ScopeTarget.Endpoint("ep2"), allowed: true);
+        counters.Record(key, ScopeTarget.Endpoint("ep3"), allowed: true);
 
         Assert.Equal(
             "20261130 endpoint:ep1, 20261130 other, 20261201 endpoint:ep2, 20261201 other",

@@ -35,7 +35,7 @@ public sealed class UsageCountersTests : IDisposable
         var keys = Enumerable.Range(0, 1000).Select(i => UsageParts.Key($"k{i}")).ToArray();
         foreach (var key in keys)
         {
-            _counters.Record(key, default, ScopeTarget.GraphQLApi, allowed: true);
+            _counters.Record(key, ScopeTarget.GraphQLApi, allowed: true);
         }
 
         Assert.Equal(1000, _counters.Drain().Count);
@@ -44,8 +44,8 @@ public sealed class UsageCountersTests : IDisposable
         // Counted again after the drain, twice each for some: queued once, taken once, with every count.
         for (var i = 0; i < keys.Length; i += 10)
         {
-            _counters.Record(keys[i], default, ScopeTarget.GraphQLApi, allowed: true);
-            _counters.Record(keys[i], default, ScopeTarget.GraphQLApi, allowed: false);
+            _counters.Record(keys[i], ScopeTarget.GraphQLApi, allowed: true);
+            _counters.Record(keys[i], ScopeTarget.GraphQLApi, allowed: false);
         }
 
         var deltas = _counters.Drain();
@@ -82,7 +82,7 @@ public sealed class UsageCountersTests : IDisposable
         {
             for (var i = 0; i < PerRecorder; i++)
             {
-                _counters.Record(keys[(i * 7 + r) % keys.Length], default, ScopeTarget.GraphQLApi, allowed: true);
+                _counters.Record(keys[(i * 7 + r) % keys.Length], ScopeTarget.GraphQLApi, allowed: true);
             }
 
             Interlocked.Decrement(ref recording);
@@ -135,7 +135,7 @@ public sealed class UsageCountersTests : IDisposable
             for (var i = 0; i < PerRecorder; i++)
             {
                 var key = keys[i % 2];
-                _counters.Record(key, default, targets[(i / 2) % 2], allowed: (i / 4) % 3 != 0);
+                _counters.Record(key, targets[(i / 2) % 2], allowed: (i / 4) % 3 != 0);
             }
 
             Interlocked.Decrement(ref recording);

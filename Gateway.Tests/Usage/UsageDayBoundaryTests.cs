@@ -37,17 +37,15 @@ public sealed class UsageDayBoundaryTests : IAsyncLifetime
     {
         var a = UsageParts.Key("ka");
         var b = UsageParts.Key("kb");
-        var digestA = KeyDigest.Compute("day-boundary-a");
-        var digestB = KeyDigest.Compute("day-boundary-b");
 
         // 23:59:59.900
-        Record(a, digestA, ScopeTarget.Endpoint("ep1"), allowed: true, times: 3);
-        Record(a, digestA, ScopeTarget.GraphQLApi, allowed: false, times: 1);
-        Record(b, digestB, ScopeTarget.Endpoint("ep2"), allowed: true, times: 2);
+        Record(a, ScopeTarget.Endpoint("ep1"), allowed: true, times: 3);
+        Record(a, ScopeTarget.GraphQLApi, allowed: false, times: 1);
+        Record(b, ScopeTarget.Endpoint("ep2"), allowed: true, times: 2);
         _time.Advance(TimeSpan.FromMilliseconds(200));
         // 00:00:00.100 the next day
-        Record(a, digestA, ScopeTarget.Endpoint("ep1"), allowed: true, times: 4);
-        Record(a, digestA, ScopeTarget.Endpoint("ep1"), allowed: false, times: 1);
+        Record(a, ScopeTarget.Endpoint("ep1"), allowed: true, times: 4);
+        Record(a, ScopeTarget.Endpoint("ep1"), allowed: false, times: 1);
 
         var deltas = _parts.Counters.Drain();
         await _parts.Store.ApplyAsync(new Gateway.Usage.UsageBatch(1, deltas));
@@ -78,9 +76,9 @@ public sealed class UsageDayBoundaryTests : IAsyncLifetime
     public void IdleSlotsOfPastDays_AreReleased_AndTodaysAreKept()
     {
         var a = UsageParts.Key("ka");
-        Record(a, KeyDigest.Compute("slots"), ScopeTarget.Endpoint("ep1"), allowed: true, times: 1);
+        Record(a, ScopeTarget.Endpoint("ep1"), allowed: true, times: 1);
         _time.Advance(TimeSpan.FromMilliseconds(200));
-        Record(a, KeyDigest.Compute("slots"), ScopeTarget.Endpoint("ep1"), allowed: true, times: 1);
+        Record(a, ScopeTarget.Endpoint("ep1"), allowed: true, times: 1);
         Assert.Equal(2, _parts.Counters.Drain().Count);
         Assert.Equal(2, PendingCounters.Read(_parts.MeterFactory));
 
@@ -90,11 +88,11 @@ public sealed class UsageDayBoundaryTests : IAsyncLifetime
         Assert.Equal(1, PendingCounters.Read(_parts.MeterFactory));
     }
 
-    private void Record(ApiKey key, KeyDigest digest, ScopeTarget target, bool allowed, int times)
+    private void Record(ApiKey key, ScopeTarget target, bool allowed, int times)
     {
         for (var i = 0; i < times; i++)
         {
-            _parts.Counters.Record(key, digest, target, allowed);
+            _parts.Counters.Record(key, target, allowed);
         }
     }
 

@@ -11,20 +11,18 @@ namespace Gateway.Tests.Usage;
 /// </summary>
 public sealed class UsageDayIndexTests : UsageStoreTest
 {
-    private readonly KeyDigest _digest = KeyDigest.Compute("day-index-" + Guid.NewGuid().ToString("N"));
-
     private string Day => UsageDays.Format(Today);
 
     [Fact]
     public async Task AKeyDay_IsIndexedOnce_AndAgainInTheFlushThatRecreatesItsHash_WithItsExpiry()
     {
-        Parts.Counters.Record(UsageParts.Key("ka"), _digest, ScopeTarget.Endpoint("ep1"), allowed: true);
+        Parts.Counters.Record(UsageParts.Key("ka"), ScopeTarget.Endpoint("ep1"), allowed: true);
         await FlushAsync(Parts);
         Assert.Equal(["ka"], await Reader.KeyIdsAsync([Day]));
 
         // The next flush of the same key and day carries no set write: the batch's key-day is already indexed. (From here
         // on batches are applied by hand, with sequences above the flusher's, as the flusher's own would be.)
-        Parts.Counters.Record(UsageParts.Key("ka"), _digest, ScopeTarget.Endpoint("ep1"), allowed: true);
+        Parts.Counters.Record(UsageParts.Key("ka"), ScopeTarget.Endpoint("ep1"), allowed: true);
         var batch = new UsageBatch(100, Parts.Counters.Drain());
         Parts.Store.Plan(batch);
         Assert.All(batch.KeyDays!, k => Assert.Equal(1, k.State!.Indexed));
@@ -36,7 +34,7 @@ public sealed class UsageDayIndexTests : UsageStoreTest
         // One key a DEL: on the CI cluster the hash and the set are in different slots.
         await Reader.Db.KeyDeleteAsync(Reader.HashKey("ka", Day));
         await Reader.Db.KeyDeleteAsync(Reader.DayIndexKey(Day));
-        Parts.Counters.Record(UsageParts.Key("ka"), _digest, ScopeTarget.Endpoint("ep1"), allowed: false);
+        Parts.Counters.Record(UsageParts.Key("ka"), ScopeTarget.Endpoint("ep1"), allowed: false);
         await Parts.Store.ApplyAsync(new UsageBatch(101, Parts.Counters.Drain()));
         Assert.Equal("{endpoint:ep1:denied=1}", UsageRedis.Show(await Reader.CountsAsync("ka", [Day])));
         Assert.Equal(["ka"], await Reader.KeyIdsAsync([Day]));
@@ -47,13 +45,13 @@ public sealed class UsageDayIndexTests : UsageStoreTest
     [Fact]
     public async Task ANewProcess_IndexesItsKeyDaysAgain_AndKeepsCounting()
     {
-        Parts.Counters.Record(UsageParts.Key("kb"), _digest, ScopeTarget.GraphQLApi, allowed: true);
+        Parts.Counters.Record(UsageParts.Key("kb"), ScopeTarget.GraphQLApi, allowed: true);
         await FlushAsync(Parts);
 
         // The set lost (an operator's cleanup, a partial restore), then a restart: the new process adds the key again.
         await Reader.Db.KeyDeleteAsync(Reader.DayIndexKey(Day));
         using var restarted = new UsageParts(TestStore.Configuration, Prefix, TimeProvider.System);
-        restarted.Counters.Record(UsageParts.Key("kb"), _digest, ScopeTarget.GraphQLApi, allowed: true);
+        restarted.Counters.Record(UsageParts.Key("kb"), ScopeTarget.GraphQLApi, allowed: true);
         await FlushAsync(restarted);
 
         Assert.Equal("{graphql:allowed=2}", UsageRedis.Show(await Reader.CountsAsync("kb", [Day])));

@@ -34,7 +34,7 @@ public sealed class UsageIdempotencyTests : UsageStoreTest
     {
         // 1,500 keys over two days and a key's yesterday: well past one call's size, so the batch is many calls.
         var yesterday = UsageDays.Of(UsageDays.Start(Today).AddDays(-1));
-        var deltas = Enumerable.Range(0, 1500).Select(i => Delta("k" + i, Today, "ep" + (i % 3), i + 1, i % 2, KeyDigest.Compute("p" + i)))
+        var deltas = Enumerable.Range(0, 1500).Select(i => Delta("k" + i, Today, "ep" + (i % 3), i + 1, i % 2))
             .Append(Delta("k0", yesterday, null, 4, 1)).ToArray();
         var batch = new UsageBatch(7, deltas);
         var calls = Parts.Store.Plan(batch);
@@ -71,14 +71,14 @@ public sealed class UsageIdempotencyTests : UsageStoreTest
         var missing = KeyDigest.Compute("never-created-" + Prefix);
         await Reader.Db.HashSetAsync(record, [new HashEntry("id", "kr")]);
 
-        await Parts.Store.ApplyAsync(new UsageBatch(1, [Delta("kr", Today, "ep1", 1, 0, digest, lastUsed: 2_000)]));
-        await Parts.Store.ApplyAsync(new UsageBatch(2, [Delta("kr", Today, "ep1", 1, 0, digest, lastUsed: 1_000)]));
-        await Parts.Store.ApplyAsync(new UsageBatch(3, [Delta("km", Today, "ep1", 1, 0, missing, lastUsed: 3_000)]));
+        await Parts.Store.ApplyAsync(new UsageBatch(1, [Delta("kr", Today, "ep1", 1, 0, lastUsed: 2_000)]));
+        await Parts.Store.ApplyAsync(new UsageBatch(2, [Delta("kr", Today, "ep1", 1, 0, lastUsed: 1_000)]));
+        await Parts.Store.ApplyAsync(new UsageBatch(3, [Delta("km", Today, "ep1", 1, 0, lastUsed: 3_000)]));
 
         Assert.Equal(2_000, await Reader.LastUsedAsync("kr"));
         // One key on two days in one call (a flush across midnight): the later time, whichever day's write carries it.
         await Parts.Store.ApplyAsync(new UsageBatch(4,
-            [Delta("kr", UsageDays.Of(DateTimeOffset.UtcNow.AddDays(-1)), "ep1", 1, 0, digest, lastUsed: 9_000), Delta("kr", Today, "ep1", 1, 0, digest, lastUsed: 8_000)]));
+            [Delta("kr", UsageDays.Of(DateTimeOffset.UtcNow.AddDays(-1)), "ep1", 1, 0, lastUsed: 9_000), Delta("kr", Today, "ep1", 1, 0, lastUsed: 8_000)]));
         Assert.Equal(9_000, await Reader.LastUsedAsync("kr"));
         Assert.Equal(3_000, await Reader.LastUsedAsync("km"));
         // The flush never touches records: no field written into one, none created for a key without one.
@@ -103,9 +103,8 @@ public sealed class UsageIdempotencyTests : UsageStoreTest
 
         var day = UsageDays.Of(DateTimeOffset.UtcNow);
         var key = UsageParts.Key("kf");
-        var digest = KeyDigest.Compute("flusher-test-key");
-        Record(parts.Counters, key, digest, ScopeTarget.Endpoint("ep1"), allowed: true, times: 7);
-        Record(parts.Counters, key, digest, ScopeTarget.GraphQLApi, allowed: false, times: 3);
+        Record(parts.Counters, key, ScopeTarget.Endpoint("ep1"), allowed: true, times: 7);
+        Record(parts.Counters, key, ScopeTarget.GraphQLApi, allowed: false, times: 3);
         const string Expected = "{endpoint:ep1:allowed=7, graphql:denied=3}";
 
         relay.DropReplies();
@@ -123,21 +122,21 @@ public sealed class UsageIdempotencyTests : UsageStoreTest
         Assert.Equal(Expected, await ShowAsync("kf", day));
 
         // The next batch has the next sequence and adds; nothing of the first is left to write.
-        Record(parts.Counters, key, digest, ScopeTarget.Endpoint("ep1"), allowed: true, times: 2);
+        Record(parts.Counters, key, ScopeTarget.Endpoint("ep1"), allowed: true, times: 2);
         await parts.Flusher.FlushRemainingAsync(deadline.Token);
         Assert.Equal("{endpoint:ep1:allowed=9, graphql:denied=3}", await ShowAsync("kf", day));
     }
 
-    private static void Record(UsageCounters counters, ApiKey key, KeyDigest digest, ScopeTarget target, bool allowed, int times)
+    private static void Record(UsageCounters counters, ApiKey key, ScopeTarget target, bool allowed, int times)
     {
         for (var i = 0; i < times; i++)
         {
-            counters.Record(key, digest, target, allowed);
+            counters.Record(key, target, allowed);
         }
     }
 
-    private static UsageDelta Delta(string keyId, int day, string? endpoint, long allowed, long denied, KeyDigest digest = default, long lastUsed = 1) =>
-        new(new UsageSlot(keyId, day, endpoint), digest, allowed, denied, lastUsed);
+    private static UsageDelta Delta(string keyId, int day, string? endpoint, long allowed, long denied, long lastUsed = 1) =>
+        new(new UsageSlot(keyId, day, endpoint), allowed, denied, lastUsed);
 
     private async Task<string> ShowAsync(string keyId, int day) =>
         UsageRedis.Show(await Reader.CountsAsync(keyId, [UsageDays.Format(day)]));

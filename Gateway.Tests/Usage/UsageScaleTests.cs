@@ -27,12 +27,12 @@ public sealed class UsageScaleTests : UsageStoreTest
             var key = UsageParts.Key(ids[i]);
             for (var n = 0; n <= i % 4; n++)
             {
-                Parts.Counters.Record(key, digests[i], ScopeTarget.Endpoint("ep" + (i % 7)), allowed: true);
+                Parts.Counters.Record(key, ScopeTarget.Endpoint("ep" + (i % 7)), allowed: true);
             }
 
             if (i % 3 == 0)
             {
-                Parts.Counters.Record(key, digests[i], ScopeTarget.GraphQLApi, allowed: false);
+                Parts.Counters.Record(key, ScopeTarget.GraphQLApi, allowed: false);
             }
         }
 
@@ -66,9 +66,9 @@ public sealed class UsageScaleTests : UsageStoreTest
         // The test's own CRC16 (Redis Cluster spec): the ids cover each third of the slots, one per primary on CI's cluster.
         Assert.Equal(3, ids.Select(id => ClusterSlot.Of(id) * 3 / 16384).Distinct().Count());
         const int Targets = 1200;
-        var deltas = ids.Select((id, i) => new UsageDelta(new UsageSlot(id, Today, "ep"), default, i + 1, 0, 1))
-            .Concat(Enumerable.Range(0, Targets).Select(t => new UsageDelta(new UsageSlot("kwide", Today, "t" + t), default, 1, t % 2, 1)))
-            .Append(new UsageDelta(new UsageSlot("konly", Today, null, IsOther: true), default, 0, 2, 1))
+        var deltas = ids.Select((id, i) => new UsageDelta(new UsageSlot(id, Today, "ep"), i + 1, 0, 1))
+            .Concat(Enumerable.Range(0, Targets).Select(t => new UsageDelta(new UsageSlot("kwide", Today, "t" + t), 1, t % 2, 1)))
+            .Append(new UsageDelta(new UsageSlot("konly", Today, null, IsOther: true), 0, 2, 1))
             .ToArray();
 
         await Parts.Store.ApplyAsync(new UsageBatch(1, deltas));

@@ -17,7 +17,7 @@ public sealed class UsageShutdownWithoutStoreTests
     {
         // A loopback port nothing listens on: the connection fails at once, and the batch cannot even be planned.
         using var parts = new UsageParts($"127.0.0.1:{ClosedPort()},abortConnect=false,connectTimeout=200", TestPrefix(), TimeProvider.System);
-        parts.Counters.Record(UsageParts.Key("k-down"), default, ScopeTarget.Endpoint("ep"), allowed: true);
+        parts.Counters.Record(UsageParts.Key("k-down"), ScopeTarget.Endpoint("ep"), allowed: true);
         using var past = new CancellationTokenSource();
         await past.CancelAsync();
 

@@ -80,7 +80,7 @@ public sealed class UsageStoreCapTests : IAsyncLifetime
     }
 
     private UsageDelta Delta(string? endpoint, long allowed, long denied, bool other = false) =>
-        new(new UsageSlot("kc", _today, other ? null : endpoint, other), default, allowed, denied, 1);
+        new(new UsageSlot("kc", _today, other ? null : endpoint, other), allowed, denied, 1);
 
     private async Task<string> ShowAsync() => UsageRedis.Show(await _redis.CountsAsync("kc", [UsageDays.Format(_today)]));
 }

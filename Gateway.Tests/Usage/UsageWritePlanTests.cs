@@ -35,9 +35,9 @@ public sealed class UsageWritePlanTests : IDisposable
     [Fact]
     public void KeptNames_GiveTheSameCalls_AsNamesBuiltAfresh_AndANewLayoutBuildsItsOwn()
     {
-        Count("k1", "rpa_one", ScopeTarget.Endpoint("ep"), allowed: true);
-        Count("k1", "rpa_one", ScopeTarget.GraphQLApi, allowed: false);
-        Count("k2", "rpa_two", ScopeTarget.Endpoint("ep"), allowed: true);
+        Count("k1", ScopeTarget.Endpoint("ep"), allowed: true);
+        Count("k1", ScopeTarget.GraphQLApi, allowed: false);
+        Count("k2", ScopeTarget.Endpoint("ep"), allowed: true);
         // The day's first drain walks every counter, in no set order: sorted, so the expected calls can be written out.
         var deltas = _counters.Drain().OrderBy(d => d.Slot.KeyId, StringComparer.Ordinal).ThenBy(d => d.Slot.Target, StringComparer.Ordinal).ToList();
 
@@ -70,10 +70,10 @@ public sealed class UsageWritePlanTests : IDisposable
         var yesterday = UsageDays.Of(Now.AddDays(-1));
         List<UsageDelta> deltas =
         [
-            new(new UsageSlot("k1", yesterday, "a"), default, 1, 0, 100),
-            new(new UsageSlot("k1", today, "a"), default, 1, 0, 300),
-            new(new UsageSlot("k1", today, "b"), default, 0, 1, 200),
-            new(new UsageSlot("k1", yesterday, "b"), default, 1, 0, 150),
+            new(new UsageSlot("k1", yesterday, "a"), 1, 0, 100),
+            new(new UsageSlot("k1", today, "a"), 1, 0, 300),
+            new(new UsageSlot("k1", today, "b"), 0, 1, 200),
+            new(new UsageSlot("k1", yesterday, "b"), 1, 0, 150),
         ];
         var shown = Show(Plan(_layout, deltas));
 
@@ -88,9 +88,9 @@ public sealed class UsageWritePlanTests : IDisposable
     {
         var day = UsageDays.Of(Now);
         var deltas = Enumerable.Range(0, UsageWritePlan.MaxUnitsPerCall + 10)
-            .Select(t => new UsageDelta(new UsageSlot("wide", day, "t" + t), default, 1, 0, 1))
-            .Append(new UsageDelta(new UsageSlot("narrow", day, "x"), default, 2, 0, 5))
-            .Append(new UsageDelta(new UsageSlot("wide", day, null), default, 0, 3, 9))
+            .Select(t => new UsageDelta(new UsageSlot("wide", day, "t" + t), 1, 0, 1))
+            .Append(new UsageDelta(new UsageSlot("narrow", day, "x"), 2, 0, 5))
+            .Append(new UsageDelta(new UsageSlot("wide", day, null), 0, 3, 9))
             .ToList();
         var planner = new UsageWritePlan(_layout, static _ => -1, 7, 1000);
         var calls = planner.Plan(deltas);
@@ -104,8 +104,8 @@ public sealed class UsageWritePlanTests : IDisposable
         Assert.Equal(2, Occurrences(shown, "gw:usage:{wide}"));
     }
 
-    private void Count(string id, string secret, ScopeTarget target, bool allowed) =>
-        _counters.Record(new ApiKey(id, "n", KeyKind.Rpa, "rpa_", true, Now, null, null, KeyScopes.All), KeyDigest.Compute(secret), target, allowed);
+    private void Count(string id, ScopeTarget target, bool allowed) =>
+        _counters.Record(new ApiKey(id, "n", KeyKind.Rpa, "rpa_", true, Now, null, null, KeyScopes.All), target, allowed);
 
     private static IReadOnlyList<UsageCall> Plan(UsageLayout layout, List<UsageDelta> deltas) =>
         new UsageWritePlan(layout, static _ => -1, 1, 1000).Plan(deltas);

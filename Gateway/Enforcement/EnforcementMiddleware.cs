@@ -151,10 +151,10 @@ internal sealed partial class EnforcementMiddleware(
         switch (KeyState.Check(key, time.GetUtcNow()))
         {
             case Verdict.Disabled:
-                usage.Record(key, digest, target, allowed: false);
+                usage.Record(key, target, allowed: false);
                 return Refuse(context, Refusal.KeyDisabled);
             case Verdict.Expired:
-                usage.Record(key, digest, target, allowed: false);
+                usage.Record(key, target, allowed: false);
                 return Refuse(context, Refusal.KeyExpired);
         }
 
@@ -162,7 +162,7 @@ internal sealed partial class EnforcementMiddleware(
         // (ClientAddresses/TrustedProxyMiddleware ran before this step). A key without a list pays this length check only.
         if (key.AllowedIps.Length != 0 && !AllowedIps.Allows(key.AllowedIps, context.Connection.RemoteIpAddress))
         {
-            usage.Record(key, digest, target, allowed: false);
+            usage.Record(key, target, allowed: false);
             return Refuse(context, Refusal.IpNotAllowed);
         }
 
@@ -197,7 +197,7 @@ internal sealed partial class EnforcementMiddleware(
         // (5) The scope.
         if (!ScopeDecision.Allows(key.Scopes, target, needed))
         {
-            usage.Record(key, digest, target, allowed: false);
+            usage.Record(key, target, allowed: false);
             return Refuse(context, Refusal.ScopeDenied(
                 target.IsGraphQL ? "graphql" : $"endpoint '{target.EndpointId}'",
                 needed.ToWire(),
@@ -225,11 +225,11 @@ internal sealed partial class EnforcementMiddleware(
     {
         if (!decision.Admitted)
         {
-            usage.RecordLimited(key, digest, target);
+            usage.RecordLimited(key, target);
             return Refuse(context, RateLimitRefusal.For(decision));
         }
 
-        usage.Record(key, digest, target, allowed: true);
+        usage.Record(key, target, allowed: true);
         metrics.Allowed();
         GatewayTracing.Allowed();
         PrepareForUpstream(context, proxy, key);

@@ -7,7 +7,7 @@ internal sealed class NoUsage : IUsageRecorder
 {
     public static readonly NoUsage Instance = new();
 
-    public void Record(ApiKey key, KeyDigest digest, ScopeTarget target, bool allowed)
+    public void Record(ApiKey key, ScopeTarget target, bool allowed)
     {
     }
 }

@@ -18,7 +18,7 @@ internal readonly record struct UsageSlot(string KeyId, int Day, string? Endpoin
 }
 
 /// <summary>Counts of one slot not yet written to Redis, changed only with interlocked operations.</summary>
-internal sealed class PendingCount(UsageSlot slot, KeyDigest digest, KeyDayTargets keyDay)
+internal sealed class PendingCount(UsageSlot slot, KeyDayTargets keyDay)
 {
     public long Allowed;
     public long Denied;
@@ -29,8 +29,6 @@ internal sealed class PendingCount(UsageSlot slot, KeyDigest digest, KeyDayTarge
     public int Queued;
 
     public UsageSlot Slot { get; } = slot;
-
-    public KeyDigest Digest { get; } = digest;
 
     public KeyDayTargets KeyDay { get; } = keyDay;
 }
@@ -110,18 +108,18 @@ internal sealed class UsageCounters : IUsageRecorder
     /// <summary>Keys and days whose target count is held (for tests: it takes every lock of the dictionary).</summary>
     public int KeyDayCount => _keyDays.Count;
 
-    public void Record(ApiKey key, KeyDigest digest, ScopeTarget target, bool allowed) => Count(key, digest, target, allowed ? 0 : 1);
+    public void Record(ApiKey key, ScopeTarget target, bool allowed) => Count(key, target, allowed ? 0 : 1);
 
-    public void RecordLimited(ApiKey key, KeyDigest digest, ScopeTarget target) => Count(key, digest, target, 2);
+    public void RecordLimited(ApiKey key, ScopeTarget target) => Count(key, target, 2);
 
     /// <summary>Adds one to the slot's allowed (0), denied (1) or limited (2) count.</summary>
-    private void Count(ApiKey key, KeyDigest digest, ScopeTarget target, int outcome)
+    private void Count(ApiKey key, ScopeTarget target, int outcome)
     {
         var now = _time.GetUtcNow();
         var slot = new UsageSlot(key.Id, UsageDays.Of(now), target.IsGraphQL ? null : target.EndpointId);
         if (!_slots.TryGetValue(slot, out var count))
         {
-            count = AddTarget(slot, digest);
+            count = AddTarget(slot);
             if (count is null)
             {
                 // Bounded memory over completeness: the request is served, the loss is counted and visible.
@@ -145,23 +143,23 @@ internal sealed class UsageCounters : IUsageRecorder
     /// The counter of a target new to this key and day: its own while the key is under its cap and memory is not
     /// near its bound, else the key's <c>other</c>; null when not even that can be held.
     /// </summary>
-    private PendingCount? AddTarget(UsageSlot slot, KeyDigest digest)
+    private PendingCount? AddTarget(UsageSlot slot)
     {
         var targets = _keyDays.TryGetValue((slot.KeyId, slot.Day), out var found) ? found
             : _keyDays.GetOrAdd((slot.KeyId, slot.Day), static _ => new KeyDayTargets());
         if (!TryReserve(ref targets.Count, _maxTargetsPerKey))
         {
             // Another request may have just given this target its counter: a target counted separately stays so.
-            return _slots.TryGetValue(slot, out var raced) ? raced : Other(slot, digest, targets, UsageFold.MaxTargetsPerKey);
+            return _slots.TryGetValue(slot, out var raced) ? raced : Other(slot, targets, UsageFold.MaxTargetsPerKey);
         }
 
         if (!TryReserve(ref _slotCount, _maxTargetSlots))
         {
             Interlocked.Decrement(ref targets.Count);
-            return _slots.TryGetValue(slot, out var raced) ? raced : Other(slot, digest, targets, UsageFold.MaxPendingCounters);
+            return _slots.TryGetValue(slot, out var raced) ? raced : Other(slot, targets, UsageFold.MaxPendingCounters);
         }
 
-        var added = new PendingCount(slot, digest, targets);
+        var added = new PendingCount(slot, targets);
         if (_slots.TryAdd(slot, added))
         {
             return added;
@@ -173,7 +171,7 @@ internal sealed class UsageCounters : IUsageRecorder
         return _slots[slot];
     }
 
-    private PendingCount? Other(UsageSlot slot, KeyDigest digest, KeyDayTargets keyDay, string reason)
+    private PendingCount? Other(UsageSlot slot, KeyDayTargets keyDay, string reason)
     {
         var other = slot with { EndpointId = null, IsOther = true };
         if (!_slots.TryGetValue(other, out var count))
@@ -184,7 +182,7 @@ internal sealed class UsageCounters : IUsageRecorder
                 return null;
             }
 
-            var added = new PendingCount(other, digest, keyDay);
+            var added = new PendingCount(other, keyDay);
             if (_slots.TryAdd(other, added))
             {
                 count = added;
@@ -281,7 +279,7 @@ internal sealed class UsageCounters : IUsageRecorder
             return false;
         }
 
-        deltas.Add(new UsageDelta(count.Slot, count.Digest, allowed, denied, Volatile.Read(ref count.LastUsedUnixMs)) { Limited = limited, KeyDay = count.KeyDay });
+        deltas.Add(new UsageDelta(count.Slot, allowed, denied, Volatile.Read(ref count.LastUsedUnixMs)) { Limited = limited, KeyDay = count.KeyDay });
         return true;
     }
 }
@@ -300,7 +298,7 @@ internal static class UsageFold
 }
 
 /// <summary>What one slot gained since the last flush.</summary>
-internal readonly record struct UsageDelta(UsageSlot Slot, KeyDigest Digest, long Allowed, long Denied, long LastUsedUnixMs)
+internal readonly record struct UsageDelta(UsageSlot Slot, long Allowed, long Denied, long LastUsedUnixMs)
 {
     /// <summary>Requests refused by the key's rate limits (<c>&lt;target&gt;:limited</c>).</summary>
     public long Limited { get; init; }

@@ -9,9 +9,10 @@ namespace Gateway.Usage;
 
 /// <summary>
 /// The Redis usage layout (README, "Redis layout (stable, for scrapers)"), written and read. A flush is planned into script calls grouped by hash slot
-/// (<see cref="UsageWritePlan"/>), each adding many keys' deltas, their records' <c>lastUsedAt</c> and the day index
-/// at once, so a flush's Redis cost grows with the slots and calls it needs, not with the keys in it; each call is
-/// idempotent through its marker (<see cref="UsageScript"/>) and touches one slot, so the layout stays Cluster safe.
+/// (<see cref="UsageWritePlan"/>), each adding many keys' deltas and their <c>lastUsedAt</c> (the slot's sorted set,
+/// never the key records) at once, so a flush's Redis cost grows with the slots and calls it needs, not with the keys
+/// in it; each call is idempotent through its marker (<see cref="UsageScript"/>) and touches one slot, so the layout
+/// stays Cluster safe. The day index is written apart, once per key and day (<see cref="UsageScript.Index"/>).
 /// </summary>
 internal sealed class UsageStore(StoreConnection connection, KeyStore keys, IOptions<UsageOptions> options, GatewayMetrics metrics)
 {

@@ -95,7 +95,7 @@ internal readonly record struct UsageKeyDay(string KeyId, int Day, KeyDayTargets
 /// <summary>
 /// Turns a batch's deltas into script calls: the usage hashes' writes, with their keys' <c>lastUsedAt</c>, grouped by the
 /// hash slot of the key each touches, then packed into calls of at most
-/// <see cref="MaxUnitsPerCall"/> units (a target's counts, a record) so no call holds Redis for long. The day sets are
+/// <see cref="MaxUnitsPerCall"/> units (a target's counts) so no call holds Redis for long. The day sets are
 /// not in these calls: a key is added to its day's set once per process and day (<see cref="UsageStore"/>), not per flush.
 /// On one Redis server there are no slots (StackExchange.Redis gives every key -1), so every write shares one group
 /// and a flush of any size is a handful of calls; on a cluster there are at most 16,384 groups however many keys.

@@ -246,14 +246,14 @@ internal sealed partial class GraphQLWebSocketRelay(
         var state = KeyState.Check(key, time.GetUtcNow());
         if (state != Verdict.Allowed)
         {
-            usage.Record(key, digest, ScopeTarget.GraphQLApi, allowed: false);
+            usage.Record(key, ScopeTarget.GraphQLApi, allowed: false);
             CloseFor(state == Verdict.Disabled ? "key_disabled" : "key_expired");
             return false;
         }
 
         if (!AllowedIps.Allows(key.AllowedIps, Registration?.Client))
         {
-            usage.Record(key, digest, ScopeTarget.GraphQLApi, allowed: false);
+            usage.Record(key, ScopeTarget.GraphQLApi, allowed: false);
             CloseFor("ip_not_allowed");
             return false;
         }
@@ -261,7 +261,7 @@ internal sealed partial class GraphQLWebSocketRelay(
         var needed = verdict.Need == GraphQLNeed.ReadWrite ? AccessLevel.ReadWrite : AccessLevel.Read;
         if (!ScopeDecision.Allows(key.Scopes, ScopeTarget.GraphQLApi, needed))
         {
-            usage.Record(key, digest, ScopeTarget.GraphQLApi, allowed: false);
+            usage.Record(key, ScopeTarget.GraphQLApi, allowed: false);
             CloseFor("scope_denied");
             return false;
         }
@@ -270,12 +270,12 @@ internal sealed partial class GraphQLWebSocketRelay(
         // otherwise one upgrade would buy any number of operations. Last, as on HTTP: a refused message spends nothing.
         if (key.RateLimits.Length != 0 && !(await rateLimits.AcquireAsync(key).ConfigureAwait(false)).Admitted)
         {
-            usage.RecordLimited(key, digest, ScopeTarget.GraphQLApi);
+            usage.RecordLimited(key, ScopeTarget.GraphQLApi);
             CloseFor("rate_limited");
             return false;
         }
 
-        usage.Record(key, digest, ScopeTarget.GraphQLApi, allowed: true);
+        usage.Record(key, ScopeTarget.GraphQLApi, allowed: true);
         return true;
     }
 

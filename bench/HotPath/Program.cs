@@ -21,6 +21,14 @@ public static class Program
             return;
         }
 
+        if (args is ["--usage-footprint", ..])
+        {
+            UsageFootprint.Run(
+                args.Length > 1 ? int.Parse(args[1], System.Globalization.CultureInfo.InvariantCulture) : 5,
+                args.Length > 2 ? int.Parse(args[2], System.Globalization.CultureInfo.InvariantCulture) : 10);
+            return;
+        }
+
         var arguments = args.SelectMany(Normalize).ToList();
         if (!arguments.Any(a => a.StartsWith("--filter", StringComparison.Ordinal) || a == "-f"))
         {

@@ -45,10 +45,10 @@ public class UsageBenchmarks
         _counters = new UsageCounters(Options.Create(new UsageOptions()), TimeProvider.System, _metrics);
         // The key reaches its cap (the known target among its first); the ids sprayed afterwards are created up front,
         // as a request's path string is before the count.
-        _counters.Record(_key, default, _target, allowed: true);
+        _counters.Record(_key, _target, allowed: true);
         for (var i = 1; i < Cap; i++)
         {
-            _counters.Record(_key, default, ScopeTarget.Endpoint("seen-" + i), allowed: false);
+            _counters.Record(_key, ScopeTarget.Endpoint("seen-" + i), allowed: false);
         }
 
         _spray = Enumerable.Range(0, 4096).Select(i => ScopeTarget.Endpoint("spray-" + i)).ToArray();
@@ -71,9 +71,9 @@ public class UsageBenchmarks
 
     /// <summary>A request for a target the key already has a counter for today.</summary>
     [Benchmark(Baseline = true)]
-    public void RecordKnownTarget() => _counters.Record(_key, default, _target, allowed: true);
+    public void RecordKnownTarget() => _counters.Record(_key, _target, allowed: true);
 
     /// <summary>A request for a target the key has not counted today, past its cap: counted under <c>other</c>.</summary>
     [Benchmark]
-    public void RecordPastCap() => _counters.Record(_key, default, _spray[_next++ & (4096 - 1)], allowed: false);
+    public void RecordPastCap() => _counters.Record(_key, _spray[_next++ & (4096 - 1)], allowed: false);
 }

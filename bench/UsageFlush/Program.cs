@@ -84,11 +84,11 @@ if (!await db.KeyExistsAsync(loaded))
 var scopeTargets = Enumerable.Range(0, targets).Select(t => ScopeTarget.Endpoint("bench-ep" + (t == 0 ? "" : t.ToString(CultureInfo.InvariantCulture)))).ToArray();
 for (var flush = 1; flush <= flushes; flush++)
 {
-    foreach (var (key, digest) in keys)
+    foreach (var (key, _) in keys)
     {
         foreach (var target in scopeTargets)
         {
-            counters.Record(key, digest, target, allowed: true);
+            counters.Record(key, target, allowed: true);
         }
     }
 
