@@ -158,8 +158,15 @@ public sealed partial class KeyStore
         return true;
     }
 
-    /// <summary>Whether the proxy's connection reaches the store (readiness).</summary>
-    public Task PingAsync() => ProxyDb.PingAsync();
+    /// <summary>
+    /// Whether both connections reach the store (readiness): the proxy's and the admin API's, each with every primary it
+    /// knows connected, and each answering a PING. Each multiplexer connects on its own, and on a cluster to each node on
+    /// its own, so one PING answered did not mean a key lookup or an admin write would be (CI once got 503 on an admin
+    /// create, and once on a key lookup on the cluster, just after <c>/readyz</c> said 200).
+    /// </summary>
+    public Task PingAsync() => _connection.PrimariesConnected()
+        ? Task.WhenAll(ProxyDb.PingAsync(), AdminDb.PingAsync())
+        : Task.FromException(new InvalidOperationException("Not every primary of the store is connected."));
 
     private async Task<KeyDigest?> DigestOfAsync(string id)
     {

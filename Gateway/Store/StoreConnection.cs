@@ -49,11 +49,38 @@ public sealed partial class StoreConnection : IDisposable
 
     public IDatabase AdminDatabase => AdminMultiplexer.GetDatabase();
 
+    /// <summary>
+    /// Whether each connection has every primary it knows connected (readiness). On Redis Cluster a PING answered by one
+    /// node says nothing of the others, whose hash slots a key lookup or an admin write may need.
+    /// </summary>
+    public bool PrimariesConnected() => PrimariesConnected(Multiplexer) && PrimariesConnected(AdminMultiplexer);
+
     public void Dispose()
     {
         AdminMultiplexer.Dispose();
         Multiplexer.Dispose();
         _embedded?.Dispose();
+    }
+
+    private static bool PrimariesConnected(IConnectionMultiplexer multiplexer)
+    {
+        var any = false;
+        foreach (var server in multiplexer.GetServers())
+        {
+            if (server.IsReplica)
+            {
+                continue;
+            }
+
+            if (!server.IsConnected)
+            {
+                return false;
+            }
+
+            any = true;
+        }
+
+        return any;
     }
 
     private static Task<ConnectionMultiplexer> Connect(string configuration, string clientName)
