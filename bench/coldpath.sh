@@ -7,7 +7,7 @@
 #     single-key case, interleaved (single, many, single, many, ...), same wrk script and cost for both.
 #     The report gives the many/single req/s ratio at the flush interval used (default 1 s; target >= 0.95) and
 #     redis-server CPU (INFO cpu used_cpu_sys + used_cpu_user, before and after each run) per 1,000 requests of each
-#     case and many/single (target <= 2x).
+#     case and many/single (target <= 2x), and the gateway process's CPU (user + system) per 1,000 requests.
 #
 #   bench/coldpath.sh            1,000,000 keys in Redis, 100,000 in use, 3 rounds of 10 s
 #   bench/coldpath.sh --smoke    10,000 keys, 1,000 in use, 1 round of 1 s
@@ -122,13 +122,16 @@ refreshes() {
   curl -fsS "http://127.0.0.1:$admin_port/metrics" \
     | awk 'index($0, "gateway_key_cache_refreshes_total{") == 1 {s += $2; if (/result="unchanged"/) u += $2} END {printf "%d %d", s, u}'
 }
+# CPU seconds the gateway process has used (user + system, /proc/<pid>/stat): where the refresh sweep's own work shows.
+gw_cpu() { awk -v hz="$(getconf CLK_TCK)" '{printf "%.2f", ($14 + $15) / hz}' "/proc/$gw_pid/stat"; }
 run_wrk() { # name keys_file seconds round
   local out json l2_before l2_after rf_before rf_after
   l2_before=$(l2_reads)
   rf_before=$(refreshes)
   cmdstats >"$WORK/run-before"
-  local rcpu0 rcpu1
+  local rcpu0 rcpu1 gcpu0 gcpu1
   rcpu0=$(redis_cpu)
+  gcpu0=$(gw_cpu)
   out=$(BENCH_KEYS_FILE=$2 BENCH_THREADS=$threads BENCH_WRK_DIR="$BENCH_DIR/wrk" \
     timeout $(($3 + 60)) wrk -t"$threads" -c"$connections" -d"${3}s" --timeout 5s -s "$BENCH_DIR/wrk/many-keys.lua" "$proxy" 2>&1) \
     || { echo "$out" >&2; die "wrk $1"; }
@@ -136,15 +139,17 @@ run_wrk() { # name keys_file seconds round
   rf_after=$(refreshes)
   cmdstats >"$WORK/run-after"
   rcpu1=$(redis_cpu)
+  gcpu1=$(gw_cpu)
   # Redis commands during the run, by name (the INFO calls of the measurement left out).
   [ "$4" -gt 0 ] && echo "$1 $(delta "$WORK/run-before" "$WORK/run-after")" >>"$WORK/redis-commands.txt"
   json=$(grep '^WRKJSON ' <<<"$out" | cut -d' ' -f2-) || { echo "$out" >&2; die "no wrk summary"; }
   json=$(jq -c --arg t "$1" --argjson r "$4" --argjson l2 $((l2_after - l2_before)) --argjson rss "$(rss_kib "$gw_pid")" \
     --argjson rf $(( ${rf_after% *} - ${rf_before% *} )) --argjson rfu $(( ${rf_after#* } - ${rf_before#* } )) \
     --argjson rcpu "$(awk -v a="$rcpu0" -v b="$rcpu1" 'BEGIN {printf "%.3f", b - a}')" \
-    '. + {target: $t, round: $r, l2_reads: $l2, refreshes: $rf, refreshes_unchanged: $rfu, rss_kib: $rss, redis_cpu_s: $rcpu}' <<<"$json")
+    --argjson gcpu "$(awk -v a="$gcpu0" -v b="$gcpu1" 'BEGIN {printf "%.2f", b - a}')" \
+    '. + {target: $t, round: $r, l2_reads: $l2, refreshes: $rf, refreshes_unchanged: $rfu, rss_kib: $rss, redis_cpu_s: $rcpu, gateway_cpu_s: $gcpu}' <<<"$json")
   [ "$4" -gt 0 ] && echo "$json" >>"$raw"
-  jq -r '"\(.target) round \(.round): \(.rps|floor) req/s, p50 \(.p50_us/1000) ms, p99 \(.p99_us/1000) ms, non-2xx \(.status), socket errors \(.connect+.read+.write+.timeout), store reads \(.l2_reads), refreshes \(.refreshes) (\(.refreshes_unchanged) unchanged), redis CPU \(.redis_cpu_s) s, RSS \(.rss_kib/1024|floor) MiB"' <<<"$json" >&2
+  jq -r '"\(.target) round \(.round): \(.rps|floor) req/s, p50 \(.p50_us/1000) ms, p99 \(.p99_us/1000) ms, non-2xx \(.status), socket errors \(.connect+.read+.write+.timeout), store reads \(.l2_reads), refreshes \(.refreshes) (\(.refreshes_unchanged) unchanged), redis CPU \(.redis_cpu_s) s, gateway CPU \(.gateway_cpu_s) s, RSS \(.rss_kib/1024|floor) MiB"' <<<"$json" >&2
   echo "$json" >"$WORK/last.json"
 }
 

@@ -13,6 +13,12 @@ def mib(kib):
     return f"{int(kib) / 1024:.0f}"
 
 
+def gateway_cpu(runs):
+    """Median gateway CPU ms per 1,000 requests; n/a for raw data from before it was recorded (1 Dec 17:50)."""
+    values = [r["gateway_cpu_s"] * 1e6 / r["requests"] for r in runs if "gateway_cpu_s" in r]
+    return f"{statistics.median(values):.0f}" if values else "n/a"
+
+
 def main():
     p = argparse.ArgumentParser()
     p.add_argument("raw")
@@ -81,14 +87,15 @@ def main():
     o.append("")
     if pairs:
         s_rps, m_rps = med([s["rps"] for s, _ in pairs]), med([m["rps"] for _, m in pairs])
-        o.append("| case | req/s | p50 ms | p99 ms | store reads in the run (a request waited) | refresh-ahead checks in the run (unchanged) | redis-server CPU ms per 1,000 requests |")
-        o.append("|---|---:|---:|---:|---:|---:|---:|")
+        o.append("| case | req/s | p50 ms | p99 ms | store reads in the run (a request waited) | refresh-ahead checks in the run (unchanged) | redis-server CPU ms per 1,000 requests | gateway CPU ms per 1,000 requests |")
+        o.append("|---|---:|---:|---:|---:|---:|---:|---:|")
         for name, idx in (("single warm key", 0), (f"{in_use:,} keys", 1)):
             rs = [pr[idx] for pr in pairs]
             o.append(f"| {name} | {med([r['rps'] for r in rs]):,.0f} | {med([r['p50_us'] for r in rs]) / 1000:.2f} | "
                      f"{med([r['p99_us'] for r in rs]) / 1000:.2f} | {med([r['l2_reads'] for r in rs]):,.0f} | "
                      f"{med([r.get('refreshes', 0) for r in rs]):,.0f} ({med([r.get('refreshes_unchanged', 0) for r in rs]):,.0f}) | "
-                     f"{med([r.get('redis_cpu_s', 0) * 1e6 / r['requests'] for r in rs]):.1f} |")
+                     f"{med([r.get('redis_cpu_s', 0) * 1e6 / r['requests'] for r in rs]):.1f} | "
+                     f"{gateway_cpu(rs)} |")
         ratio = med(ratios)
         verdict = "n/a (smoke)" if smoke else ("**holds**" if ratio >= 0.95 else "**does not hold**")
         o.append("")
