@@ -210,6 +210,5 @@ public sealed partial class RefreshAheadTests
         Assert.Equal(before, _gate.Calls);
         Time.Advance(TimeSpan.FromSeconds(1));
         await Eventually.TrueAsync(() => Results(_refreshes).Count == digests.Length && cache.InFlight == 0, "the sweep's checks to end");
-        Assert.Equal(0, cache.QueuedForSweep);
     }
 }
