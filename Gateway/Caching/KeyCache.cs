@@ -181,12 +181,13 @@ public sealed partial class KeyCache : IKeyResolver, IDisposable
     }
 
     /// <param name="refreshOf">The entry a refresh-ahead checks; <c>default</c> for a read on a miss.</param>
-    private async Task CompleteAsync(KeyDigest digest, TaskCompletionSource<KeyLookup> completion, DigestTable.Slot refreshOf = default)
+    /// <param name="reload">A refresh-ahead's full read, after its batch found the version moved (KeyCache.RefreshBatch.cs).</param>
+    private async Task CompleteAsync(KeyDigest digest, TaskCompletionSource<KeyLookup> completion, DigestTable.Slot refreshOf = default, bool reload = false)
     {
         try
         {
-            var lookup = refreshOf.Key is null
-                ? await LoadAsync(digest).ConfigureAwait(false)
+            var lookup = reload ? await LoadAsync(digest, refresh: true).ConfigureAwait(false)
+                : refreshOf.Key is null ? await LoadAsync(digest).ConfigureAwait(false)
                 : await RefreshAsync(digest, refreshOf).ConfigureAwait(false);
             completion.SetResult(lookup);
         }
