@@ -50,6 +50,10 @@ public sealed partial class GatewayMetrics : IDisposable
     public void ObserveAdminWriteConflicts(Func<long> conflicts) =>
         _meter.CreateObservableCounter("gateway.admin.write_conflicts", conflicts, description: "Admin writes that found the key changed since they read it, and were retried.");
 
+    /// <summary>Registers the count of stored key changes whose invalidation message could not be published.</summary>
+    public void ObserveInvalidationPublishFailures(Func<long> failures) =>
+        _meter.CreateObservableCounter("gateway.store.invalidation_publish_failures", failures, description: "Key changes stored whose invalidation message could not be published; instances enforce them within Cache:L1Ttl.");
+
     /// <summary>Registers the gauge of GraphQL body bytes held against <c>KeyScopes:MaxBufferedGraphQLBytes</c>.</summary>
     public void ObserveBufferedGraphQLBytes(Func<long> held) =>
         _meter.CreateObservableGauge("gateway.graphql.buffered", held, unit: "By", description: "GraphQL request body bytes held in memory.");

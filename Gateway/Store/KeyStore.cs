@@ -34,13 +34,17 @@ public sealed partial class KeyStore
 
     private static readonly RedisValue[] s_versionAndId = [KeyRecordCodec.Version, KeyRecordCodec.Id];
     private readonly StoreConnection _connection;
+    private readonly ILogger<KeyStore> _logger;
+    private long _publishFailures;
     private readonly string _prefix;
 
-    public KeyStore(StoreConnection connection, GatewayMetrics? metrics = null)
+    public KeyStore(StoreConnection connection, GatewayMetrics? metrics = null, ILogger<KeyStore>? logger = null)
     {
         _connection = connection;
         _prefix = connection.KeyPrefix;
+        _logger = logger ?? Microsoft.Extensions.Logging.Abstractions.NullLogger<KeyStore>.Instance;
         metrics?.ObserveAdminWriteConflicts(() => WriteConflicts);
+        metrics?.ObserveInvalidationPublishFailures(() => Interlocked.Read(ref _publishFailures));
     }
 
     public RedisChannel InvalidationChannel => RedisChannel.Literal(_prefix + "invalidate");
@@ -218,6 +222,30 @@ public sealed partial class KeyStore
         return !hex.IsNullOrEmpty && KeyDigest.TryParseHex((string)hex!, out var digest) ? digest : null;
     }
 
-    private Task<long> PublishInvalidationAsync(KeyDigest digest) =>
-        _connection.AdminMultiplexer.GetSubscriber().PublishAsync(InvalidationChannel, digest.ToHex());
+    /// <summary>
+    /// Announces a write that is already stored. A failure here (a Redis ACL that refuses the channel, or the connection
+    /// lost between the write and this) does not fail the write: it happened, so the caller gets its real answer and the
+    /// audit records it. Every instance still enforces it within <c>Cache:L1Ttl</c>, the contract's bound for lost
+    /// messages (the refresh-ahead checks see the moved version); the failure is logged and counted
+    /// (<c>gateway_store_invalidation_publish_failures_total</c>). Until 1 Dec a refused publish answered 503 for a change
+    /// that was applied, and left it out of the audit (SECURITY.md 24).
+    /// </summary>
+    private async Task PublishInvalidationAsync(KeyDigest digest)
+    {
+        try
+        {
+            await _connection.AdminMultiplexer.GetSubscriber().PublishAsync(InvalidationChannel, digest.ToHex()).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is RedisException or TimeoutException)
+        {
+            Interlocked.Increment(ref _publishFailures);
+            Log.InvalidationNotPublished(_logger, ex.GetType().Name, ex.Message);
+        }
+    }
+
+    private static partial class Log
+    {
+        [LoggerMessage(EventId = 120, Level = LogLevel.Warning, Message = "A key change is stored but its invalidation could not be published ({Error}: {Message}); every instance enforces it within Cache:L1Ttl instead of at once. Allow the store user to publish on the invalidation channel.")]
+        public static partial void InvalidationNotPublished(ILogger logger, string error, string message);
+    }
 }
