@@ -27,10 +27,9 @@ public sealed partial class KeyCache
     /// coldpath bench's keys, each used every 10 to 20 s, stepped over it). An entry a read made, or a check renewed
     /// after a use, is filed by the read or check itself (see <see cref="Extend"/>): a key idle for one whole
     /// <c>L1Ttl</c> costs one more HMGET instead of a store read its next request waits for; an entry neither used nor
-    /// kept is left to end, so a key idle for longer costs the store nothing. The first use of an entry files it under the
-    /// second its
-    /// window opens (<see cref="MarkUsed"/>), so the sweep takes only what came due since its last run instead of walking
-    /// L1 (the walk was 1.8 % of the gateway's CPU with 100,000 keys in use). What it starts is checked in batches
+    /// kept is left to end, so a key idle for longer costs the store nothing. The first use of an entry not filed yet
+    /// files it under the second its window opens (<see cref="NoteUse"/>), so the sweep takes only what came due since
+    /// its last run instead of walking L1 (the walk was 1.8 % of the gateway's CPU with 100,000 keys in use). What it starts is checked in batches
     /// (<see cref="MaxRefreshBatch"/> keys each, <see cref="RefreshBatchAsync"/>), not a pipeline execution and a round
     /// trip per key (3,000 to 6,000 a second with 100,000 keys in use).
     /// </summary>
