@@ -34,9 +34,12 @@ public abstract class KeyCacheTest : IDisposable
 
     protected KeyStore Store { get; }
 
-    /// <summary>A cache over the test's store and clock whose every store read passes <paramref name="gate"/>.</summary>
-    protected KeyCache NewCache(CacheOptions options, IStoreReadChaos gate) =>
-        new(Store, Options.Create(options), Time, new GatewayMetrics(Meters), [gate], NullLogger<KeyCache>.Instance);
+    /// <summary>
+    /// A cache over the test's store whose every store read passes <paramref name="gate"/>, on the test's clock or on
+    /// <paramref name="time"/> (a clock that holds the refresh sweep, say).
+    /// </summary>
+    protected KeyCache NewCache(CacheOptions options, IStoreReadChaos gate, TimeProvider? time = null) =>
+        new(Store, Options.Create(options), time ?? Time, new GatewayMetrics(Meters), [gate], NullLogger<KeyCache>.Instance);
 
     public void Dispose()
     {

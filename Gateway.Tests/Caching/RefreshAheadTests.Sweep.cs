@@ -1,11 +1,6 @@
-using System.Diagnostics.Metrics;
 using Gateway.Caching;
 using Gateway.Keys;
-using Gateway.Observability;
 using Gateway.Tests.Infrastructure;
-using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Logging.Abstractions;
-using Microsoft.Extensions.Options;
 using Microsoft.Extensions.Time.Testing;
 
 namespace Gateway.Tests.Caching;
@@ -236,11 +231,7 @@ public sealed partial class RefreshAheadTests
         }
     }
 
-    private KeyCache Cache(CacheOptions options, TimeProvider time)
-    {
-        var metrics = new GatewayMetrics(Services.GetRequiredService<IMeterFactory>());
-        return new KeyCache(Store, Options.Create(options), time, metrics, [_gate], NullLogger<KeyCache>.Instance);
-    }
+    private KeyCache Cache(CacheOptions options, TimeProvider time) => NewCache(options, _gate, time);
 
     /// <summary>
     /// The test's fake clock, except that a periodic timer (the refresh sweep's) fires only on <see cref="Sweep"/>.
