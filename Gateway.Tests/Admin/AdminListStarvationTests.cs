@@ -141,7 +141,7 @@ public sealed class AdminListStarvationTests(GatewayTest.Parts parts, ITestOutpu
                 var key = new ApiKey(KeyIds.NewId(), "bulk", KeyKind.Rpa, KeyFormat.DisplayPrefix(plaintext), true, DateTimeOffset.UtcNow, null, null, scopes);
                 return (Plaintext: plaintext, Key: key, Digest: KeyDigest.Compute(plaintext));
             }).ToList();
-            var stored = await Task.WhenAll(batch.Select(b => store.CreateAsync(b.Key, b.Digest)));
+            var stored = await Task.WhenAll(batch.Select(b => store.CreateAsync(b.Key, b.Digest, announce: false)));
             Assert.All(stored, Assert.True);
             plaintexts.AddRange(batch.Select(b => b.Plaintext));
             created.AddRange(batch.Select(b => (b.Key.Id, b.Digest)));

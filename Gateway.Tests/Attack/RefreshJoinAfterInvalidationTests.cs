@@ -51,7 +51,7 @@ public sealed class RefreshJoinAfterInvalidationTests : KeyCacheTest
         {
             Version = KeyStore.FirstVersion,
         };
-        Assert.True(await Store.CreateAsync(key, digest));
+        Assert.True(await Store.CreateAsync(key, digest, announce: true));
         Assert.True((await cache.LookupAsync(digest)).Key!.Enabled);
         // The read's flight is removed just after its answer is given: until then a hit starts no check.
         await Eventually.TrueAsync(() => cache.InFlight == 0, "the first read to end");

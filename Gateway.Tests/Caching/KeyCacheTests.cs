@@ -186,7 +186,7 @@ public sealed class KeyCacheTests : KeyCacheTest
         var digest = KeyDigest.Compute(plaintext);
         var key = new ApiKey(KeyIds.NewId(), name, KeyKind.Rpa, KeyFormat.DisplayPrefix(plaintext), true,
             Time.GetUtcNow(), null, null, KeyScopes.All);
-        Assert.True(await Store.CreateAsync(key, digest));
+        Assert.True(await Store.CreateAsync(key, digest, announce: true));
         return digest;
     }
 

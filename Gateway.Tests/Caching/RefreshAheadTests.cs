@@ -232,11 +232,11 @@ public sealed partial class RefreshAheadTests : KeyCacheTest
         var plaintext = CacheProbe.NewLegacyToken();
         var digest = KeyDigest.Compute(plaintext);
         var first = Key("first", plaintext);
-        Assert.True(await Store.CreateAsync(first, digest));
+        Assert.True(await Store.CreateAsync(first, digest, announce: true));
         await ReadAsync(cache, digest);
         Assert.Equal(KeyWriteStatus.Written, (await Store.DeleteAsync(first.Id)).Status);
         var second = Key("second", plaintext) with { Scopes = new KeyScopes(AccessLevel.Read, new Dictionary<string, AccessLevel>()) };
-        Assert.True(await Store.CreateAsync(second, digest));
+        Assert.True(await Store.CreateAsync(second, digest, announce: true));
 
         Time.Advance(TimeSpan.FromSeconds(25));
         Assert.True(cache.TryLookupInMemory(digest, out var served));
@@ -382,7 +382,7 @@ public sealed partial class RefreshAheadTests : KeyCacheTest
         var plaintext = KeyFormat.Generate();
         var digest = KeyDigest.Compute(plaintext);
         var key = Key(name, plaintext);
-        Assert.True(await Store.CreateAsync(key, digest));
+        Assert.True(await Store.CreateAsync(key, digest, announce: true));
         return (digest, key.Id);
     }
 

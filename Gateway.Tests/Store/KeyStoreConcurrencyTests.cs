@@ -199,7 +199,7 @@ public class KeyStoreConcurrencyTests
         var digest = KeyDigest.Compute(plaintext);
         var key = new ApiKey(KeyIds.NewId(), name, KeyKind.Rpa, KeyFormat.DisplayPrefix(plaintext), true,
             DateTimeOffset.UtcNow, null, null, KeyScopes.All);
-        Assert.True(await store.CreateAsync(key, digest));
+        Assert.True(await store.CreateAsync(key, digest, announce: true));
         return (key, digest);
     }
 }

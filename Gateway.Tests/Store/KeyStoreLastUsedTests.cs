@@ -37,7 +37,7 @@ public sealed class KeyStoreLastUsedTests : IAsyncLifetime
         var plaintext = KeyFormat.Generate();
         var digest = KeyDigest.Compute(plaintext);
         var key = new ApiKey(KeyIds.NewId(), "used", KeyKind.Rpa, KeyFormat.DisplayPrefix(plaintext), true, DateTimeOffset.UtcNow, null, null, KeyScopes.All);
-        Assert.True(await _store.CreateAsync(key, digest));
+        Assert.True(await _store.CreateAsync(key, digest, announce: true));
         Assert.Null((await _store.GetAsync(key.Id))!.LastUsedAt);
 
         // Written by an instance of the previous version: on the record.

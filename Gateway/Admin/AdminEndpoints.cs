@@ -156,7 +156,7 @@ internal static class AdminEndpoints
             RateLimits = changes.RateLimits ?? [],
             AllowedIps = changes.AllowedIps ?? [],
         };
-        if (!await store.CreateAsync(key, KeyDigest.Compute(plaintext)).ConfigureAwait(false))
+        if (!await store.CreateAsync(key, KeyDigest.Compute(plaintext), announce: false).ConfigureAwait(false))
         {
             // 178 random bits do not collide; reaching this means the store is not what it seems.
             throw new InvalidOperationException("A freshly generated key already exists in the store.");
@@ -298,7 +298,7 @@ internal static class AdminEndpoints
             {
                 Version = KeyStore.FirstVersion,
             };
-            if (!seen.Add(digest) || !await store.CreateAsync(key, digest).ConfigureAwait(false))
+            if (!seen.Add(digest) || !await store.CreateAsync(key, digest, announce: true).ConfigureAwait(false))
             {
                 duplicates++;
                 continue;

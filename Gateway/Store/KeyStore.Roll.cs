@@ -136,7 +136,7 @@ public sealed partial class KeyStore
         var created = false;
         try
         {
-            created = await CreateAsync(successor!, newDigest).ConfigureAwait(false);
+            created = await CreateAsync(successor!, newDigest, announce: false).ConfigureAwait(false);
         }
         finally
         {

@@ -174,8 +174,14 @@ public sealed partial class KeyStore
         return key?.Id == id ? key : null;
     }
 
-    /// <summary>Stores a new key at <see cref="FirstVersion"/>; <c>false</c> when a key with the same hash already exists.</summary>
-    public async Task<bool> CreateAsync(ApiKey key, KeyDigest digest)
+    /// <summary>
+    /// Stores a new key at <see cref="FirstVersion"/>; <c>false</c> when a key with the same hash already exists.
+    /// <paramref name="announce"/> publishes the create on the invalidation channel, for a token some instance may hold in
+    /// its negative cache: a legacy import's, which clients presented before. A generated key's token is new to every
+    /// instance (178 random bits, shown only in the create's answer), so nothing anywhere remembers it: announcing it only
+    /// made each instance that used the key in the message's flight drop it and read it once more.
+    /// </summary>
+    public async Task<bool> CreateAsync(ApiKey key, KeyDigest digest, bool announce)
     {
         var db = AdminDb;
         var recordKey = RecordKey(digest);
@@ -202,7 +208,11 @@ public sealed partial class KeyStore
             return false;
         }
 
-        await PublishInvalidationAsync(digest).ConfigureAwait(false);
+        if (announce)
+        {
+            await PublishInvalidationAsync(digest).ConfigureAwait(false);
+        }
+
         return true;
     }
 

@@ -90,7 +90,7 @@ public class EndpointHotPathBenchmarks
         });
         var created = new ApiKey("key_bench", "bench", KeyKind.Rpa, KeyFormat.DisplayPrefix(_key), true,
             _time.GetUtcNow(), null, _time.GetUtcNow().AddDays(30), scopes);
-        if (!store.CreateAsync(created, _digest).GetAwaiter().GetResult())
+        if (!store.CreateAsync(created, _digest, announce: false).GetAwaiter().GetResult())
         {
             throw new InvalidOperationException("The benchmark key could not be created.");
         }

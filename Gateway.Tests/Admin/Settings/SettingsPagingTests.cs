@@ -67,7 +67,7 @@ public sealed class SettingsPagingTests(SettingsFixture fixture)
                 {
                     Version = KeyStore.FirstVersion,
                 };
-                return store.CreateAsync(key, KeyDigest.Compute(plaintext));
+                return store.CreateAsync(key, KeyDigest.Compute(plaintext), announce: false);
             }));
             Assert.All(created, Assert.True);
         }
