@@ -14,6 +14,9 @@
 #
 # Options: --count N, --in-use N, --rounds N, --duration S, --l1-max N (Cache:L1MaxEntries, default: the gateway's),
 # --l1-ttl HH:MM:SS (Cache:L1Ttl), --refresh-ahead HH:MM:SS (Cache:RefreshAhead; 00:00:00 turns it off), --flush-interval HH:MM:SS (Usage:FlushInterval). BENCH_NO_BUILD=1 skips the builds; BENCH_KEEP_WORK=1 keeps the logs.
+# BENCH_PERF=DIR records the gateway with `perf record -g` during each measured run into DIR/<case>-<round>.data
+# (the gateway started with perf maps on; `perf report -i ... --no-children` then names the .NET frames). It costs
+# CPU: figures of such a run are for finding where time goes, not for quoting.
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 
@@ -61,6 +64,7 @@ settings=()
 [ -n "$l1_ttl" ] && settings+=("Cache__L1Ttl=$l1_ttl")
 [ -n "$refresh_ahead" ] && settings+=("Cache__RefreshAhead=$refresh_ahead")
 [ -n "$flush" ] && settings+=("Usage__FlushInterval=$flush")
+[ -n "${BENCH_PERF:-}" ] && { mkdir -p "$BENCH_PERF"; settings+=(DOTNET_PerfMapEnabled=1 DOTNET_EnableWriteXorExecute=0); }
 start_gateway "$gw_port" "$admin_port" "$redis_port" "$nginx_port" "${settings[@]}"
 gw_pid=${BENCH_PIDS[-1]}
 proxy="http://127.0.0.1:$gw_port"
@@ -134,9 +138,15 @@ run_wrk() { # name keys_file seconds round
   rcpu0=$(redis_cpu)
   local gcpu0 gcpu1
   gcpu0=$(awk '{print $14 + $15}' "/proc/$gw_pid/stat")
+  local perf_pid=
+  if [ -n "${BENCH_PERF:-}" ] && [ "$4" -gt 0 ]; then
+    perf record -q -F 499 -g -p "$gw_pid" -o "$BENCH_PERF/$1-$4.data" -- sleep "$3" 2>/dev/null &
+    perf_pid=$!
+  fi
   out=$(BENCH_KEYS_FILE=$2 BENCH_THREADS=$threads BENCH_WRK_DIR="$BENCH_DIR/wrk" \
     timeout $(($3 + 60)) wrk -t"$threads" -c"$connections" -d"${3}s" --timeout 5s -s "$BENCH_DIR/wrk/many-keys.lua" "$proxy" 2>&1) \
     || { echo "$out" >&2; die "wrk $1"; }
+  [ -n "$perf_pid" ] && wait "$perf_pid"
   l2_after=$(l2_reads)
   rf_after=$(refreshes)
   cmdstats >"$WORK/run-after"
