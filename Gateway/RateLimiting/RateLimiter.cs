@@ -358,8 +358,11 @@ internal sealed partial class RateLimiter : IRateLimiter
                 }
                 catch (Exception ex) when (ex is RedisException or TimeoutException)
                 {
-                    // Dropped (see AcquireFromStoreAsync): kept counted, the limit errs on its own side.
-                    EnterOutage(ex);
+                    // Dropped (see AcquireFromStoreAsync): kept counted, the limit errs on its own side. Not an outage by
+                    // itself, as for a prefetch: the next request that finds no lease asks, with the store timeout, and
+                    // decides that. Until 1 Dec a slow give-back declared one, and every instance whose sweep timed out
+                    // enforced every limit alone (up to the limit each) while the requests' own calls were answered.
+                    _metrics.RateLimitStoreFailed();
                 }
                 finally
                 {
