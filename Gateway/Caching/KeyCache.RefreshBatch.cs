@@ -81,11 +81,12 @@ public sealed partial class KeyCache
         }
     }
 
-    // Answers the key's flight, then ends it (only this flight: an invalidation may have let a newer one in meanwhile).
+    // Ends the key's flight, then answers it (only this flight: an invalidation may have let a newer one in meanwhile).
     private void Settle(RefreshFlight flight, KeyLookup lookup)
     {
-        flight.Completion.TrySetResult(lookup);
+        // Out of the table first, as in CompleteAsync: no lookup joins this answer after it was given.
         _inflight.TryRemove(new KeyValuePair<KeyDigest, Task<KeyLookup>>(flight.Digest, flight.Completion.Task));
+        flight.Completion.TrySetResult(lookup);
     }
 
     /// <summary>One key of a batch: its digest, the very entry the sweep saw, and its flight.</summary>

@@ -171,8 +171,8 @@ public sealed partial class KeyCache : IKeyResolver, IDisposable
         // answer is in L1): look again, now that this one holds the flight, instead of reading the store a second time.
         if (TryGetFresh(digest, out var known, refresh: false))
         {
-            created.SetResult(known);
             _inflight.TryRemove(new KeyValuePair<KeyDigest, Task<KeyLookup>>(digest, created.Task));
+            created.SetResult(known);
             return created.Task;
         }
 
@@ -184,23 +184,26 @@ public sealed partial class KeyCache : IKeyResolver, IDisposable
     /// <param name="reload">A refresh-ahead's full read, after its batch found the version moved (KeyCache.RefreshBatch.cs).</param>
     private async Task CompleteAsync(KeyDigest digest, TaskCompletionSource<KeyLookup> completion, DigestTable.Slot refreshOf = default, bool reload = false)
     {
+        KeyLookup lookup;
         try
         {
-            var lookup = reload ? await LoadAsync(digest, refresh: true).ConfigureAwait(false)
+            lookup = reload ? await LoadAsync(digest, refresh: true).ConfigureAwait(false)
                 : refreshOf.Key is null ? await LoadAsync(digest).ConfigureAwait(false)
                 : await RefreshAsync(digest, refreshOf).ConfigureAwait(false);
-            completion.SetResult(lookup);
         }
         catch (Exception ex)
         {
             // LoadAsync turns store failures into results; anything else is a bug, and still must not pass.
-            completion.SetResult(KeyLookup.Unavailable(1));
+            lookup = KeyLookup.Unavailable(1);
             Log.UnexpectedLookupFailure(_logger, ex);
         }
-        finally
-        {
-            _inflight.TryRemove(new KeyValuePair<KeyDigest, Task<KeyLookup>>(digest, completion.Task));
-        }
+
+        // Out of the table before the answer is given (ConcurrentDictionary's calls do not throw): a lookup that comes
+        // once this flight answered looks at L1 again or reads, and never joins an answer from an earlier moment. The
+        // other order let one do so while this thread was between the two, which on a fake clock moved meanwhile served
+        // a stale-if-error answer past its window (KeyCacheTests, CI's cluster run under load).
+        _inflight.TryRemove(new KeyValuePair<KeyDigest, Task<KeyLookup>>(digest, completion.Task));
+        completion.SetResult(lookup);
     }
 
     /// <param name="refresh">A refresh-ahead's full read: counted as a refresh, not as a lookup a request waited for.</param>
