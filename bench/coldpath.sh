@@ -16,7 +16,7 @@
 # --l1-ttl HH:MM:SS (Cache:L1Ttl), --refresh-ahead HH:MM:SS (Cache:RefreshAhead; 00:00:00 turns it off), --flush-interval HH:MM:SS (Usage:FlushInterval). BENCH_NO_BUILD=1 skips the builds; BENCH_KEEP_WORK=1 keeps the logs.
 # BENCH_PERF=DIR records the gateway with `perf record -g` during each measured run into DIR/<case>-<round>.data
 # (the gateway started with perf maps on; `perf report -i ... --no-children` then names the .NET frames). It costs
-# CPU: figures of such a run are for finding where time goes, not for quoting.
+# CPU: figures of such a run are for finding where time goes, not for quoting (its summary is written to DIR too).
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 
@@ -195,6 +195,8 @@ l1_ttl_effective=${l1_ttl:-$(jq -r '.Cache.L1Ttl' "$REPO_DIR/appsettings.json")}
 
 summary="$RESULTS_DIR/coldpath-$stamp.md"
 [ $smoke = 1 ] && summary="$WORK/coldpath-smoke.md"
+# A perf-recorded run's figures carry perf's cost: its summary goes beside the recordings, not into the results.
+[ -n "${BENCH_PERF:-}" ] && summary="$BENCH_PERF/coldpath-perf-$stamp.md"
 status=0
 python3 "$BENCH_DIR/tools/coldpath_report.py" "$raw" --out "$summary" --smoke "$smoke" \
   --command "bench/coldpath.sh $all_args" --machine "$(machine_line)" --load "before: $load_before; after: $(load_line)" \
