@@ -29,14 +29,7 @@ public sealed class RateLimitSweepTests : IAsyncLifetime
 
     public Task InitializeAsync()
     {
-        var target = ConfigurationOptions.Parse(TestStore.Configuration).EndPoints[0];
-        var (host, port) = target switch
-        {
-            System.Net.IPEndPoint ip => (ip.Address.ToString(), ip.Port),
-            System.Net.DnsEndPoint dns => (dns.Host, dns.Port),
-            _ => throw new InvalidOperationException($"Unexpected endpoint {target}"),
-        };
-        _relay = new ReplyDroppingRelay(host, port);
+        _relay = ReplyDroppingRelay.ForTestStore();
         _metrics = new GatewayMetrics(_services.GetRequiredService<IMeterFactory>());
         _connection = new StoreConnection(
             Options.Create(new RedisOptions { Configuration = $"127.0.0.1:{_relay.Port},asyncTimeout=5000,connectTimeout=2000", KeyPrefix = TestStore.UniquePrefix() }),

@@ -26,6 +26,18 @@ internal sealed class ReplyDroppingRelay : IAsyncDisposable
         _accepting = AcceptAsync();
     }
 
+    /// <summary>A relay in front of the tests' store (its first endpoint: one server, see the class remarks of its users).</summary>
+    public static ReplyDroppingRelay ForTestStore()
+    {
+        var target = StackExchange.Redis.ConfigurationOptions.Parse(Infrastructure.TestStore.Configuration).EndPoints[0];
+        return target switch
+        {
+            IPEndPoint ip => new ReplyDroppingRelay(ip.Address.ToString(), ip.Port),
+            DnsEndPoint dns => new ReplyDroppingRelay(dns.Host, dns.Port),
+            _ => throw new InvalidOperationException($"Unexpected endpoint {target}"),
+        };
+    }
+
     public int Port => ((IPEndPoint)_listener.LocalEndpoint).Port;
 
     /// <summary>From now on, replies are read from the store and thrown away, on every connection.</summary>

@@ -89,14 +89,7 @@ public sealed class UsageIdempotencyTests : UsageStoreTest
     [Fact]
     public async Task Flusher_ReplyLost_RetriesTheSameBatchWithoutCountingTwice()
     {
-        var target = ConfigurationOptions.Parse(TestStore.Configuration).EndPoints[0];
-        var (host, port) = target switch
-        {
-            System.Net.IPEndPoint ip => (ip.Address.ToString(), ip.Port),
-            System.Net.DnsEndPoint dns => (dns.Host, dns.Port),
-            _ => throw new InvalidOperationException($"Unexpected endpoint {target}"),
-        };
-        await using var relay = new ReplyDroppingRelay(host, port);
+        await using var relay = ReplyDroppingRelay.ForTestStore();
         using var parts = new UsageParts($"127.0.0.1:{relay.Port},asyncTimeout=5000,connectTimeout=2000", Prefix, TimeProvider.System);
         using var failures = new CounterProbe(parts.MeterFactory, "gateway.usage.flush_failures");
         await parts.Connection.Database.PingAsync();
