@@ -3,22 +3,64 @@ namespace Gateway.RateLimiting;
 /// <summary>
 /// The sub-bucket counts of one key's limits held in memory: how an instance enforces every limit alone while Redis is
 /// unreachable, with the same arithmetic as the Redis script (<see cref="SubBuckets"/>), and what it pushes to Redis when
-/// it returns. Not thread-safe: the owner locks.
+/// it returns. Beside them, the tokens this instance holds from the store per bucket (<see cref="Charge"/>, kept on every
+/// lease, never pushed): alone, an instance counts what it admitted through the store in the window too, so one store
+/// stall does not give it a whole limit more (SECURITY.md 25). Not thread-safe: the owner locks.
 /// </summary>
 internal sealed class LocalWindows
 {
     private const int Slots = SubBuckets.Counted;
+    // The tokens held: the counted buckets and the Ahead ones a prefetched lease is charged to.
+    private const int HeldSlots = Slots + SubBuckets.Ahead;
     private readonly RateLimitRule[] _rules;
     // Per rule, a ring of Counted (bucket, count) pairs indexed by bucket mod (k+1).
     private readonly long[] _buckets;
     private readonly long[] _counts;
+    // Per rule, a ring of HeldSlots (bucket, tokens) pairs: tokens this instance took from the store, net of those given back.
+    private readonly long[] _heldBuckets;
+    private readonly long[] _held;
 
     public LocalWindows(RateLimitRule[] rules)
     {
         _rules = rules;
         _buckets = new long[rules.Length * Slots];
         _counts = new long[rules.Length * Slots];
+        _heldBuckets = new long[rules.Length * HeldSlots];
+        _held = new long[rules.Length * HeldSlots];
         Array.Fill(_buckets, -1);
+        Array.Fill(_heldBuckets, -1);
+    }
+
+    /// <summary>
+    /// Notes <paramref name="tokens"/> taken from the store (negative: given back) in <paramref name="buckets"/> (one per
+    /// limit, as the store charged them). Called per lease, not per request; an admission the store counted is either a
+    /// token held here or was given back, so counting the tokens held errs on the side of the limit.
+    /// </summary>
+    public void Charge(long[] buckets, long tokens)
+    {
+        for (var r = 0; r < _rules.Length; r++)
+        {
+            var bucket = buckets[r];
+            if (bucket < 0)
+            {
+                continue;
+            }
+
+            var slot = (r * HeldSlots) + (int)(bucket % HeldSlots);
+            if (_heldBuckets[slot] != bucket)
+            {
+                // A bucket older than the slot's holds nothing any window still counts; one newer starts the slot anew.
+                if (_heldBuckets[slot] > bucket || tokens <= 0)
+                {
+                    continue;
+                }
+
+                _heldBuckets[slot] = bucket;
+                _held[slot] = 0;
+            }
+
+            _held[slot] = Math.Max(0, _held[slot] + tokens);
+        }
     }
 
     public bool IsEmpty { get; private set; } = true;
@@ -122,6 +164,18 @@ internal sealed class LocalWindows
             if (bucket > current - Slots && bucket <= current && _counts[slot] > 0)
             {
                 sum += _counts[slot];
+                oldest = Math.Min(oldest, bucket);
+            }
+        }
+
+        // What this instance took from the store in the window (and ahead of it, a prefetched lease): admitted or held.
+        for (var i = 0; i < HeldSlots; i++)
+        {
+            var slot = (rule * HeldSlots) + i;
+            var bucket = _heldBuckets[slot];
+            if (bucket > current - Slots && bucket <= current + SubBuckets.Ahead && _held[slot] > 0)
+            {
+                sum += _held[slot];
                 oldest = Math.Min(oldest, bucket);
             }
         }
