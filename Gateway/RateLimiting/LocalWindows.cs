@@ -13,9 +13,10 @@ internal sealed class LocalWindows
     // The tokens held: the counted buckets and the Ahead ones a prefetched lease is charged to.
     private const int HeldSlots = Slots + SubBuckets.Ahead;
     private readonly RateLimitRule[] _rules;
-    // Per rule, a ring of Counted (bucket, count) pairs indexed by bucket mod (k+1).
-    private readonly long[] _buckets;
-    private readonly long[] _counts;
+    // Per rule, a ring of Counted (bucket, count) pairs indexed by bucket mod (k+1); made by the first admission alone, so
+    // a key's state holds only the tokens' ring while Redis answers (the two rings are the same size).
+    private long[] _buckets = [];
+    private long[] _counts = [];
     // Per rule, a ring of HeldSlots (bucket, tokens) pairs: tokens this instance took from the store, net of those given back.
     private readonly long[] _heldBuckets;
     private readonly long[] _held;
@@ -23,11 +24,8 @@ internal sealed class LocalWindows
     public LocalWindows(RateLimitRule[] rules)
     {
         _rules = rules;
-        _buckets = new long[rules.Length * Slots];
-        _counts = new long[rules.Length * Slots];
         _heldBuckets = new long[rules.Length * HeldSlots];
         _held = new long[rules.Length * HeldSlots];
-        Array.Fill(_buckets, -1);
         Array.Fill(_heldBuckets, -1);
     }
 
@@ -87,6 +85,13 @@ internal sealed class LocalWindows
             return false;
         }
 
+        if (_counts.Length == 0)
+        {
+            _buckets = new long[_rules.Length * Slots];
+            _counts = new long[_rules.Length * Slots];
+            Array.Fill(_buckets, -1);
+        }
+
         for (var r = 0; r < _rules.Length; r++)
         {
             var current = SubBuckets.Of(nowMs, SubBuckets.WidthMs(_rules[r].WindowSeconds));
@@ -108,6 +113,11 @@ internal sealed class LocalWindows
     public List<(int WindowSeconds, long Bucket, long Delta)> Open(long nowMs)
     {
         var open = new List<(int, long, long)>();
+        if (_counts.Length == 0)
+        {
+            return open;
+        }
+
         for (var r = 0; r < _rules.Length; r++)
         {
             var current = SubBuckets.Of(nowMs, SubBuckets.WidthMs(_rules[r].WindowSeconds));
@@ -127,6 +137,11 @@ internal sealed class LocalWindows
     /// <summary>Takes out counts Redis now holds (pushed by <see cref="Open"/>'s caller); what was admitted since stays.</summary>
     public void Subtract(IEnumerable<(int WindowSeconds, long Bucket, long Delta)> pushed, long nowMs)
     {
+        if (_counts.Length == 0)
+        {
+            return;
+        }
+
         foreach (var (window, bucket, count) in pushed)
         {
             var r = Array.FindIndex(_rules, rule => rule.WindowSeconds == window);
@@ -157,7 +172,7 @@ internal sealed class LocalWindows
     private (long Sum, long Oldest) Sum(int rule, long current)
     {
         long sum = 0, oldest = current;
-        for (var i = 0; i < Slots; i++)
+        for (var i = 0; i < _counts.Length / _rules.Length; i++)
         {
             var slot = (rule * Slots) + i;
             var bucket = _buckets[slot];
