@@ -38,26 +38,7 @@ internal sealed class LocalWindows
     {
         for (var r = 0; r < _rules.Length; r++)
         {
-            var bucket = buckets[r];
-            if (bucket < 0)
-            {
-                continue;
-            }
-
-            var slot = (r * HeldSlots) + (int)(bucket % HeldSlots);
-            if (_heldBuckets[slot] != bucket)
-            {
-                // A bucket older than the slot's holds nothing any window still counts; one newer starts the slot anew.
-                if (_heldBuckets[slot] > bucket || tokens <= 0)
-                {
-                    continue;
-                }
-
-                _heldBuckets[slot] = bucket;
-                _held[slot] = 0;
-            }
-
-            _held[slot] = Math.Max(0, _held[slot] + tokens);
+            ChargeRule(r, buckets[r], tokens);
         }
     }
 
@@ -149,6 +130,8 @@ internal sealed class LocalWindows
             if (slot >= 0 && _buckets[slot] == bucket)
             {
                 _counts[slot] = Math.Max(0, _counts[slot] - count);
+                // Redis holds them now, as it holds the tokens: a second outage in the window still counts them.
+                ChargeRule(r, bucket, count);
             }
         }
 
@@ -167,6 +150,29 @@ internal sealed class LocalWindows
         }
 
         IsEmpty = Array.TrueForAll(_counts, c => c == 0);
+    }
+
+    private void ChargeRule(int rule, long bucket, long tokens)
+    {
+        if (bucket < 0)
+        {
+            return;
+        }
+
+        var slot = (rule * HeldSlots) + (int)(bucket % HeldSlots);
+        if (_heldBuckets[slot] != bucket)
+        {
+            // A bucket older than the slot's holds nothing any window still counts; one newer starts the slot anew.
+            if (_heldBuckets[slot] > bucket || tokens <= 0)
+            {
+                return;
+            }
+
+            _heldBuckets[slot] = bucket;
+            _held[slot] = 0;
+        }
+
+        _held[slot] = Math.Max(0, _held[slot] + tokens);
     }
 
     private (long Sum, long Oldest) Sum(int rule, long current)
