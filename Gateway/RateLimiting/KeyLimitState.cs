@@ -130,6 +130,8 @@ internal sealed class KeyLimitState
     public void StartLease(int tokens, long endMs, long[] buckets)
     {
         GiveBack(ref Tokens, LeaseBuckets);
+        // The store charged these buckets with the admission this lease starts with and its tokens.
+        Local.Charge(buckets, tokens + 1);
         Tokens = tokens;
         LeaseEndMs = endMs;
         buckets.CopyTo(LeaseBuckets, 0);
@@ -138,6 +140,7 @@ internal sealed class KeyLimitState
     /// <summary>Keeps a prefetched lease as the next one; when its bucket has come and the current lease is for the same buckets, joins them.</summary>
     public void SetNext(int tokens, long startMs, long endMs, long[] buckets)
     {
+        Local.Charge(buckets, tokens);
         NextTokens = tokens;
         NextStartMs = startMs;
         NextEndMs = endMs;
@@ -161,6 +164,7 @@ internal sealed class KeyLimitState
             Returns.Add((Rules[r].WindowSeconds, buckets[r], -tokens));
         }
 
+        Local.Charge(buckets, -tokens);
         tokens = 0;
     }
 }
