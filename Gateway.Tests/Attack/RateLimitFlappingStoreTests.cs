@@ -17,14 +17,7 @@ public sealed class RateLimitFlappingStoreTests
     [Fact]
     public async Task StoreReplyLostTwice_InOneWindow_SecondOutageCountsTheFirstsAdmissions()
     {
-        var target = StackExchange.Redis.ConfigurationOptions.Parse(TestStore.Configuration).EndPoints[0];
-        var (targetHost, targetPort) = target switch
-        {
-            IPEndPoint ip => (ip.Address.ToString(), ip.Port),
-            DnsEndPoint dns => (dns.Host, dns.Port),
-            _ => throw new InvalidOperationException($"Unexpected endpoint {target}"),
-        };
-        await using var relay = new Usage.ReplyDroppingRelay(targetHost, targetPort);
+        await using var relay = Usage.ReplyDroppingRelay.ForTestStore();
         await using var gateways = await ThreeGateways.StartAsync(
             FakeClock.StartingNow(), $"127.0.0.1:{relay.Port},connectTimeout=1000,syncTimeout=1000,asyncTimeout=1000");
         var (key, _) = await gateways.CreateLimitedKeyAsync((Limit, 60));
