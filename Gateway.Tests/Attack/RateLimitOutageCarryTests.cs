@@ -17,32 +17,9 @@ public sealed class RateLimitOutageCarryTests : IAsyncLifetime
     private readonly RestartableStore _store = new();
     private ThreeGateways _gateways = null!;
 
-    public async Task InitializeAsync()
-    {
-        try
-        {
-            await _store.StartAsync();
-            _gateways = await ThreeGateways.StartAsync(FakeClock.StartingNow(), _store.Configuration);
-        }
-        catch
-        {
-            // xunit does not call DisposeAsync when InitializeAsync throws; the store's process may not outlive the run.
-            await _store.DisposeAsync();
-            throw;
-        }
-    }
+    public async Task InitializeAsync() => _gateways = await ThreeGateways.StartOnOwnStoreAsync(_store, FakeClock.StartingNow());
 
-    public async Task DisposeAsync()
-    {
-        try
-        {
-            await _gateways.DisposeAsync();
-        }
-        finally
-        {
-            await _store.DisposeAsync();
-        }
-    }
+    public Task DisposeAsync() => ThreeGateways.DisposeWithStoreAsync(_gateways, _store);
 
     [Theory]
     // The whole limit admitted through the store: nothing more alone.

@@ -15,32 +15,9 @@ public sealed class RateLimitOutageTests : IAsyncLifetime
     private readonly RestartableStore _store = new();
     private ThreeGateways _gateways = null!;
 
-    public async Task InitializeAsync()
-    {
-        try
-        {
-            await _store.StartAsync();
-            _gateways = await ThreeGateways.StartAsync(storeConfiguration: _store.Configuration);
-        }
-        catch
-        {
-            // xunit does not call DisposeAsync when InitializeAsync throws; the store's process may not outlive the run.
-            await _store.DisposeAsync();
-            throw;
-        }
-    }
+    public async Task InitializeAsync() => _gateways = await ThreeGateways.StartOnOwnStoreAsync(_store);
 
-    public async Task DisposeAsync()
-    {
-        try
-        {
-            await _gateways.DisposeAsync();
-        }
-        finally
-        {
-            await _store.DisposeAsync();
-        }
-    }
+    public Task DisposeAsync() => ThreeGateways.DisposeWithStoreAsync(_gateways, _store);
 
     [Fact]
     public async Task Outage_EachInstanceEnforcesAlone_WarnsOnce_AndRecoversWithoutBurst()

@@ -46,6 +46,38 @@ public sealed class ThreeGateways : IAsyncDisposable
         return new ThreeGateways(upstream, hosts, time, prefix);
     }
 
+    /// <summary>
+    /// Starts <paramref name="store"/> (a store of the test's own, which the test may stop and start), then three gateways
+    /// on it. If either fails the store is stopped again: xunit does not call DisposeAsync when InitializeAsync throws, and
+    /// the store's process must not outlive the run.
+    /// </summary>
+    public static async Task<ThreeGateways> StartOnOwnStoreAsync(RestartableStore store, FakeTimeProvider? time = null)
+    {
+        try
+        {
+            await store.StartAsync();
+            return await StartAsync(time, store.Configuration);
+        }
+        catch
+        {
+            await store.DisposeAsync();
+            throw;
+        }
+    }
+
+    /// <summary>Stops <paramref name="gateways"/>, then <paramref name="store"/> whatever happened to them.</summary>
+    public static async Task DisposeWithStoreAsync(ThreeGateways gateways, RestartableStore store)
+    {
+        try
+        {
+            await gateways.DisposeAsync();
+        }
+        finally
+        {
+            await store.DisposeAsync();
+        }
+    }
+
     /// <summary>Creates a key that may read every endpoint, with the given limits, through the first instance.</summary>
     public Task<(string Key, string Id)> CreateLimitedKeyAsync(params (int Requests, int WindowSeconds)[] limits) =>
         Hosts[0].CreateKeyAsync(new
