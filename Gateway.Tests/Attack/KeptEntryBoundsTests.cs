@@ -37,24 +37,7 @@ public sealed class KeptEntryBoundsTests : IAsyncLifetime
 
     public async Task InitializeAsync() => _upstream = await RecordingUpstream.StartAsync();
 
-    public async Task DisposeAsync()
-    {
-        if (_a is not null)
-        {
-            await _a.DisposeAsync();
-        }
-
-        if (_b is not null)
-        {
-            await _b.DisposeAsync();
-        }
-
-        await _upstream.DisposeAsync();
-        if (_store is not null)
-        {
-            await _store.DisposeAsync();
-        }
-    }
+    public Task DisposeAsync() => AsyncDisposables.DisposeInOrderAsync(_a, _b, _upstream, _store);
 
     [Theory]
     [InlineData("disable")]
